@@ -1,0 +1,194 @@
+// The flat, immutable tables a compiled script is made of. Built once by the compiler
+// (src/compiler/lower.cpp), read by the runtime; never changed after construction.
+// Nothing here appears in a public signature.
+#ifndef PARLEY_DETAIL_TABLES_HPP_INCLUDED
+#define PARLEY_DETAIL_TABLES_HPP_INCLUDED
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace parley::detail {
+
+inline constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+// A slice of script_tables::pool.
+struct string_ref {
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+};
+
+// A pre-split phrase template: literal text and placeholders, in order.
+enum class segment_kind : std::uint8_t { literal, variable, slot, intent_description };
+struct segment {
+    segment_kind kind = segment_kind::literal;
+    std::uint32_t index = 0;  // variable or slot index; unused for literal / intent_description
+    string_ref literal;       // for segment_kind::literal
+};
+
+// One language's wording of one variant. When it has no placeholders, `whole` is the text
+// and step hands out a view of the pool: no rendering, no allocation.
+struct text {
+    string_ref whole;
+    std::uint32_t first_segment = 0;
+    std::uint32_t segment_count = 0;
+    bool has_placeholders = false;
+};
+
+// A phrase: variants that rotate, each with a text per language. The language fallback is
+// resolved when the script is lowered: texts[first_text + variant * language_count + language].
+struct phrase {
+    std::uint32_t first_text = 0;
+    std::uint32_t variant_count = 0;
+    std::uint32_t rotation = none;  // index of the session's rotation counter when variant_count > 1
+};
+
+enum class guard_op : std::uint8_t {
+    always,
+    all_of,       // children: [a, a + b)
+    any_of,       // children: [a, a + b)
+    negate,       // child: a
+    known_slot,   // slot a has a value
+    counter_cmp,  // counter a <cmp> number
+    slot_cmp,     // slot a <cmp> string (== and != only)
+    variable_cmp  // variable a <cmp> string (== and != only)
+};
+enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
+
+struct guard_node {
+    guard_op op = guard_op::always;
+    compare cmp = compare::eq;
+    std::uint32_t a = 0;
+    std::uint32_t b = 0;
+    std::int64_t number = 0;
+    string_ref string;
+};
+
+enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable };
+struct effect {
+    effect_kind kind = effect_kind::increment;
+    std::uint32_t index = 0;  // counter, slot or variable
+    string_ref slot_name;     // keep_slot: the key looked up in the utterance's slots
+    string_ref value;         // set_variable
+};
+
+struct source_ref {
+    std::uint32_t file = 0;  // index into script_tables::files
+    std::uint32_t line = 0;  // 1-based; 0 = no rule
+};
+
+struct handler {
+    std::uint32_t guard = none;   // root guard node
+    std::uint32_t first_effect = 0;
+    std::uint32_t effect_count = 0;
+    std::uint32_t phrase = none;  // what to say; none = the target's entry phrase on a change
+    std::uint32_t hint = none;    // a phrase without variants
+    std::uint32_t target = none;  // state; none = stay
+    source_ref rule;
+    string_ref trigger_text;      // "insult, threat", "otherwise", "after 55s": for the graph
+    string_ref guard_text;        // the guard as written, normalised; empty when none
+};
+
+// The handlers that may answer one label in one state, in priority order: the state's own,
+// then the global ones, then the state's `otherwise`, then the global `otherwise`.
+struct handler_range {
+    std::uint32_t first = 0;  // into script_tables::candidates
+    std::uint32_t count = 0;
+};
+
+struct timer {
+    std::int64_t after_ms = 0;
+    std::uint32_t handler = 0;
+};
+
+enum class state_action : std::uint8_t { continue_, hold, transfer, hangup, close };
+
+struct state {
+    string_ref name;
+    std::uint32_t entry = none;  // entry phrase
+    std::uint32_t first_timer = 0;
+    std::uint32_t timer_count = 0;
+    state_action action = state_action::continue_;
+    source_ref where;
+    std::uint32_t first_handler = 0;  // the state's own handlers, in file order
+    std::uint32_t handler_count = 0;
+};
+
+struct label {
+    string_ref name;
+    std::uint32_t first_description = 0;  // texts[first_description + language]; may be empty
+    bool is_event = false;
+    source_ref where;
+};
+
+struct forbidden {
+    string_ref phrase;       // as written
+    std::u32string folded;   // case-folded code points, for screening
+    string_ref replacement;
+    source_ref where;
+};
+
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using name_index = std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>>;
+
+struct script_tables {
+    std::string pool;
+    std::vector<std::string> files;
+    std::vector<string_ref> languages;  // languages[0] is the default
+    std::uint32_t fallback_language = 0;
+
+    std::vector<state> states;
+    std::vector<label> labels;  // intents first, then events
+    std::vector<string_ref> slots;
+    std::vector<string_ref> counters;
+    std::vector<string_ref> variables;
+    std::vector<string_ref> variable_defaults;
+
+    std::vector<segment> segments;
+    std::vector<text> texts;
+    std::vector<phrase> phrases;
+    std::uint32_t rotation_count = 0;
+
+    std::vector<guard_node> guards;
+    std::vector<std::uint32_t> guard_children;
+    std::vector<effect> effects;
+    std::vector<handler> handlers;
+    std::vector<std::uint32_t> candidates;  // handler indices
+    std::vector<handler_range> dispatch;    // [state * (labels + 1) + label]; the last column: unknown labels
+    std::vector<timer> timers;
+    std::vector<forbidden> forbidden_phrases;
+
+    std::uint32_t first_global_handler = 0;
+    std::uint32_t global_handler_count = 0;
+
+    std::uint32_t initial_state = 0;
+    double confidence_threshold = 0.0;
+    std::int64_t silence_timeout_ms = 0;
+    std::int64_t hold_timeout_ms = 0;
+    bool unknown_to_otherwise = false;
+
+    // Low-confidence confirmation; confirm_state == none when the script has no `confirm`.
+    std::uint32_t confirm_state = none;
+    std::uint32_t confirm_ask = none;
+    std::uint32_t confirm_repeat = none;
+    source_ref confirm_where;
+    std::uint32_t accept_label = none;
+    std::uint32_t decline_label = none;
+
+    std::uint64_t fingerprint = 0;  // changes whenever a snapshot's indices would mean something else
+
+    name_index state_index, label_index, language_index, slot_index, counter_index, variable_index;
+
+    [[nodiscard]] std::string_view str(string_ref r) const noexcept { return {pool.data() + r.offset, r.size}; }
+    [[nodiscard]] std::size_t label_columns() const noexcept { return labels.size() + 1; }
+};
+
+}  // namespace parley::detail
+
+#endif

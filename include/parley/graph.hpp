@@ -1,0 +1,104 @@
+// The state graph of a compiled script, as a plain view and as Graphviz DOT.
+#ifndef PARLEY_GRAPH_HPP_INCLUDED
+#define PARLEY_GRAPH_HPP_INCLUDED
+
+#include <parley/script.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley {
+
+inline constexpr state_id any_state = detail::none;
+
+struct graph_edge {
+    state_id from = 0;  // for a global handler: any_state
+    state_id to = 0;
+    std::string_view trigger;  // "insult, threat", "otherwise", "after 55s"
+    std::string_view guard;    // empty when the handler has none
+    bool global = false;       // a global handler: it applies in every non-terminal state
+    rule_location rule;
+};
+
+struct graph_view {
+    std::vector<std::string_view> states;
+    std::vector<action> actions;
+    state_id initial = 0;
+    std::vector<graph_edge> edges;
+};
+
+// Every transition the script can take: each state's handlers and timers that change state,
+// and the global handlers once, from any_state. `stay` handlers are not edges.
+[[nodiscard]] inline graph_view make_graph(const script& s) {
+    const auto& t = s.tables();
+    graph_view g;
+    g.initial = t.initial_state;
+    for (const auto& st : t.states) {
+        g.states.push_back(t.str(st.name));
+        g.actions.push_back(static_cast<action>(st.action));
+    }
+    auto edge = [&](state_id from, const detail::handler& h, bool global) {
+        if (h.target == detail::none) return;
+        g.edges.push_back({from, h.target, t.str(h.trigger_text), t.str(h.guard_text), global,
+                           {t.files[h.rule.file], h.rule.line}});
+    };
+    for (state_id i = 0; i < t.states.size(); ++i) {
+        const auto& st = t.states[i];
+        for (std::uint32_t k = st.first_handler; k < st.first_handler + st.handler_count; ++k) edge(i, t.handlers[k], false);
+        for (std::uint32_t k = st.first_timer; k < st.first_timer + st.timer_count; ++k) edge(i, t.handlers[t.timers[k].handler], false);
+    }
+    for (std::uint32_t k = t.first_global_handler; k < t.first_global_handler + t.global_handler_count; ++k)
+        edge(any_state, t.handlers[k], true);
+    return g;
+}
+
+namespace detail {
+inline std::string dot_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+}  // namespace detail
+
+// Graphviz DOT: the initial state doubled, terminal states filled and coloured by action,
+// hold states dashed, edges labelled "trigger [guard]"; global handlers are grey edges from
+// an "any state" node.
+[[nodiscard]] inline std::string to_dot(const script& s) {
+    const auto g = make_graph(s);
+    std::string out = "digraph parley {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+                      "  edge [fontname=\"Helvetica\", fontsize=10];\n";
+    for (state_id i = 0; i < g.states.size(); ++i) {
+        out += "  \"" + detail::dot_escape(g.states[i]) + "\" [";
+        switch (g.actions[i]) {
+            case action::transfer: out += "shape=box, style=\"rounded,filled\", fillcolor=\"#cfe2ff\", "; break;
+            case action::hangup: out += "shape=box, style=\"rounded,filled\", fillcolor=\"#f8d7da\", "; break;
+            case action::close: out += "shape=box, style=\"rounded,filled\", fillcolor=\"#d1e7dd\", "; break;
+            case action::hold: out += "style=\"rounded,dashed\", "; break;
+            case action::continue_: break;
+        }
+        if (i == g.initial) out += "peripheries=2, ";
+        out += "label=\"" + detail::dot_escape(g.states[i]);
+        if (g.actions[i] != action::continue_) out += "\\n(" + std::string(to_string(g.actions[i])) + ")";
+        out += "\"];\n";
+    }
+    bool globals = false;
+    for (const auto& e : g.edges) globals = globals || e.global;
+    if (globals) out += "  \"*\" [label=\"any state\", shape=plaintext, fontcolor=gray40];\n";
+    auto node = [&](state_id id) { return id == any_state ? std::string("*") : detail::dot_escape(g.states[id]); };
+    for (const auto& e : g.edges) {
+        std::string label(e.trigger);
+        if (!e.guard.empty()) label += " [" + std::string(e.guard) + "]";
+        out += "  \"" + node(e.from) + "\" -> \"" + node(e.to) +
+               "\" [label=\"" + detail::dot_escape(label) + "\"" + (e.global ? ", color=gray50, fontcolor=gray40" : "") + "];\n";
+    }
+    out += "}\n";
+    return out;
+}
+
+}  // namespace parley
+
+#endif

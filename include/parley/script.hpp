@@ -1,0 +1,85 @@
+// parley::script: a compiled, immutable conversation script.
+//
+// Ownership and threads: a script is a cheap value (a shared pointer to immutable tables).
+// Copy it freely; any number of threads may read one script and run sessions over it at once.
+// Nothing in a script changes after it is compiled; every per-call datum lives in a session.
+#ifndef PARLEY_SCRIPT_HPP_INCLUDED
+#define PARLEY_SCRIPT_HPP_INCLUDED
+
+#include <parley/detail/tables.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace parley {
+
+using state_id = std::uint32_t;
+using label_id = std::uint32_t;
+using language_id = std::uint32_t;
+
+// What the host should do after a reply.
+enum class action : std::uint8_t { continue_, hold, transfer, hangup, close };
+
+[[nodiscard]] constexpr std::string_view to_string(action a) noexcept {
+    switch (a) {
+        case action::continue_: return "continue";
+        case action::hold: return "hold";
+        case action::transfer: return "transfer";
+        case action::hangup: return "hangup";
+        case action::close: return "close";
+    }
+    return "continue";
+}
+
+[[nodiscard]] constexpr bool is_terminal(action a) noexcept {
+    return a == action::transfer || a == action::hangup || a == action::close;
+}
+
+// Where a rule was written: a file of the script and a 1-based line (0 when no rule fired).
+struct rule_location {
+    std::string_view file;
+    std::uint32_t line = 0;
+    [[nodiscard]] explicit operator bool() const noexcept { return line != 0; }
+};
+
+class script {
+public:
+    explicit script(std::shared_ptr<const detail::script_tables> tables) noexcept : tables_(std::move(tables)) {}
+
+    [[nodiscard]] std::optional<state_id> find_state(std::string_view name) const { return find(tables_->state_index, name); }
+    [[nodiscard]] std::optional<label_id> find_label(std::string_view name) const { return find(tables_->label_index, name); }
+    [[nodiscard]] std::optional<language_id> find_language(std::string_view tag) const { return find(tables_->language_index, tag); }
+
+    [[nodiscard]] std::size_t state_count() const noexcept { return tables_->states.size(); }
+    [[nodiscard]] std::size_t label_count() const noexcept { return tables_->labels.size(); }
+    [[nodiscard]] std::size_t language_count() const noexcept { return tables_->languages.size(); }
+
+    [[nodiscard]] std::string_view state_name(state_id s) const { return tables_->str(tables_->states.at(s).name); }
+    [[nodiscard]] std::string_view label_name(label_id l) const { return tables_->str(tables_->labels.at(l).name); }
+    [[nodiscard]] bool is_event(label_id l) const { return tables_->labels.at(l).is_event; }
+    [[nodiscard]] std::string_view language_name(language_id l) const { return tables_->str(tables_->languages.at(l)); }
+    [[nodiscard]] state_id initial_state() const noexcept { return tables_->initial_state; }
+    [[nodiscard]] action state_action(state_id s) const { return static_cast<action>(tables_->states.at(s).action); }
+    [[nodiscard]] double confidence_threshold() const noexcept { return tables_->confidence_threshold; }
+    // Seconds of silence after which the host should send the `silence` intent (0 = not set).
+    [[nodiscard]] double silence_timeout() const noexcept { return double(tables_->silence_timeout_ms) / 1000.0; }
+    [[nodiscard]] double hold_timeout() const noexcept { return double(tables_->hold_timeout_ms) / 1000.0; }
+    [[nodiscard]] std::uint64_t fingerprint() const noexcept { return tables_->fingerprint; }
+
+    [[nodiscard]] const detail::script_tables& tables() const noexcept { return *tables_; }
+
+private:
+    static std::optional<std::uint32_t> find(const detail::name_index& index, std::string_view name) {
+        auto it = index.find(name);
+        if (it == index.end()) return std::nullopt;
+        return it->second;
+    }
+    std::shared_ptr<const detail::script_tables> tables_;
+};
+
+}  // namespace parley
+
+#endif

@@ -1,0 +1,461 @@
+// parley::session: one live call over a shared, immutable script.
+//
+// A host keeps one session per call and feeds it the caller's classified utterances with
+// step(); each step returns the reply the operator should give. Sessions are values: they
+// can be moved, snapshotted to bytes and restored elsewhere. One session is used by one
+// thread at a time; any number of sessions may share one script across threads.
+//
+// No clock is read here: the host reports time with advance() (seconds since pickup) and
+// asks next_deadline() when to wake the session up for a timer.
+//
+// A reply's string views point into the script or into the session's render buffer: they
+// stay valid until the next non-const call on the same session.
+#ifndef PARLEY_SESSION_HPP_INCLUDED
+#define PARLEY_SESSION_HPP_INCLUDED
+
+#include <parley/detail/tables.hpp>
+#include <parley/detail/throw.hpp>
+#include <parley/script.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley {
+
+// A slot the classifier filled from the utterance, such as {"name", "Ольга"}.
+struct slot_value {
+    std::string_view name;
+    std::string_view value;
+};
+
+// One classified caller utterance (or operator event).
+struct utterance {
+    label_id label = 0;
+    double confidence = 1.0;
+    std::span<const slot_value> slots = {};
+};
+
+// What the operator should do now.
+struct reply {
+    std::string_view phrase;  // what to say; empty when the rule says nothing
+    parley::action action = parley::action::continue_;
+    state_id state = 0;
+    std::string_view state_name;
+    std::string_view hint;  // advice for the operator; empty when the rule has none
+    rule_location rule;     // the rule that fired; line 0 when none did
+    bool ended = false;     // the call reached a terminal state
+};
+
+// Per-call options: the caller's language, the host's variables, what the CRM already knows.
+struct session_options {
+    std::string language;  // empty: the script's default language
+    std::vector<std::pair<std::string, std::string>> variables;
+    std::vector<std::pair<std::string, std::string>> slots;
+};
+
+// How restore() treats a snapshot taken with another version of the script.
+enum class restore_mode {
+    exact,   // the script must be the one the snapshot was taken with, else session_error
+    by_name  // map state, language, counters, slots and variables by name; any name the script
+             // lacks is a session_error; phrase rotation starts afresh
+};
+
+// Documented limits; past them a session_error (session_errc::limit) is thrown.
+inline constexpr std::size_t max_slots_per_utterance = 64;
+inline constexpr std::size_t max_slot_value_bytes = 4096;
+
+class session {
+public:
+    explicit session(script s, const session_options& options = {}) : script_(std::move(s)) {
+        const auto& t = tables();
+        state_ = t.initial_state;
+        bytes_.reset(new std::uint8_t[byte_count()]());
+        if (!options.language.empty()) set_language(options.language);
+        for (const auto& [name, value] : options.variables) {
+            auto it = t.variable_index.find(name);
+            if (it == t.variable_index.end())
+                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + name + "'");
+            set_value(value_key(variable_kind, it->second), value);
+        }
+        for (const auto& [name, value] : options.slots) {
+            auto it = t.slot_index.find(name);
+            if (it == t.slot_index.end())
+                detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            set_value(value_key(slot_kind, it->second), value);
+        }
+    }
+
+    session(session&&) noexcept = default;
+    session& operator=(session&&) noexcept = default;
+    session(const session& other) : session(other.script_, other) {}
+    session& operator=(const session& other) {
+        if (this != &other) *this = session(other);
+        return *this;
+    }
+
+    [[nodiscard]] const parley::script& script() const noexcept { return script_; }
+    [[nodiscard]] state_id state() const noexcept { return state_; }
+    [[nodiscard]] std::string_view state_name() const { return tables().str(tables().states[state_].name); }
+    [[nodiscard]] bool ended() const noexcept { return ended_; }
+    [[nodiscard]] language_id language() const noexcept { return language_; }
+    [[nodiscard]] double now() const noexcept { return double(now_ms_) / 1000.0; }
+    // The intent waiting for the caller's yes or no after a low-confidence utterance.
+    [[nodiscard]] std::optional<label_id> pending_confirmation() const noexcept {
+        if (pending_label_ == detail::none) return std::nullopt;
+        return pending_label_;
+    }
+
+    void set_language(std::string_view tag) {
+        auto id = script_.find_language(tag);
+        if (!id) detail::throw_session_error(session_errc::bad_language, "the script has no language '" + std::string(tag) + "'");
+        language_ = static_cast<std::uint8_t>(*id);
+    }
+
+    [[nodiscard]] int counter(std::string_view name) const {
+        auto it = tables().counter_index.find(name);
+        return it == tables().counter_index.end() ? 0 : bytes_[it->second];
+    }
+    [[nodiscard]] std::string_view slot(std::string_view name) const {
+        auto it = tables().slot_index.find(name);
+        return it == tables().slot_index.end() ? std::string_view{} : value(value_key(slot_kind, it->second));
+    }
+    [[nodiscard]] std::string_view variable(std::string_view name) const {
+        auto it = tables().variable_index.find(name);
+        return it == tables().variable_index.end() ? std::string_view{} : variable_value(it->second);
+    }
+
+    // The pickup: the initial state's entry phrase.
+    [[nodiscard]] reply start() {
+        check_live();
+        const auto& st = tables().states[state_];
+        return make_reply(st.entry, detail::none, st.where);
+    }
+
+    [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
+
+    // The hot path: an interned label; no lookup by string, no allocation unless the phrase
+    // has placeholders (or a low-confidence utterance has to be remembered).
+    [[nodiscard]] reply step(label_id label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
+        check_live();
+        const auto& t = tables();
+        if (label >= t.labels.size())
+            detail::throw_session_error(session_errc::unknown_label, "label id " + std::to_string(label) + " is out of range");
+        if (!(confidence >= 0.0 && confidence <= 1.0))
+            detail::throw_session_error(session_errc::bad_confidence, "confidence must be a number from 0 to 1");
+        check_slots(slots);
+        if (pending_label_ != detail::none) {
+            const state_id origin = pending_origin_;
+            if (label == t.accept_label) {
+                // Carry on exactly as if the intent had come with full confidence.
+                const label_id confirmed = pending_label_;
+                auto remembered = std::move(pending_slots_);
+                clear_pending();
+                enter(origin, now_ms_);
+                std::vector<slot_value> views;
+                if (remembered) {
+                    views.reserve(remembered->size());
+                    for (const auto& [k, v] : *remembered) views.push_back({k, v});
+                }
+                return dispatch(confirmed, views);
+            }
+            clear_pending();
+            enter(origin, now_ms_);
+            if (label == t.decline_label) return make_reply(t.confirm_repeat, detail::none, t.confirm_where);
+        }
+        if (confidence < t.confidence_threshold && t.confirm_state != detail::none && !t.labels[label].is_event)
+            return ask_to_confirm(label, slots);
+        return dispatch(label, slots);
+    }
+
+    // By name, for hosts that do not intern labels. An undeclared label is a session_error
+    // (session_errc::unknown_label), or goes to `otherwise` when the script says so.
+    [[nodiscard]] reply step(std::string_view label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
+        if (auto id = script_.find_label(label)) return step(*id, confidence, slots);
+        check_live();
+        if (!tables().unknown_to_otherwise)
+            detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
+        if (pending_label_ != detail::none) {
+            enter(pending_origin_, now_ms_);
+            clear_pending();
+        }
+        return dispatch(static_cast<label_id>(tables().labels.size()), slots);
+    }
+
+    // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
+    // in order. Returns the reply of the last timer that fired, if any did.
+    std::optional<reply> advance(double seconds) {
+        if (!(seconds >= 0.0) || seconds > 1e12)
+            detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
+        const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
+        if (at < now_ms_)
+            detail::throw_session_error(session_errc::time_backwards,
+                                        fmt::format("time went backwards: {:.3f} s after {:.3f} s", seconds, now()));
+        now_ms_ = at;
+        std::optional<reply> last;
+        const auto& t = tables();
+        while (!ended_) {
+            const auto& st = t.states[state_];
+            if (next_timer_ >= st.timer_count) break;
+            const auto& tm = t.timers[st.first_timer + next_timer_];
+            const std::int64_t due = entered_at_ms_ + tm.after_ms;
+            if (due > now_ms_) break;
+            ++next_timer_;
+            const auto& h = t.handlers[tm.handler];
+            if (h.guard != detail::none && !holds(h.guard)) continue;
+            if (pending_label_ != detail::none) clear_pending();
+            last = fire(h, {}, due);
+        }
+        return last;
+    }
+
+    // When the next timer falls due, in seconds since pickup; nullopt when none is armed.
+    [[nodiscard]] std::optional<double> next_deadline() const noexcept {
+        if (ended_) return std::nullopt;
+        const auto& st = tables().states[state_];
+        if (next_timer_ >= st.timer_count) return std::nullopt;
+        return double(entered_at_ms_ + tables().timers[st.first_timer + next_timer_].after_ms) / 1000.0;
+    }
+
+    // A compact, self-describing binary form of everything the call has accumulated.
+    [[nodiscard]] std::string snapshot() const;
+    [[nodiscard]] static session restore(parley::script s, std::string_view bytes, restore_mode mode = restore_mode::exact);
+
+    // Heap bytes this session owns beyond sizeof(session), for capacity planning.
+    [[nodiscard]] std::size_t heap_bytes() const noexcept {
+        std::size_t n = byte_count();
+        n += values_.capacity() * sizeof(value_entry);
+        for (const auto& v : values_) n += v.value.capacity() > 15 ? v.value.capacity() + 1 : 0;
+        n += render_.capacity() > 15 ? render_.capacity() + 1 : 0;
+        return n;
+    }
+
+private:
+    static constexpr std::uint32_t slot_kind = 0;
+    static constexpr std::uint32_t variable_kind = 1u << 31;
+    struct value_entry {
+        std::uint32_t key;
+        std::string value;
+    };
+    using slot_list = std::vector<std::pair<std::string, std::string>>;
+
+    session(const parley::script& s, const session& other)
+        : script_(s),
+          state_(other.state_),
+          pending_label_(other.pending_label_),
+          pending_origin_(other.pending_origin_),
+          language_(other.language_),
+          next_timer_(other.next_timer_),
+          ended_(other.ended_),
+          entered_at_ms_(other.entered_at_ms_),
+          now_ms_(other.now_ms_),
+          bytes_(new std::uint8_t[other.byte_count()]),
+          values_(other.values_),
+          pending_slots_(other.pending_slots_ ? std::make_unique<slot_list>(*other.pending_slots_) : nullptr) {
+        std::memcpy(bytes_.get(), other.bytes_.get(), byte_count());
+    }
+
+    [[nodiscard]] const detail::script_tables& tables() const noexcept { return script_.tables(); }
+    [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
+    [[nodiscard]] std::uint8_t* rotations() const noexcept { return bytes_.get() + tables().counters.size(); }
+    static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return kind | index; }
+
+    void check_live() const {
+        if (ended_)
+            detail::throw_session_error(session_errc::ended,
+                                        "the call has ended in state '" + std::string(state_name()) + "'; start a new session");
+    }
+    static void check_slots(std::span<const slot_value> slots) {
+        if (slots.size() > max_slots_per_utterance)
+            detail::throw_session_error(session_errc::limit, fmt::format("an utterance may carry at most {} slots", max_slots_per_utterance));
+        for (const auto& s : slots)
+            if (s.value.size() > max_slot_value_bytes)
+                detail::throw_session_error(session_errc::limit,
+                                            fmt::format("slot '{}' is longer than {} bytes", s.name, max_slot_value_bytes));
+    }
+
+    [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept {
+        for (const auto& v : values_)
+            if (v.key == key) return v.value;
+        return {};
+    }
+    [[nodiscard]] std::string_view variable_value(std::uint32_t index) const noexcept {
+        for (const auto& v : values_)
+            if (v.key == value_key(variable_kind, index)) return v.value;
+        return tables().str(tables().variable_defaults[index]);
+    }
+    void set_value(std::uint32_t key, std::string_view text) {
+        for (auto& v : values_)
+            if (v.key == key) {
+                v.value.assign(text);
+                return;
+            }
+        values_.push_back({key, std::string(text)});
+    }
+
+    void enter(state_id s, std::int64_t at) noexcept {
+        state_ = s;
+        entered_at_ms_ = at;
+        next_timer_ = 0;
+    }
+    void clear_pending() noexcept {
+        pending_label_ = detail::none;
+        pending_origin_ = detail::none;
+        pending_slots_.reset();
+    }
+
+    [[nodiscard]] bool holds(std::uint32_t node) const noexcept {
+        const auto& t = tables();
+        const auto& g = t.guards[node];
+        switch (g.op) {
+            case detail::guard_op::always: return true;
+            case detail::guard_op::all_of:
+                for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                    if (!holds(t.guard_children[i])) return false;
+                return true;
+            case detail::guard_op::any_of:
+                for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                    if (holds(t.guard_children[i])) return true;
+                return false;
+            case detail::guard_op::negate: return !holds(g.a);
+            case detail::guard_op::known_slot: return !value(value_key(slot_kind, g.a)).empty();
+            case detail::guard_op::counter_cmp: return compare(std::int64_t{bytes_[g.a]}, g.number, g.cmp);
+            case detail::guard_op::slot_cmp: return compare(value(value_key(slot_kind, g.a)), t.str(g.string), g.cmp);
+            case detail::guard_op::variable_cmp: return compare(variable_value(g.a), t.str(g.string), g.cmp);
+        }
+        return false;
+    }
+    template <class T>
+    static bool compare(const T& x, const T& y, detail::compare c) noexcept {
+        switch (c) {
+            case detail::compare::eq: return x == y;
+            case detail::compare::ne: return x != y;
+            case detail::compare::lt: return x < y;
+            case detail::compare::le: return x <= y;
+            case detail::compare::gt: return x > y;
+            case detail::compare::ge: return x >= y;
+        }
+        return false;
+    }
+
+    reply dispatch(label_id label, std::span<const slot_value> slots) {
+        const auto& t = tables();
+        const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
+        for (std::uint32_t i = range.first; i < range.first + range.count; ++i) {
+            const auto& h = t.handlers[t.candidates[i]];
+            if (h.guard == detail::none || holds(h.guard)) return fire(h, slots, now_ms_);
+        }
+        return make_reply(detail::none, detail::none, {});
+    }
+
+    reply fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
+        const auto& t = tables();
+        for (std::uint32_t i = h.first_effect; i < h.first_effect + h.effect_count; ++i) {
+            const auto& e = t.effects[i];
+            switch (e.kind) {
+                case detail::effect_kind::increment:
+                    if (bytes_[e.index] < 255) ++bytes_[e.index];
+                    break;
+                case detail::effect_kind::reset: bytes_[e.index] = 0; break;
+                case detail::effect_kind::keep_slot:
+                    for (const auto& s : slots)
+                        if (s.name == t.str(e.slot_name)) set_value(value_key(slot_kind, e.index), s.value);
+                    break;
+                case detail::effect_kind::set_variable: set_value(value_key(variable_kind, e.index), t.str(e.value)); break;
+            }
+        }
+        std::uint32_t phrase = h.phrase;
+        if (h.target != detail::none) {
+            enter(h.target, at);
+            if (phrase == detail::none) phrase = t.states[h.target].entry;
+        }
+        return make_reply(phrase, h.hint, h.rule);
+    }
+
+    reply ask_to_confirm(label_id label, std::span<const slot_value> slots) {
+        const auto& t = tables();
+        pending_label_ = label;
+        pending_origin_ = state_;
+        if (!slots.empty()) {
+            pending_slots_ = std::make_unique<slot_list>();
+            for (const auto& s : slots) pending_slots_->emplace_back(s.name, s.value);
+        }
+        enter(t.confirm_state, now_ms_);
+        return make_reply(t.confirm_ask, detail::none, t.confirm_where, label);
+    }
+
+    reply make_reply(std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none) {
+        const auto& t = tables();
+        const auto& st = t.states[state_];
+        reply r;
+        r.action = static_cast<parley::action>(st.action);
+        ended_ = is_terminal(r.action);
+        r.ended = ended_;
+        r.state = state_;
+        r.state_name = t.str(st.name);
+        if (phrase != detail::none) r.phrase = say(phrase, subject);
+        if (hint != detail::none) r.hint = t.str(t.texts[t.phrases[hint].first_text + language_].whole);
+        if (rule.line != 0) r.rule = {t.files[rule.file], rule.line};
+        return r;
+    }
+
+    // Picks the variant (rotating, never the same twice in a row) and renders it.
+    std::string_view say(std::uint32_t phrase_index, label_id subject) {
+        const auto& t = tables();
+        const auto& p = t.phrases[phrase_index];
+        std::uint32_t variant = 0;
+        if (p.rotation != detail::none) {
+            auto& r = rotations()[p.rotation];
+            variant = r % p.variant_count;
+            r = static_cast<std::uint8_t>((variant + 1) % p.variant_count);
+        }
+        const auto& text = t.texts[p.first_text + variant * t.languages.size() + language_];
+        if (!text.has_placeholders) return t.str(text.whole);
+        render_.clear();
+        auto out = std::back_inserter(render_);
+        for (std::uint32_t i = text.first_segment; i < text.first_segment + text.segment_count; ++i) {
+            const auto& seg = t.segments[i];
+            switch (seg.kind) {
+                case detail::segment_kind::literal: out = fmt::format_to(out, "{}", t.str(seg.literal)); break;
+                case detail::segment_kind::variable: out = fmt::format_to(out, "{}", variable_value(seg.index)); break;
+                case detail::segment_kind::slot: out = fmt::format_to(out, "{}", value(value_key(slot_kind, seg.index))); break;
+                case detail::segment_kind::intent_description:
+                    if (subject != detail::none)
+                        out = fmt::format_to(out, "{}", t.str(t.texts[t.labels[subject].first_description + language_].whole));
+                    break;
+            }
+        }
+        return render_;
+    }
+
+    parley::script script_;
+    state_id state_ = 0;
+    label_id pending_label_ = detail::none;
+    state_id pending_origin_ = detail::none;
+    std::uint8_t language_ = 0;
+    std::uint8_t next_timer_ = 0;
+    bool ended_ = false;
+    std::int64_t entered_at_ms_ = 0;
+    std::int64_t now_ms_ = 0;
+    std::unique_ptr<std::uint8_t[]> bytes_;  // counters, then rotation positions
+    std::vector<value_entry> values_;        // slots and variable overrides that have a value
+    std::string render_;                     // the last rendered phrase
+    std::unique_ptr<slot_list> pending_slots_;
+};
+
+}  // namespace parley
+
+#include <parley/detail/snapshot.hpp>
+
+#endif

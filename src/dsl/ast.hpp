@@ -1,0 +1,179 @@
+// The syntax tree of one .rules file, as the X3 grammar (parser.cpp) builds it. Every node
+// that a diagnostic may point at derives from `tagged`: the grammar's on_success handler
+// records the byte range the node was parsed from (X3 position tagging).
+#ifndef PARLEY_SRC_DSL_AST_HPP_INCLUDED
+#define PARLEY_SRC_DSL_AST_HPP_INCLUDED
+
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parley::dsl::ast {
+
+namespace x3 = boost::spirit::x3;
+
+struct tagged {
+    std::uint32_t offset = 0;  // byte offset of the node in its file
+    std::uint32_t length = 0;  // bytes
+};
+
+struct identifier : tagged {
+    std::string text;
+};
+
+struct string_literal : tagged {
+    std::string value;  // unescaped
+};
+
+// One wording in one language; `language` empty means the script's default language.
+struct text : tagged {
+    std::string language;
+    string_literal value;
+};
+
+// One rotating variant of a phrase: its wordings in several languages.
+struct variant : tagged {
+    std::vector<text> texts;
+};
+
+struct phrase : tagged {
+    std::vector<variant> variants;
+};
+
+enum class compare_op { eq, ne, lt, le, gt, ge };
+
+struct number_literal : tagged {
+    double value = 0;
+};
+
+struct comparison : tagged {
+    identifier subject;  // a counter, slot or variable
+    compare_op op = compare_op::eq;
+    x3::variant<number_literal, string_literal> value;
+};
+
+struct known_check : tagged {
+    identifier name;  // a slot
+};
+
+struct negation;
+struct disjunction;
+
+struct operand : tagged,
+                 x3::variant<comparison, known_check, x3::forward_ast<negation>, x3::forward_ast<disjunction>> {
+    using base_type::base_type;
+    using base_type::operator=;
+};
+
+struct negation : tagged {
+    operand subject;
+};
+
+struct conjunction : tagged {
+    std::vector<operand> terms;  // a and b and c
+};
+
+struct disjunction : tagged {
+    std::vector<conjunction> terms;  // x or y or z
+};
+
+// Clauses of a handler.
+struct say_clause : tagged {
+    phrase what;
+};
+struct hint_clause : tagged {
+    phrase what;  // one variant
+};
+enum class counter_verb { increment, reset };
+struct counter_clause : tagged {
+    counter_verb verb = counter_verb::increment;
+    identifier counter;
+};
+struct keep_clause : tagged {
+    std::vector<identifier> slots;
+};
+struct set_clause : tagged {
+    identifier variable;
+    string_literal value;
+};
+using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause>;
+
+enum class trigger_kind { on, otherwise, after };
+struct trigger : tagged {
+    trigger_kind kind = trigger_kind::on;
+    std::vector<identifier> labels;  // on: the intents or events
+    number_literal seconds;          // after
+};
+
+struct handler : tagged {
+    trigger when;
+    std::optional<disjunction> guard;
+    identifier target;  // a state, or "stay"
+    std::vector<clause> clauses;
+};
+
+struct state_decl : tagged {
+    identifier name;
+    bool initial = false;
+    std::optional<identifier> action;  // continue, hold, transfer, hangup, close
+    std::optional<phrase> entry;
+    std::vector<handler> handlers;
+};
+
+struct global_decl : tagged {
+    std::vector<handler> handlers;
+};
+
+struct confirm_decl : tagged {
+    identifier target;  // the state the session waits in for yes or no
+    phrase ask;         // may use {intent}: the pending intent's description
+    phrase repeat;      // said when the caller answers no
+};
+
+struct include_decl : tagged {
+    string_literal path;
+};
+
+struct setting_decl : tagged {
+    identifier name;
+    x3::variant<number_literal, string_literal, identifier> value;
+};
+
+struct variable_decl : tagged {
+    identifier name;
+    std::optional<string_literal> value;
+};
+
+struct slot_decl : tagged {
+    identifier name;
+};
+struct counter_decl : tagged {
+    identifier name;
+};
+struct event_decl : tagged {
+    identifier name;
+};
+
+struct intent_decl : tagged {
+    identifier name;
+    std::vector<text> description;  // per language; may be empty
+};
+
+struct forbid_decl : tagged {
+    string_literal phrase;
+    string_literal replacement;
+};
+
+using item = x3::variant<include_decl, setting_decl, variable_decl, slot_decl, counter_decl, intent_decl, event_decl,
+                         forbid_decl, confirm_decl, global_decl, state_decl>;
+
+struct file {
+    std::vector<item> items;
+};
+
+}  // namespace parley::dsl::ast
+
+#endif
