@@ -144,7 +144,7 @@ struct script_tables {
     std::uint32_t fallback_language = 0;
 
     std::vector<state> states;
-    std::vector<label> labels;  // intents first, then events
+    std::vector<label> labels;  // intents and events, in declaration order
     std::vector<string_ref> slots;
     std::vector<string_ref> counters;
     std::vector<string_ref> variables;

@@ -1,0 +1,54 @@
+// Compliance screening: what an operator actually said, against the script's forbidden phrases.
+#ifndef PARLEY_SCREEN_HPP_INCLUDED
+#define PARLEY_SCREEN_HPP_INCLUDED
+
+#include <parley/detail/utf8.hpp>
+#include <parley/script.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley {
+
+struct screen_hit {
+    std::size_t offset = 0;        // bytes into the screened text
+    std::size_t length = 0;        // bytes
+    std::string_view phrase;       // the forbidden phrase as the script writes it
+    std::string_view replacement;  // what to say instead
+    rule_location rule;            // the `forbid` line
+};
+
+// Every occurrence of every forbidden phrase, ignoring case (Latin, Cyrillic, Greek; ё = е),
+// ordered by position. Malformed UTF-8 in `said` is tolerated.
+[[nodiscard]] inline std::vector<screen_hit> screen(const script& s, std::string_view said) {
+    const auto& t = s.tables();
+    std::vector<screen_hit> hits;
+    if (t.forbidden_phrases.empty()) return hits;
+    std::u32string folded;
+    std::basic_string<std::uint32_t> offsets;
+    detail::fold_utf8(said, folded, &offsets);
+    for (const auto& f : t.forbidden_phrases) {
+        if (f.folded.empty()) continue;
+        auto from = folded.begin();
+        while (true) {
+            auto it = std::search(from, folded.end(), f.folded.begin(), f.folded.end());
+            if (it == folded.end()) break;
+            const auto first = static_cast<std::size_t>(it - folded.begin());
+            const auto last = first + f.folded.size();
+            hits.push_back({offsets[first], offsets[last] - offsets[first], t.str(f.phrase), t.str(f.replacement),
+                            {t.files[f.where.file], f.where.line}});
+            from = it + 1;
+        }
+    }
+    std::sort(hits.begin(), hits.end(), [](const screen_hit& a, const screen_hit& b) {
+        return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
+    });
+    return hits;
+}
+
+}  // namespace parley
+
+#endif
