@@ -28,11 +28,20 @@ struct compile_limits {
     std::size_t max_languages = 32;
 };
 
+// Where compile time went, in seconds; filled when compile_options::timings is set.
+struct compile_timings {
+    double parse = 0;    // reading and parsing, includes too
+    double check = 0;    // declarations and semantic checks
+    double analyse = 0;  // the Boost.Graph analyses
+    double lower = 0;    // building the runtime tables
+};
+
 struct compile_options {
     compile_limits limits;
     bool warnings_as_errors = false;
     // Reads an included file; the default reads from disk. Tests and hosts may supply their own.
     std::function<std::optional<std::string>(const std::filesystem::path&)> read_file;
+    compile_timings* timings = nullptr;
 };
 
 // Either a script or, when the rules have errors, none; the diagnostics (warnings too) either way.

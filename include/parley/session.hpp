@@ -78,7 +78,7 @@ inline constexpr std::size_t max_slot_value_bytes = 4096;
 
 class session {
 public:
-    explicit session(script s, const session_options& options = {}) : script_(std::move(s)) {
+    explicit session(parley::script s, const session_options& options = {}) : script_(std::move(s)) {
         const auto& t = tables();
         state_ = t.initial_state;
         bytes_.reset(new std::uint8_t[byte_count()]());
@@ -213,7 +213,7 @@ public:
             if (due > now_ms_) break;
             ++next_timer_;
             const auto& h = t.handlers[tm.handler];
-            if (h.guard != detail::none && !holds(h.guard)) continue;
+            if (h.guard != detail::none && !holds(h.guard, {})) continue;
             if (pending_label_ != detail::none) clear_pending();
             last = fire(h, {}, due);
         }
@@ -315,23 +315,33 @@ private:
         pending_slots_.reset();
     }
 
-    [[nodiscard]] bool holds(std::uint32_t node) const noexcept {
+    // A slot's value while a handler runs: the utterance's own, else the call's.
+    [[nodiscard]] std::string_view slot_value_of(std::uint32_t index, std::span<const slot_value> slots) const noexcept {
+        if (!slots.empty()) {
+            const auto name = tables().str(tables().slots[index]);
+            for (const auto& s : slots)
+                if (s.name == name) return s.value;
+        }
+        return value(value_key(slot_kind, index));
+    }
+
+    [[nodiscard]] bool holds(std::uint32_t node, std::span<const slot_value> slots) const noexcept {
         const auto& t = tables();
         const auto& g = t.guards[node];
         switch (g.op) {
             case detail::guard_op::always: return true;
             case detail::guard_op::all_of:
                 for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                    if (!holds(t.guard_children[i])) return false;
+                    if (!holds(t.guard_children[i], slots)) return false;
                 return true;
             case detail::guard_op::any_of:
                 for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                    if (holds(t.guard_children[i])) return true;
+                    if (holds(t.guard_children[i], slots)) return true;
                 return false;
-            case detail::guard_op::negate: return !holds(g.a);
-            case detail::guard_op::known_slot: return !value(value_key(slot_kind, g.a)).empty();
+            case detail::guard_op::negate: return !holds(g.a, slots);
+            case detail::guard_op::known_slot: return !slot_value_of(g.a, slots).empty();
             case detail::guard_op::counter_cmp: return compare(std::int64_t{bytes_[g.a]}, g.number, g.cmp);
-            case detail::guard_op::slot_cmp: return compare(value(value_key(slot_kind, g.a)), t.str(g.string), g.cmp);
+            case detail::guard_op::slot_cmp: return compare(slot_value_of(g.a, slots), t.str(g.string), g.cmp);
             case detail::guard_op::variable_cmp: return compare(variable_value(g.a), t.str(g.string), g.cmp);
         }
         return false;
@@ -354,7 +364,7 @@ private:
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         for (std::uint32_t i = range.first; i < range.first + range.count; ++i) {
             const auto& h = t.handlers[t.candidates[i]];
-            if (h.guard == detail::none || holds(h.guard)) return fire(h, slots, now_ms_);
+            if (h.guard == detail::none || holds(h.guard, slots)) return fire(h, slots, now_ms_);
         }
         return make_reply(detail::none, detail::none, {});
     }
@@ -380,7 +390,7 @@ private:
             enter(h.target, at);
             if (phrase == detail::none) phrase = t.states[h.target].entry;
         }
-        return make_reply(phrase, h.hint, h.rule);
+        return make_reply(phrase, h.hint, h.rule, detail::none, slots);
     }
 
     reply ask_to_confirm(label_id label, std::span<const slot_value> slots) {
@@ -395,7 +405,8 @@ private:
         return make_reply(t.confirm_ask, detail::none, t.confirm_where, label);
     }
 
-    reply make_reply(std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none) {
+    reply make_reply(std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none,
+                     std::span<const slot_value> slots = {}) {
         const auto& t = tables();
         const auto& st = t.states[state_];
         reply r;
@@ -404,14 +415,14 @@ private:
         r.ended = ended_;
         r.state = state_;
         r.state_name = t.str(st.name);
-        if (phrase != detail::none) r.phrase = say(phrase, subject);
+        if (phrase != detail::none) r.phrase = say(phrase, subject, slots);
         if (hint != detail::none) r.hint = t.str(t.texts[t.phrases[hint].first_text + language_].whole);
         if (rule.line != 0) r.rule = {t.files[rule.file], rule.line};
         return r;
     }
 
     // Picks the variant (rotating, never the same twice in a row) and renders it.
-    std::string_view say(std::uint32_t phrase_index, label_id subject) {
+    std::string_view say(std::uint32_t phrase_index, label_id subject, std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto& p = t.phrases[phrase_index];
         std::uint32_t variant = 0;
@@ -422,20 +433,25 @@ private:
         }
         const auto& text = t.texts[p.first_text + variant * t.languages.size() + language_];
         if (!text.has_placeholders) return t.str(text.whole);
-        render_.clear();
-        auto out = std::back_inserter(render_);
-        for (std::uint32_t i = text.first_segment; i < text.first_segment + text.segment_count; ++i) {
-            const auto& seg = t.segments[i];
+        auto piece = [&](const detail::segment& seg) -> std::string_view {
             switch (seg.kind) {
-                case detail::segment_kind::literal: out = fmt::format_to(out, "{}", t.str(seg.literal)); break;
-                case detail::segment_kind::variable: out = fmt::format_to(out, "{}", variable_value(seg.index)); break;
-                case detail::segment_kind::slot: out = fmt::format_to(out, "{}", value(value_key(slot_kind, seg.index))); break;
+                case detail::segment_kind::literal: return t.str(seg.literal);
+                case detail::segment_kind::variable: return variable_value(seg.index);
+                case detail::segment_kind::slot: return slot_value_of(seg.index, slots);
                 case detail::segment_kind::intent_description:
-                    if (subject != detail::none)
-                        out = fmt::format_to(out, "{}", t.str(t.texts[t.labels[subject].first_description + language_].whole));
-                    break;
+                    if (subject == detail::none) return {};
+                    return t.str(t.texts[t.labels[subject].first_description + language_].whole);
             }
-        }
+            return {};
+        };
+        const auto first = t.segments.begin() + text.first_segment;
+        const auto last = first + text.segment_count;
+        std::size_t size = 0;
+        for (auto it = first; it != last; ++it) size += piece(*it).size();
+        render_.clear();
+        render_.reserve(size);  // the one allocation, and only while the buffer is still growing
+        auto out = std::back_inserter(render_);
+        for (auto it = first; it != last; ++it) out = fmt::format_to(out, "{}", piece(*it));
         return render_;
     }
 

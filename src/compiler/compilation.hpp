@@ -9,6 +9,7 @@
 #include <parley/compiler.hpp>
 #include <parley/detail/tables.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -102,6 +103,7 @@ private:
     [[nodiscard]] const value_symbol* find_value(std::string_view name) const;
 
     const compile_options& options_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<dsl::source_file>> files_;
     std::vector<std::unique_ptr<dsl::ast::file>> asts_;
     std::vector<std::pair<std::uint32_t, const dsl::ast::item*>> items_;  // in include order

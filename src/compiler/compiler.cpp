@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -780,14 +781,24 @@ void compilation::warn_unused() {
 
 compile_result compilation::finish() {
     compile_result result;
+    using clock = std::chrono::steady_clock;
+    auto lap = [&, last = started_](double compile_timings::*phase) mutable {
+        const auto now = clock::now();
+        if (options_.timings) options_.timings->*phase = std::chrono::duration<double>(now - last).count();
+        last = now;
+    };
+    lap(&compile_timings::parse);
     if (!failed() && !files_.empty()) {
         declare();
         check_states();
+        lap(&compile_timings::check);
         if (!failed()) {
             analyse();
             warn_unused();
         }
+        lap(&compile_timings::analyse);
         if (!failed()) result.script.emplace(std::shared_ptr<const script_tables>(lower()));
+        lap(&compile_timings::lower);
     }
     result.diagnostics = std::move(diagnostics_);
     return result;

@@ -1,0 +1,70 @@
+// Compile time and memory of generated scripts of 100 to 100,000 states (~10 handlers each).
+// Prints parse, check, analysis and lowering times, peak heap, and the growth per 10x.
+#include "alloc_counter.hpp"
+#include "generate.hpp"
+
+#include <parley/compiler.hpp>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <map>
+
+namespace {
+
+struct figures {
+    parley::compile_timings timings;
+    double total = 0;
+    std::size_t peak = 0;
+    std::size_t handlers = 0;
+    std::size_t bytes = 0;
+};
+std::map<std::int64_t, figures> results;
+
+void compile_generated(benchmark::State& state) {
+    const auto states = static_cast<std::size_t>(state.range(0));
+    const auto text = parley::bench::generate_script(states);
+    figures f;
+    f.bytes = text.size();
+    for (auto _ : state) {
+        parley::compile_options options;
+        options.timings = &f.timings;
+        parley::bench::reset_peak();
+        const auto base = parley::bench::live_bytes.load();
+        const auto start = std::chrono::steady_clock::now();
+        auto result = parley::compile_string(text, "generated.rules", options);
+        f.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        f.peak = parley::bench::peak_bytes.load() - base;
+        if (!result.script) {
+            state.SkipWithError("the generated script does not compile");
+            return;
+        }
+        f.handlers = result.script->tables().handlers.size();
+        benchmark::DoNotOptimize(result);
+    }
+    state.counters["parse_ms"] = f.timings.parse * 1e3;
+    state.counters["check_ms"] = f.timings.check * 1e3;
+    state.counters["analyse_ms"] = f.timings.analyse * 1e3;
+    state.counters["lower_ms"] = f.timings.lower * 1e3;
+    state.counters["peak_MB"] = double(f.peak) / 1e6;
+    state.counters["handlers"] = double(f.handlers);
+    results[state.range(0)] = f;
+}
+BENCHMARK(compile_generated)->Arg(100)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    fmt::print("\n{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}\n", "states", "handlers", "parse ms", "check ms",
+               "graph ms", "lower ms", "total ms", "peak MB", "growth");
+    const figures* previous = nullptr;
+    for (const auto& [states, f] : results) {
+        fmt::print("{:>8} {:>9} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.1f} {:>9.1f} {:>8}\n", states, f.handlers,
+                   f.timings.parse * 1e3, f.timings.check * 1e3, f.timings.analyse * 1e3, f.timings.lower * 1e3,
+                   f.total * 1e3, double(f.peak) / 1e6, previous ? fmt::format("x{:.1f}", f.total / previous->total) : "");
+        previous = &f;
+    }
+}

@@ -1,0 +1,189 @@
+// The semantic checks, the graph analyses, includes and the DOT export.
+#include "fixtures.hpp"
+
+#include <map>
+
+namespace {
+
+// The diagnostics of `text` rendered without the source lines: "file:line:col: severity: message".
+std::vector<std::string> diagnose(std::string_view text, parley::compile_options options = {}) {
+    auto result = parley::compile_string(text, "t.rules", options);
+    std::vector<std::string> out;
+    for (const auto& d : result.diagnostics) {
+        auto s = parley::format(d, {.color = false, .source = false});
+        s.pop_back();
+        out.push_back(s);
+    }
+    return out;
+}
+
+bool contains(const std::vector<std::string>& all, std::string_view wanted) {
+    for (const auto& s : all)
+        if (s == wanted) return true;
+    UNSCOPED_INFO("wanted: " << wanted);
+    for (const auto& s : all) UNSCOPED_INFO("  got: " << s);
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("the small script compiles without diagnostics", "[compiler]") {
+    auto result = parley::compile_string(parley::test::small_script, "small.rules");
+    for (const auto& d : result.diagnostics) INFO(parley::format(d));
+    CHECK(result.diagnostics.empty());
+    REQUIRE(result.script);
+    CHECK(result.script->state_count() == 7);
+    CHECK(result.script->language_count() == 2);
+}
+
+TEST_CASE("each semantic error has its exact location and message", "[compiler][diagnostics]") {
+    auto [source, expected] = GENERATE(table<std::string, std::string>({
+        {"intent hi\nstate a initial\n  on hi -> b\nend\n", "t.rules:3:12: error: undefined state 'b'"},
+        {"intent hi\nstate a initial\n  on ho -> stay\nend\n",
+         "t.rules:3:6: error: undefined intent or event 'ho'; did you mean 'hi'?"},
+        {"intent hi\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules:2:8: error: duplicate intent or event 'hi'"},
+        {"intent hi\nstate a initial\n  on hi -> stay\nend\nstate a\nend\n", "t.rules:5:7: error: duplicate state 'a'"},
+        {"slot x\ncounter x\nintent hi\nstate a initial\n  on hi -> stay\nend\n",
+         "t.rules:2:9: error: 'x' is already declared as a slot"},
+        {"intent hi\nstate a initial\n  on hi -> stay\n    say \"hello {who}\"\nend\n",
+         "t.rules:4:17: error: placeholder '{who}' names no variable or slot"},
+        {"setting language = ru\nintent hi\nstate a initial\n  on hi -> stay\n    say en \"hello\"\nend\n",
+         "t.rules:5:9: error: phrase has no text in the default language 'ru'"},
+        {"forbid \"алло\" use \"Спасибо за ожидание\"\nintent hi\nstate a initial\n  on hi -> stay\n    say \"Алло, вы тут?\"\nend\n",
+         "t.rules:5:9: error: phrase contains the forbidden phrase 'алло'; say 'Спасибо за ожидание' instead"},
+        {"intent hi\nstate a initial\n  on hi if n > 1 -> stay\nend\n", "t.rules:3:12: error: undefined counter, slot or variable 'n'"},
+        {"slot s\nintent hi\nstate a initial\n  on hi if s > 1 -> stay\nend\n", "t.rules:4:12: error: slot 's' compares with a string"},
+        {"counter c\nintent hi\nstate a initial\n  on hi -> stay\n    increment d\nend\n",
+         "t.rules:5:15: error: undefined counter 'd'"},
+        {"intent hi\nstate a\n  on hi -> stay\nend\n", "t.rules:2:7: error: no state is marked 'initial'; mark the state where a call starts"},
+        {"intent hi\nstate a initial\n  on hi -> stay\nend\nstate b initial\n  on hi -> a\nend\n",
+         "t.rules:5:7: error: state 'b' is marked 'initial', but so is 'a'"},
+        {"setting speed = 3\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules:1:9: error: unknown setting 'speed'"},
+        {"setting threshold = 2\nintent hi\nstate a initial\n  on hi -> stay\nend\n",
+         "t.rules:1:9: error: setting 'threshold' takes a number from 0 to 1"},
+        {"intent hi\nstate a initial action wait\n  on hi -> stay\nend\n",
+         "t.rules:2:24: error: unknown action 'wait'; a state's action is continue, hold, transfer, hangup or close"},
+        {"intent hi\nstate a initial\n  on hi -> b\nend\nstate b action close\n  on hi -> a\nend\n",
+         "t.rules:6:3: error: terminal state 'b' cannot have handlers: the call has ended there"},
+        {"intent hi\nstate a initial action hold\n  after 90s -> b\nend\nstate b action close\n",
+         "t.rules:3:9: error: a hold must not last longer than hold_timeout (60 s)"},
+        {"intent hi\nconfirm -> a\n  ask \"{intent}?\"\n  repeat \"again\"\nend\nstate a initial\n  on hi -> stay\nend\n",
+         "t.rules:2:1: error: 'confirm' needs the intent 'accept'"},
+        {"intent hi\nstate a initial\n  on hi -> stay\n    say \"{intent}\"\nend\n",
+         "t.rules:4:10: error: '{intent}' can only be used in the 'ask' phrase of 'confirm'"},
+        {"intent hi\nstate a initial\n  on hi -> stay\n    say \"a { b\"\nend\n",
+         "t.rules:4:12: error: unmatched '{' in a phrase; write '{{' for a literal brace"},
+    }));
+    CAPTURE(source);
+    CHECK(contains(diagnose(source), expected));
+}
+
+TEST_CASE("notes point at the first declaration of a duplicate", "[compiler][diagnostics]") {
+    auto all = diagnose("intent hi\nintent hi\nstate a initial\n  on hi -> stay\nend\n");
+    CHECK(contains(all, "t.rules:1:8: note: first declared here"));
+}
+
+TEST_CASE("diagnostics render with the source line and a caret", "[compiler][diagnostics]") {
+    auto result = parley::compile_string("intent hi\nstate a initial\n  on hi -> nowhere\nend\n", "x.rules");
+    REQUIRE(result.diagnostics.size() == 1);
+    CHECK(parley::format(result.diagnostics[0]) ==
+          "x.rules:3:12: error: undefined state 'nowhere'\n"
+          "    3 |   on hi -> nowhere\n"
+          "      |            ^~~~~~~\n");
+    CHECK(parley::to_json(result.diagnostics) ==
+          "[\n  {\"file\": \"x.rules\", \"line\": 3, \"column\": 12, \"length\": 7, \"severity\": \"error\", "
+          "\"message\": \"undefined state 'nowhere'\"}\n]\n");
+}
+
+TEST_CASE("graph analyses warn about unreachable states, dead ends and trap cycles", "[compiler][graph]") {
+    auto all = diagnose(R"(intent hi
+intent bye
+state a initial
+  on hi -> b
+  on bye -> done
+end
+state b
+  on hi -> c
+end
+state c
+  on hi -> b
+end
+state lost
+  on hi -> done
+end
+state stuck
+end
+state done action close
+)");
+    CHECK(contains(all, "t.rules:7:7: warning: states 'b' and 'c' form a cycle that can never be left: no handler leads out of it"));
+    CHECK(contains(all, "t.rules:13:7: warning: state 'lost' is unreachable from the initial state 'a'"));
+    CHECK(contains(all, "t.rules:16:7: warning: state 'stuck' is unreachable from the initial state 'a'"));
+    auto dead_end = diagnose("intent hi\nintent bye\nstate a initial\n  on hi -> b\n  on bye -> done\nend\nstate b\nend\nstate done action close\n");
+    CHECK(contains(dead_end, "t.rules:7:7: warning: no terminal state can be reached from state 'b'"));
+}
+
+TEST_CASE("global handlers count as ways out of every state", "[compiler][graph]") {
+    auto all = diagnose("intent hi\nintent bye\nglobal\n  on bye -> done\nend\nstate a initial\n  on hi -> b\nend\nstate b\nend\nstate done action close\n");
+    CHECK(all.empty());
+}
+
+TEST_CASE("shadowed handlers and unused intents are warnings", "[compiler][diagnostics]") {
+    auto all = diagnose("intent hi\nintent unused\nstate a initial\n  on hi -> stay\n  on hi -> done\nend\nstate done action close\n");
+    CHECK(contains(all, "t.rules:5:3: warning: this handler for 'hi' can never fire: the handler on line 4 always matches first"));
+    CHECK(contains(all, "t.rules:2:8: warning: intent 'unused' is declared but never handled"));
+    auto result = parley::compile_string("intent hi\nintent unused\nstate a initial\n  on hi -> stay\nend\n", "t.rules",
+                                         {.warnings_as_errors = true});
+    CHECK_FALSE(result.script);
+}
+
+TEST_CASE("includes are read relative to the including file, once, and cycles are reported", "[compiler][include]") {
+    std::map<std::string, std::string> files = {
+        {"dir/main.rules", "include \"common.rules\"\ninclude \"common.rules\"\nstate a initial\n  on hi -> done\nend\n"},
+        {"dir/common.rules", "intent hi\nstate done action close\n"},
+        {"dir/loop.rules", "include \"loop2.rules\"\nintent hi\nstate a initial\n  on hi -> stay\nend\n"},
+        {"dir/loop2.rules", "include \"loop.rules\"\n"},
+        {"dir/missing.rules", "include \"nope.rules\"\nintent hi\nstate a initial\n  on hi -> stay\nend\n"},
+    };
+    parley::compile_options options;
+    options.read_file = [&](const std::filesystem::path& p) -> std::optional<std::string> {
+        auto it = files.find(p.lexically_normal().string());
+        if (it == files.end()) return std::nullopt;
+        return it->second;
+    };
+    auto ok = parley::compile_string(files["dir/main.rules"], "dir/main.rules", options);
+    for (const auto& d : ok.diagnostics) INFO(parley::format(d));
+    REQUIRE(ok.script);
+    CHECK(ok.script->find_state("done"));
+
+    auto loop = parley::compile_string(files["dir/loop.rules"], "dir/loop.rules", options);
+    REQUIRE_FALSE(loop.diagnostics.empty());
+    CHECK(parley::format(loop.diagnostics[0], {.source = false}) ==
+          "dir/loop2.rules:1:1: error: include cycle: loop.rules -> loop2.rules -> loop.rules\n");
+
+    auto missing = parley::compile_string(files["dir/missing.rules"], "dir/missing.rules", options);
+    REQUIRE_FALSE(missing.diagnostics.empty());
+    CHECK(parley::format(missing.diagnostics[0], {.source = false}) ==
+          "dir/missing.rules:1:1: error: cannot open included file 'dir/nope.rules'\n");
+}
+
+TEST_CASE("a file that cannot be opened is a diagnostic, not an exception", "[compiler]") {
+    auto result = parley::compile_file("/nonexistent/x.rules");
+    REQUIRE(result.diagnostics.size() == 1);
+    CHECK(parley::format(result.diagnostics[0]) == "/nonexistent/x.rules: error: cannot open file\n");
+    CHECK_THROWS_AS(parley::load("/nonexistent/x.rules"), parley::compile_error);
+}
+
+TEST_CASE("the DOT export has every state, the initial one, terminal styles and labelled edges", "[compiler][graph]") {
+    const auto dot = parley::to_dot(parley::test::small());
+    CHECK(dot.rfind("digraph parley {", 0) == 0);
+    CHECK(dot.find("\"intake\" [peripheries=2, label=\"intake\"];") != std::string::npos);
+    CHECK(dot.find("\"hangup\" [shape=box, style=\"rounded,filled\", fillcolor=\"#f8d7da\", label=\"hangup\\n(hangup)\"];") != std::string::npos);
+    CHECK(dot.find("\"hold\" [style=\"rounded,dashed\", label=\"hold\\n(hold)\"];") != std::string::npos);
+    CHECK(dot.find("\"intake\" -> \"de_escalate\" [label=\"complaint [fault == \\\"caller\\\"]\"];") != std::string::npos);
+    CHECK(dot.find("\"intake\" -> \"hold\" [label=\"after 30s\"];") != std::string::npos);
+    CHECK(dot.find("\"*\" -> \"hangup\" [label=\"insult [insults >= 1]\", color=gray50, fontcolor=gray40];") != std::string::npos);
+    CHECK(dot.back() == '\n');
+    const auto graph = parley::make_graph(parley::test::small());
+    CHECK(graph.states.size() == 7);
+    CHECK(graph.states[graph.initial] == "intake");
+}

@@ -1,0 +1,327 @@
+#include "fixtures.hpp"
+
+#include <random>
+#include <vector>
+
+using parley::action;
+using parley::session;
+using parley::session_errc;
+using parley::session_error;
+using parley::test::small;
+
+namespace {
+session_errc error_of(auto&& f) {
+    try {
+        f();
+    } catch (const session_error& e) {
+        return e.code();
+    }
+    FAIL("no session_error was thrown");
+    return session_errc::limit;
+}
+}  // namespace
+
+TEST_CASE("start says the initial state's entry phrase with variables rendered", "[session]") {
+    session call(small());
+    auto r = call.start();
+    CHECK(r.phrase == "Здравствуйте! Компания Ромашка, меня зовут Анна.");
+    CHECK(r.state_name == "intake");
+    CHECK(r.action == action::continue_);
+    CHECK(r.rule.file == "small.rules");
+    CHECK(r.rule.line > 0);
+}
+
+TEST_CASE("per-call options override variables, set the language and preload slots", "[session]") {
+    session call(small(), {.language = "en", .variables = {{"company", "Acme"}}, .slots = {{"name", "Olga"}}});
+    CHECK(call.start().phrase == "Hello! Acme, this is Анна.");
+    CHECK(call.slot("name") == "Olga");
+    CHECK(error_of([&] { session(small(), {.language = "xx"}); }) == session_errc::bad_language);
+    CHECK(error_of([&] { session(small(), {.variables = {{"nope", "1"}}}); }) == session_errc::bad_variable);
+    CHECK(error_of([&] { session(small(), {.slots = {{"nope", "1"}}}); }) == session_errc::bad_slot);
+}
+
+TEST_CASE("a handler keeps a slot from the utterance and renders it in its phrase", "[session]") {
+    session call(small());
+    (void)call.start();
+    const parley::slot_value slots[] = {{"name", "Ольга"}};
+    auto r = call.step("give_name", 1.0, slots);
+    CHECK(r.phrase == "Очень приятно, Ольга!");
+    CHECK(r.state_name == "intake");
+    CHECK(call.slot("name") == "Ольга");
+}
+
+TEST_CASE("variants rotate and never repeat twice in a row", "[session]") {
+    session call(small());
+    std::vector<std::string> said;
+    for (int i = 0; i < 7; ++i) said.emplace_back(call.step("greeting").phrase);
+    CHECK(said[0] == "Слушаю вас.");
+    CHECK(said[1] == "Да, говорите.");
+    CHECK(said[2] == "Я вас слушаю.");
+    CHECK(said[3] == "Слушаю вас.");
+    for (std::size_t i = 1; i < said.size(); ++i) CHECK(said[i] != said[i - 1]);
+}
+
+TEST_CASE("a missing language falls back to the declared fallback language", "[session]") {
+    session call(small(), {.language = "en"});
+    CHECK(call.step("greeting").phrase == "I am listening.");
+    CHECK(call.step("greeting").phrase == "Yes, go ahead.");
+    CHECK(call.step("greeting").phrase == "Я вас слушаю.");  // the third variant has only ru
+}
+
+TEST_CASE("guards see the utterance's slots and the first matching handler wins", "[session]") {
+    const parley::slot_value caller[] = {{"fault", "caller"}};
+    session at_fault(small());
+    auto r = at_fault.step("complaint", 1.0, caller);
+    CHECK(r.state_name == "de_escalate");
+    CHECK(r.phrase == "Мы всегда стараемся работать лучше.");
+    CHECK(at_fault.slot("fault").empty());  // not kept
+
+    session company(small());
+    const parley::slot_value theirs[] = {{"fault", "company"}};
+    auto c = company.step("complaint", 1.0, theirs);
+    CHECK(c.state_name == "de_escalate");
+    CHECK(c.phrase == "Извините за неудобства.");  // no phrase on the handler: the entry phrase
+}
+
+TEST_CASE("global handlers warn once and then hang up", "[session]") {
+    session call(small());
+    auto first = call.step("insult");
+    CHECK(first.state_name == "intake");
+    CHECK(first.phrase == "Если вы продолжите, я завершу разговор.");
+    CHECK(call.counter("insults") == 1);
+    auto second = call.step("insult");
+    CHECK(second.state_name == "hangup");
+    CHECK(second.action == action::hangup);
+    CHECK(second.ended);
+    CHECK(call.ended());
+}
+
+TEST_CASE("an event fires its handler and carries the operator hint", "[session]") {
+    session call(small());
+    auto r = call.step("tech_failure");
+    CHECK(r.action == action::close);
+    CHECK(r.hint == "Take the caller's number");
+    CHECK(r.phrase == "Извините, по техническим причинам.");
+}
+
+TEST_CASE("after a terminal action every further step is a session_error", "[session]") {
+    session call(small());
+    (void)call.step("tech_failure");
+    CHECK(error_of([&] { (void)call.step("greeting"); }) == session_errc::ended);
+    CHECK(error_of([&] { (void)call.start(); }) == session_errc::ended);
+    CHECK(call.state_name() == "close");
+}
+
+TEST_CASE("an undeclared intent is a session_error and the session is unchanged", "[session]") {
+    session call(small());
+    (void)call.step("insult");
+    CHECK(error_of([&] { (void)call.step("dance"); }) == session_errc::unknown_label);
+    CHECK(error_of([&] { (void)call.step(parley::label_id{9999}); }) == session_errc::unknown_label);
+    CHECK(error_of([&] { (void)call.step("greeting", 1.5); }) == session_errc::bad_confidence);
+    CHECK(error_of([&] { (void)call.step("greeting", std::nan("")); }) == session_errc::bad_confidence);
+    CHECK(call.state_name() == "intake");
+    CHECK(call.counter("insults") == 1);
+}
+
+TEST_CASE("unknown intents go to otherwise when the script says so", "[session]") {
+    auto s = parley::test::compile_or_fail(R"(
+setting unknown_intents = otherwise
+intent hello
+state start initial
+  on hello -> stay
+    say "hi"
+  otherwise -> done
+    say "sorry?"
+end
+state done action close
+)");
+    session call(s);
+    auto r = call.step("something_else");
+    CHECK(r.phrase == "sorry?");
+    CHECK(r.action == action::close);
+}
+
+TEST_CASE("low confidence asks to confirm with the intent's description", "[session][confirm]") {
+    session call(small());
+    (void)call.start();
+    auto ask = call.step("complaint", 0.3);
+    CHECK(ask.state_name == "clarify");
+    CHECK(ask.phrase == "Правильно ли я понимаю, что вы хотите пожаловаться?");
+    CHECK(call.pending_confirmation().has_value());
+
+    SECTION("accept carries on exactly as if the intent had full confidence") {
+        auto r = call.step("accept");
+        session direct(small());
+        (void)direct.start();
+        auto expected = direct.step("complaint");
+        CHECK(r.state_name == expected.state_name);
+        CHECK(r.phrase == expected.phrase);
+        CHECK(r.rule.line == expected.rule.line);
+        CHECK_FALSE(call.pending_confirmation());
+    }
+    SECTION("decline asks the caller to repeat and returns to the state the call was in") {
+        auto r = call.step("decline");
+        CHECK(r.phrase == "Повторите, пожалуйста.");
+        CHECK(r.state_name == "intake");
+    }
+    SECTION("another intent is handled in the state the call was in") {
+        auto r = call.step("greeting");
+        CHECK(r.state_name == "intake");
+        CHECK(r.phrase == "Слушаю вас.");
+    }
+}
+
+TEST_CASE("a confirmed intent keeps the slots it came with", "[session][confirm]") {
+    session call(small(), {.language = "en"});
+    const parley::slot_value slots[] = {{"name", "Olga"}};
+    auto ask = call.step("give_name", 0.2, slots);
+    CHECK(ask.phrase == "Do I understand correctly that you are telling me your name?");
+    CHECK(call.step("accept").phrase == "Nice to meet you, Olga!");
+}
+
+TEST_CASE("events are never confirmed", "[session][confirm]") {
+    session call(small());
+    CHECK(call.step("tech_failure", 0.1).action == action::close);
+}
+
+TEST_CASE("timers fire when the host's clock passes their deadline", "[session][timer]") {
+    session call(small());
+    (void)call.start();
+    CHECK(call.next_deadline() == Approx(30.0));
+    CHECK_FALSE(call.advance(29.9));
+    auto held = call.advance(30.0);
+    REQUIRE(held);
+    CHECK(held->state_name == "hold");
+    CHECK(held->action == action::hold);
+    CHECK(held->phrase == "Одну минуту, пожалуйста.");
+    CHECK(call.next_deadline() == Approx(80.0));
+    auto back = call.advance(80.0);
+    REQUIRE(back);
+    CHECK(back->state_name == "intake");
+    CHECK(back->phrase == "Спасибо за ожидание.");
+    CHECK(error_of([&] { call.advance(10.0); }) == session_errc::time_backwards);
+}
+
+TEST_CASE("a late clock fires chained timers from their own deadlines", "[session][timer]") {
+    session call(small());
+    auto last = call.advance(200.0);  // 30 s -> hold, 80 s -> intake, 110 s -> hold, 160 s -> intake, 190 s -> hold
+    REQUIRE(last);
+    CHECK(last->state_name == "hold");
+    CHECK(call.next_deadline() == Approx(240.0));
+}
+
+TEST_CASE("a stay handler does not re-arm a state's timers", "[session][timer]") {
+    session call(small());
+    call.advance(10);
+    (void)call.step("greeting");
+    CHECK(call.next_deadline() == Approx(30.0));
+}
+
+TEST_CASE("snapshots restore exactly and the restored call goes on identically", "[session][snapshot]") {
+    session call(small(), {.language = "en", .variables = {{"company", "Acme"}}});
+    const parley::slot_value slots[] = {{"name", "Olga"}};
+    (void)call.step("give_name", 1.0, slots);
+    (void)call.step("greeting");
+    (void)call.step("insult");
+    call.advance(12.5);
+    (void)call.step("complaint", 0.2);  // pending confirmation
+    const auto bytes = call.snapshot();
+    CHECK(bytes.size() < 128);
+    auto copy = session::restore(small(), bytes);
+    CHECK(copy.snapshot() == bytes);
+    CHECK(copy.state_name() == call.state_name());
+    CHECK(copy.slot("name") == "Olga");
+    CHECK(copy.counter("insults") == 1);
+    CHECK(copy.pending_confirmation() == call.pending_confirmation());
+    for (const char* next : {"accept", "greeting", "greeting", "insult"}) {
+        auto a = call.step(next);
+        auto b = copy.step(next);
+        CHECK(a.phrase == b.phrase);
+        CHECK(a.state == b.state);
+        CHECK(a.action == b.action);
+    }
+}
+
+TEST_CASE("snapshot round trips hold over random step sequences", "[session][snapshot][property]") {
+    const auto& s = small();
+    std::mt19937 rng(20261122);
+    const char* labels[] = {"greeting", "give_name", "complaint", "insult", "silence", "accept", "decline", "tech_failure"};
+    for (int round = 0; round < 300; ++round) {
+        session a(s, {.language = rng() % 2 ? "ru" : "en"});
+        std::uniform_int_distribution<int> pick(0, 7), length(1, 12);
+        const int cut = length(rng), total = cut + length(rng);
+        double clock = 0;
+        std::vector<std::tuple<int, double, double>> steps;
+        for (int i = 0; i < total; ++i) steps.emplace_back(pick(rng), (rng() % 100) / 100.0, clock += (rng() % 400) / 10.0);
+        std::optional<session> b;
+        auto drive = [&](session& x, int i) -> std::string {
+            auto [label, confidence, at] = steps[i];
+            if (x.ended()) return "ended";
+            auto timer = x.advance(at);
+            std::string out = timer ? std::string(timer->phrase) + "|" : "";
+            if (x.ended()) return out + "ended";
+            const parley::slot_value slots[] = {{"name", "N" + std::to_string(i)}, {"fault", "caller"}};
+            auto r = x.step(labels[label], confidence, slots);
+            return out + std::string(r.phrase) + "|" + std::string(r.state_name) + "|" + std::string(to_string(r.action));
+        };
+        for (int i = 0; i < cut; ++i) (void)drive(a, i);
+        b.emplace(session::restore(s, a.snapshot()));
+        for (int i = cut; i < total; ++i) REQUIRE(drive(a, i) == drive(*b, i));
+        CHECK(a.snapshot() == b->snapshot());
+    }
+}
+
+TEST_CASE("restoring against a changed script maps by name or fails clearly", "[session][snapshot]") {
+    session call(small());
+    (void)call.step("insult");
+    call.advance(40);  // in hold
+    const auto bytes = call.snapshot();
+
+    std::string changed(parley::test::small_script);
+    changed.replace(changed.find("state hangup action hangup"), 26, "state hangup action hangup\nstate extra action close");
+    auto other = parley::test::compile_or_fail(changed);
+    CHECK(error_of([&] { (void)session::restore(other, bytes); }) == session_errc::bad_snapshot);
+    auto mapped = session::restore(other, bytes, parley::restore_mode::by_name);
+    CHECK(mapped.state_name() == "hold");
+    CHECK(mapped.counter("insults") == 1);
+
+    std::string renamed(parley::test::small_script);
+    for (auto at = renamed.find("hold"); at != std::string::npos; at = renamed.find("hold", at + 6))
+        if (renamed.compare(at - 1, 1, " ") == 0 || renamed.compare(at - 1, 1, ">") == 0) renamed.replace(at, 4, "wait");
+    auto without_hold = parley::test::compile_or_fail(renamed);
+    try {
+        (void)session::restore(without_hold, bytes, parley::restore_mode::by_name);
+        FAIL("restore succeeded");
+    } catch (const session_error& e) {
+        CHECK(std::string(e.what()) == "the snapshot's state 'hold' does not exist in this script");
+    }
+}
+
+TEST_CASE("damaged snapshots are refused, never half-restored", "[session][snapshot]") {
+    session call(small());
+    (void)call.step("insult");
+    const auto bytes = call.snapshot();
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+        CHECK(error_of([&] { (void)session::restore(small(), bytes.substr(0, cut)); }) == session_errc::bad_snapshot);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 2000; ++i) {
+        std::string broken = bytes;
+        broken[rng() % broken.size()] = static_cast<char>(rng());
+        try {
+            auto s = session::restore(small(), broken);
+            (void)s.step("greeting");  // whatever it restored is a valid session
+        } catch (const session_error&) {
+        }
+    }
+}
+
+TEST_CASE("screening finds forbidden phrases regardless of case, with positions", "[screen]") {
+    auto hits = parley::screen(small(), "Да НЕ КРИЧИТЕ на меня, пожалуйста! не кричите на меня");
+    REQUIRE(hits.size() == 2);
+    CHECK(hits[0].offset == std::string_view("Да ").size());
+    CHECK(hits[0].length == std::string_view("НЕ КРИЧИТЕ на меня").size());
+    CHECK(hits[0].replacement == "Я понимаю ваше беспокойство");
+    CHECK(hits[0].rule.line > 0);
+    CHECK(parley::screen(small(), "Я понимаю ваше беспокойство").empty());
+    CHECK(parley::screen(small(), "\xff\xfe broken utf-8").empty());
+}
