@@ -286,8 +286,10 @@ TEST_CASE("restoring against a changed script maps by name or fails clearly", "[
     CHECK(mapped.counter("insults") == 1);
 
     std::string renamed(parley::test::small_script);
-    for (auto at = renamed.find("hold"); at != std::string::npos; at = renamed.find("hold", at + 6))
-        if (renamed.compare(at - 1, 1, " ") == 0 || renamed.compare(at - 1, 1, ">") == 0) renamed.replace(at, 4, "wait");
+    for (std::string_view from : {"state hold action hold", "-> hold\n"}) {
+        const std::string to = from.front() == 's' ? "state wait action hold" : "-> wait\n";
+        for (auto at = renamed.find(from); at != std::string::npos; at = renamed.find(from, at)) renamed.replace(at, from.size(), to);
+    }
     auto without_hold = parley::test::compile_or_fail(renamed);
     try {
         (void)session::restore(without_hold, bytes, parley::restore_mode::by_name);

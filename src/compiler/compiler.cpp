@@ -205,8 +205,10 @@ void compilation::file_error(std::string file, std::string message) {
 
 template <class Map>
 std::string compilation::suggest(std::string_view name, const Map& candidates) const {
+    // Close enough: at most a third of the name's letters differ (one for short names), and
+    // never the whole name ('b' is no misspelling of 'a').
     std::string_view best;
-    std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1;
+    std::size_t best_distance = std::min(std::max<std::size_t>(1, name.size() / 3), name.size() - (name.empty() ? 0 : 1)) + 1;
     for (const auto& [candidate, ignored] : candidates) {
         const auto d = edit_distance(name, candidate);
         if (d < best_distance) best_distance = d, best = candidate;

@@ -1,0 +1,500 @@
+// The .rules grammar in Boost.Spirit X3, instantiated once here.
+//
+// Every statement commits after its keyword: from there on a failure is an expectation_failure
+// (never silent backtracking) whose rule name becomes the message ("expected '->' after the
+// intent name"). The top level is driven by hand, one statement at a time, so that an error is
+// reported and parsing resumes at the next line that starts a statement. Rules whose attribute
+// is an ast::tagged node record the byte range they matched (X3 position tagging).
+#include "parser.hpp"
+
+#include <parley/detail/utf8.hpp>
+
+#include <boost/spirit/home/x3.hpp>
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <type_traits>
+
+namespace parley::dsl {
+
+namespace {
+
+namespace x3 = boost::spirit::x3;
+
+// What the grammar tracks beside the AST: the file's start for positions, guard nesting,
+// and what the current statement is, for messages.
+struct parse_state {
+    const char* begin = nullptr;
+    std::size_t depth = 0;
+    std::size_t max_depth = 32;
+    enum class trigger { on, otherwise, after } trigger = trigger::on;
+    bool guard = false;
+    bool state_has_body = false;
+    std::string state_name;
+};
+struct state_tag;
+
+struct nesting_error {
+    const char* where;
+};
+
+parse_state& state_of(const auto& context) { return x3::get<state_tag>(context).get(); }
+
+// X3 position tagging. X3 hands on_success an unused attribute when a rule's definition has
+// semantic actions, so `tag[...]` wraps every definition instead: it records, in the rule's
+// own value (the rule context), the byte range the definition matched after skipping blanks.
+template <class Subject>
+struct tag_parser : x3::unary_parser<Subject, tag_parser<Subject>> {
+    using base_type = x3::unary_parser<Subject, tag_parser<Subject>>;
+    static const bool is_pass_through_unary = true;
+    constexpr tag_parser(const Subject& s) : base_type(s) {}
+
+    template <class Iterator, class Context, class RContext, class Attribute>
+    bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
+        x3::skip_over(first, last, context);
+        const Iterator start = first;
+        if (!this->subject.parse(first, last, context, rcontext, attr)) return false;
+        if constexpr (std::is_base_of_v<ast::tagged, RContext>) {
+            rcontext.offset = static_cast<std::uint32_t>(start - state_of(context).begin);
+            rcontext.length = static_cast<std::uint32_t>(first - start);
+        }
+        return true;
+    }
+};
+struct tag_gen {
+    template <class Subject>
+    constexpr tag_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
+        return {x3::as_parser(s)};
+    }
+};
+constexpr tag_gen tag{};
+
+// Counts guard nesting so that '((((...' cannot exhaust the stack.
+template <class Subject>
+struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject>> {
+    using base_type = x3::unary_parser<Subject, nested_parser<Subject>>;
+    static const bool is_pass_through_unary = true;
+    constexpr nested_parser(const Subject& s) : base_type(s) {}
+
+    template <class Iterator, class Context, class RContext, class Attribute>
+    bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
+        auto& s = state_of(context);
+        if (++s.depth > s.max_depth) {
+            --s.depth;
+            throw nesting_error{first};
+        }
+        const bool ok = this->subject.parse(first, last, context, rcontext, attr);
+        --s.depth;
+        return ok;
+    }
+};
+struct nested_gen {
+    template <class Subject>
+    constexpr nested_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
+        return {x3::as_parser(s)};
+    }
+};
+constexpr nested_gen nested{};
+
+using x3::char_;
+using x3::eps;
+using x3::lexeme;
+using x3::lit;
+
+// ---- Lexical ---------------------------------------------------------------------------------
+
+const auto blank = char_(" \t\r\n");
+const auto comment = lit('#') >> *(char_ - '\n');
+const auto skipper = blank | comment;
+
+const auto name_start = char_('a', 'z') | char_('A', 'Z') | char_('_');
+const auto name_char = name_start | char_('0', '9');
+
+x3::symbols<x3::unused_type> make_reserved() {
+    x3::symbols<x3::unused_type> s;
+    for (const char* k : {"include", "setting", "variable", "slot", "counter", "intent", "event", "forbid", "use",
+                          "confirm", "ask", "repeat", "global", "state", "initial", "action", "end", "on", "otherwise",
+                          "after", "if", "stay", "say", "hint", "increment", "reset", "keep", "set", "and", "or", "not",
+                          "known"})
+        s.add(k);
+    return s;
+}
+const x3::symbols<x3::unused_type> reserved_words = make_reserved();
+const auto reserved = lexeme[reserved_words >> !name_char];
+
+auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
+
+using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal>;
+using setting_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
+
+// Each named rule's name is what an error message says was expected.
+#define PARLEY_RULE(name, attribute, text) \
+    struct name##_id;                      \
+    const x3::rule<name##_id, attribute> name = text;
+
+PARLEY_RULE(raw_name, std::string, "a name")
+PARLEY_RULE(word, ast::identifier, "a word")
+PARLEY_RULE(identifier, ast::identifier, "a name")
+PARLEY_RULE(string_body, std::string, "a string in double quotes")
+PARLEY_RULE(close_quote, x3::unused_type, "'\"' to end the string (a string cannot span lines)")
+PARLEY_RULE(escape, char, "an escape: '\\\"', '\\\\' or '\\n'")
+PARLEY_RULE(string_literal, ast::string_literal, "a string in double quotes")
+PARLEY_RULE(number, ast::number_literal, "a number")
+PARLEY_RULE(language_tag, std::string, "a language tag")
+PARLEY_RULE(text, ast::text, "a string, or a language tag and a string")
+PARLEY_RULE(texts, std::vector<ast::text>, "a string, or a language tag and a string")
+PARLEY_RULE(variant, ast::variant, "a phrase: a string, or language tags and strings")
+PARLEY_RULE(phrase, ast::phrase, "a phrase: a string, or language tags and strings")
+
+PARLEY_RULE(disjunction, ast::disjunction, "a guard")
+PARLEY_RULE(conjunction, ast::conjunction, "a guard")
+PARLEY_RULE(operand, ast::operand, "a condition: a comparison, 'known(...)', 'not' or '('")
+PARLEY_RULE(negation, ast::negation, "a condition after 'not'")
+PARLEY_RULE(known_check, ast::known_check, "'known(slot)'")
+PARLEY_RULE(comparison, ast::comparison, "a comparison")
+PARLEY_RULE(compare_op, ast::compare_op, "a comparison operator: '==', '!=', '<', '<=', '>' or '>='")
+PARLEY_RULE(compare_value, compare_value_attribute, "a number or a string to compare with")
+PARLEY_RULE(close_paren, x3::unused_type, "')'")
+PARLEY_RULE(open_paren, x3::unused_type, "'('")
+
+PARLEY_RULE(trigger, ast::trigger, "'on', 'otherwise' or 'after'")
+PARLEY_RULE(label_name, ast::identifier, "an intent or event name after 'on'")
+PARLEY_RULE(seconds, ast::number_literal, "a number of seconds after 'after'")
+PARLEY_RULE(arrow, x3::unused_type, "'->'")
+PARLEY_RULE(target, ast::identifier, "a target state or 'stay' after '->'")
+PARLEY_RULE(clause, ast::clause, "a clause")
+PARLEY_RULE(say_clause, ast::say_clause, "'say'")
+PARLEY_RULE(hint_clause, ast::hint_clause, "'hint'")
+PARLEY_RULE(counter_clause, ast::counter_clause, "'increment' or 'reset'")
+PARLEY_RULE(keep_clause, ast::keep_clause, "'keep'")
+PARLEY_RULE(set_clause, ast::set_clause, "'set'")
+PARLEY_RULE(counter_name, ast::identifier, "a counter name")
+PARLEY_RULE(slot_name, ast::identifier, "a slot name after 'keep'")
+PARLEY_RULE(variable_name, ast::identifier, "a variable name after 'set'")
+PARLEY_RULE(equals, x3::unused_type, "'='")
+PARLEY_RULE(handler, ast::handler, "a handler: 'on', 'otherwise' or 'after'")
+
+PARLEY_RULE(state_name, ast::identifier, "a state name after 'state'")
+PARLEY_RULE(action_name, ast::identifier, "an action after 'action': continue, hold, transfer, hangup or close")
+PARLEY_RULE(state_end, x3::unused_type, "end")
+PARLEY_RULE(state_decl, ast::state_decl, "'state'")
+PARLEY_RULE(global_end, x3::unused_type, "a clause, a handler ('on', 'otherwise') or 'end' to close 'global'")
+PARLEY_RULE(global_decl, ast::global_decl, "'global'")
+PARLEY_RULE(confirm_target, ast::identifier, "a state name after 'confirm ->'")
+PARLEY_RULE(ask_kw, x3::unused_type, "'ask' and the phrase that confirms the intent")
+PARLEY_RULE(repeat_kw, x3::unused_type, "'repeat' and the phrase that asks the caller to repeat")
+PARLEY_RULE(confirm_end, x3::unused_type, "'end' to close 'confirm'")
+PARLEY_RULE(confirm_decl, ast::confirm_decl, "'confirm'")
+PARLEY_RULE(include_decl, ast::include_decl, "'include'")
+PARLEY_RULE(setting_name, ast::identifier, "a setting name after 'setting'")
+PARLEY_RULE(setting_value, setting_value_attribute, "a setting value: a number, a name or a string")
+PARLEY_RULE(setting_decl, ast::setting_decl, "'setting'")
+PARLEY_RULE(variable_decl, ast::variable_decl, "'variable'")
+PARLEY_RULE(declared_name, ast::identifier, "a name to declare")
+PARLEY_RULE(slot_decl, ast::slot_decl, "'slot'")
+PARLEY_RULE(counter_decl, ast::counter_decl, "'counter'")
+PARLEY_RULE(event_decl, ast::event_decl, "'event'")
+PARLEY_RULE(intent_name, ast::identifier, "an intent name after 'intent'")
+PARLEY_RULE(description, std::vector<ast::text>, "a description after ':': a string, or language tags and strings")
+PARLEY_RULE(intent_decl, ast::intent_decl, "'intent'")
+PARLEY_RULE(use_kw, x3::unused_type, "'use' and the replacement phrase")
+PARLEY_RULE(forbid_decl, ast::forbid_decl, "'forbid'")
+PARLEY_RULE(item, ast::item, "a statement")
+
+#undef PARLEY_RULE
+
+// Semantic actions: `_val` is the rule's node, `_attr` what the sub-parser produced.
+template <class F>
+auto act(F f) {
+    return [f](auto& ctx) { f(x3::_val(ctx), x3::_attr(ctx)); };
+}
+
+const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char]] - reserved];
+const auto word_def = tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
+const auto identifier_def = tag[raw_name[act([](ast::identifier& v, std::string& a) { v.text = std::move(a); })]];
+
+const auto escape_def = tag[lit('\\') > ((lit('"') >> x3::attr('"')) | (lit('\\') >> x3::attr('\\')) | (lit('n') >> x3::attr('\n')))];
+const auto close_quote_def = tag[lit('"')];
+const auto string_body_def = tag[lexeme['"' > *(escape | (char_ - char_("\"\\\n\r"))) > close_quote]];
+const auto string_literal_def = tag[string_body[act([](ast::string_literal& v, std::string& a) { v.value = std::move(a); })]];
+const auto number_def = tag[x3::double_[act([](ast::number_literal& v, double a) { v.value = a; })]];
+
+const auto language_tag_def = tag[x3::raw[lexeme[+char_('a', 'z') >> *(char_('-') >> +(name_char - '_'))]] - reserved];
+const auto text_def = tag[(language_tag >> string_literal)[([](auto& ctx) {
+                          using boost::fusion::at_c;
+                          x3::_val(ctx).language = std::move(at_c<0>(x3::_attr(ctx)));
+                          x3::_val(ctx).value = std::move(at_c<1>(x3::_attr(ctx)));
+                      })] |
+                      string_literal[act([](ast::text& v, ast::string_literal& a) { v.value = std::move(a); })]];
+const auto texts_def = tag[+text];
+const auto variant_def = tag[texts[act([](ast::variant& v, std::vector<ast::text>& a) { v.texts = std::move(a); })]];
+const auto phrase_def = tag[(variant % '|')[act([](ast::phrase& v, std::vector<ast::variant>& a) { v.variants = std::move(a); })]];
+
+// ---- Guards ------------------------------------------------------------------------------------
+
+const auto open_paren_def = tag[lit('(')];
+const auto close_paren_def = tag[lit(')')];
+const auto disjunction_def =
+    tag[(conjunction % kw("or"))[act([](ast::disjunction& v, std::vector<ast::conjunction>& a) { v.terms = std::move(a); })]];
+const auto conjunction_def =
+    tag[(operand % kw("and"))[act([](ast::conjunction& v, std::vector<ast::operand>& a) { v.terms = std::move(a); })]];
+const auto negation_def = tag[kw("not") > nested[operand][act([](ast::negation& v, ast::operand& a) { v.subject = std::move(a); })]];
+const auto known_check_def =
+    tag[kw("known") > open_paren > identifier[act([](ast::known_check& v, ast::identifier& a) { v.name = std::move(a); })] > close_paren];
+
+x3::symbols<ast::compare_op> make_ops() {
+    x3::symbols<ast::compare_op> s;
+    s.add("==", ast::compare_op::eq)("!=", ast::compare_op::ne)("<=", ast::compare_op::le)(">=", ast::compare_op::ge)(
+        "<", ast::compare_op::lt)(">", ast::compare_op::gt);
+    return s;
+}
+const x3::symbols<ast::compare_op> compare_ops = make_ops();
+const auto compare_op_def = tag[compare_ops];
+const auto compare_value_def = tag[number | string_literal];
+const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::identifier& a) { v.subject = std::move(a); })] >
+                            compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
+                            compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
+const auto operand_def = tag[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })] |
+                         (lit('(') > nested[disjunction][act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] >
+                          close_paren) |
+                         known_check[act([](ast::operand& v, ast::known_check& a) { v = std::move(a); })] |
+                         comparison[act([](ast::operand& v, ast::comparison& a) { v = std::move(a); })]];
+
+// ---- Handlers ----------------------------------------------------------------------------------
+
+const auto arrow_def = tag[lit("->")];
+const auto label_name_def = tag[identifier];
+const auto seconds_def = tag[lexeme[number >> -lit('s') >> !name_char]];
+const auto set_trigger = [](ast::trigger_kind kind) {
+    return [kind](auto& ctx) {
+        x3::_val(ctx).kind = kind;
+        state_of(ctx).trigger = kind == ast::trigger_kind::on          ? parse_state::trigger::on
+                                : kind == ast::trigger_kind::otherwise ? parse_state::trigger::otherwise
+                                                                       : parse_state::trigger::after;
+        state_of(ctx).guard = false;
+    };
+};
+const auto trigger_def =
+    tag[(kw("on")[set_trigger(ast::trigger_kind::on)] >
+     (label_name % ',')[act([](ast::trigger& v, std::vector<ast::identifier>& a) { v.labels = std::move(a); })]) |
+    kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] |
+    (kw("after")[set_trigger(ast::trigger_kind::after)] > seconds[act([](ast::trigger& v, ast::number_literal& a) { v.seconds = a; })])];
+const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "stay"; })] | identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })]];
+
+const auto equals_def = tag[lit('=')];
+const auto counter_name_def = tag[identifier];
+const auto slot_name_def = tag[identifier];
+const auto variable_name_def = tag[identifier];
+const auto say_clause_def = tag[kw("say") > phrase[act([](ast::say_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
+const auto hint_clause_def = tag[kw("hint") > phrase[act([](ast::hint_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
+const auto counter_clause_def =
+    tag[(kw("increment")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::increment; })] |
+     kw("reset")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::reset; })]) >
+    counter_name[act([](ast::counter_clause& v, ast::identifier& a) { v.counter = std::move(a); })]];
+const auto keep_clause_def =
+    tag[kw("keep") > (slot_name % ',')[act([](ast::keep_clause& v, std::vector<ast::identifier>& a) { v.slots = std::move(a); })]];
+const auto set_clause_def = tag[kw("set") > variable_name[act([](ast::set_clause& v, ast::identifier& a) { v.variable = std::move(a); })] >
+                            equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
+const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a) { v = std::move(a); })] |
+                        hint_clause[act([](ast::clause& v, ast::hint_clause& a) { v = std::move(a); })] |
+                        counter_clause[act([](ast::clause& v, ast::counter_clause& a) { v = std::move(a); })] |
+                        keep_clause[act([](ast::clause& v, ast::keep_clause& a) { v = std::move(a); })] |
+                        set_clause[act([](ast::clause& v, ast::set_clause& a) { v = std::move(a); })]];
+const auto handler_def =
+    tag[trigger[act([](ast::handler& v, ast::trigger& a) { v.when = std::move(a); })] >
+    -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
+      disjunction[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) >
+    arrow > target[act([](ast::handler& v, ast::identifier& a) { v.target = std::move(a); })] >
+    *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
+
+// ---- Statements --------------------------------------------------------------------------------
+
+const auto state_name_def = tag[identifier];
+const auto action_name_def = tag[identifier];
+const auto state_end_def = tag[kw("end") | eps[([](auto& ctx) { x3::_pass(ctx) = !state_of(ctx).state_has_body; })]];
+const auto state_decl_def =
+    tag[kw("state") >
+    state_name[([](auto& ctx) {
+        state_of(ctx).state_name = x3::_attr(ctx).text;
+        state_of(ctx).state_has_body = false;
+        x3::_val(ctx).name = std::move(x3::_attr(ctx));
+    })] >
+    -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
+    -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
+    -(kw("say") > phrase[([](auto& ctx) {
+          state_of(ctx).state_has_body = true;
+          x3::_val(ctx).entry = std::move(x3::_attr(ctx));
+      })]) >
+    *handler[([](auto& ctx) {
+        state_of(ctx).state_has_body = true;
+        x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
+    })] >
+    state_end];
+
+const auto global_end_def = tag[kw("end")];
+const auto global_decl_def =
+    tag[kw("global") > *handler[act([](ast::global_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] > global_end];
+
+const auto confirm_target_def = tag[identifier];
+const auto ask_kw_def = tag[kw("ask")];
+const auto repeat_kw_def = tag[kw("repeat")];
+const auto confirm_end_def = tag[kw("end")];
+const auto confirm_decl_def =
+    tag[kw("confirm") > arrow > confirm_target[act([](ast::confirm_decl& v, ast::identifier& a) { v.target = std::move(a); })] >
+    ask_kw > phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.ask = std::move(a); })] > repeat_kw >
+    phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.repeat = std::move(a); })] > confirm_end];
+
+const auto include_decl_def =
+    tag[kw("include") > string_literal[act([](ast::include_decl& v, ast::string_literal& a) { v.path = std::move(a); })]];
+const auto setting_name_def = tag[identifier];
+const auto setting_value_def = tag[number | string_literal | word];
+const auto setting_decl_def = tag[kw("setting") > setting_name[act([](ast::setting_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+                              equals > setting_value[act([](ast::setting_decl& v, auto& a) { v.value = std::move(a); })]];
+const auto declared_name_def = tag[identifier];
+const auto variable_decl_def =
+    tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+    -(lit('=') > string_literal[act([](ast::variable_decl& v, ast::string_literal& a) { v.value = std::move(a); })])];
+const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
+const auto counter_decl_def =
+    tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
+const auto event_decl_def = tag[kw("event") > declared_name[act([](ast::event_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
+const auto intent_name_def = tag[identifier];
+const auto description_def = tag[+text];
+const auto intent_decl_def =
+    tag[kw("intent") > intent_name[act([](ast::intent_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+    -(lit(':') > description[act([](ast::intent_decl& v, std::vector<ast::text>& a) { v.description = std::move(a); })])];
+const auto use_kw_def = tag[kw("use")];
+const auto forbid_decl_def = tag[kw("forbid") > string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.phrase = std::move(a); })] >
+                             use_kw > string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.replacement = std::move(a); })]];
+
+template <class Node>
+auto into_item() {
+    return act([](ast::item& v, Node& a) { v = std::move(a); });
+}
+const auto item_def = tag[include_decl[into_item<ast::include_decl>()] | setting_decl[into_item<ast::setting_decl>()] |
+                      variable_decl[into_item<ast::variable_decl>()] | slot_decl[into_item<ast::slot_decl>()] |
+                      counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
+                      event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
+                      confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
+                      state_decl[into_item<ast::state_decl>()]];
+
+BOOST_SPIRIT_DEFINE(raw_name, word, identifier, string_body, close_quote, escape, string_literal, number, language_tag, text, texts,
+                    variant, phrase, disjunction, conjunction, operand, negation, known_check, comparison, compare_op,
+                    compare_value, close_paren, open_paren, trigger, label_name, seconds, arrow, target, clause, say_clause)
+BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counter_name, slot_name, variable_name, equals,
+                    handler, state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target,
+                    ask_kw, repeat_kw, confirm_end, confirm_decl, include_decl, setting_name, setting_value,
+                    setting_decl, variable_decl, declared_name, slot_decl, counter_decl, event_decl, intent_name,
+                    description, intent_decl, use_kw, forbid_decl, item)
+
+// ---- Driving the top level ---------------------------------------------------------------------
+
+constexpr std::string_view statement_keywords[] = {"include", "setting", "variable", "slot", "counter", "intent",
+                                                    "event",   "forbid",  "confirm",  "global", "state"};
+
+bool starts_statement(std::string_view rest) {
+    for (auto k : statement_keywords)
+        if (rest.substr(0, k.size()) == k &&
+            (rest.size() == k.size() || !(std::isalnum(static_cast<unsigned char>(rest[k.size()])) || rest[k.size()] == '_')))
+            return true;
+    return false;
+}
+
+// The first line after `from`'s line whose first token starts a statement.
+const char* recover(const char* from, const char* end) {
+    const char* p = from;
+    while (p < end) {
+        while (p < end && *p != '\n') ++p;
+        if (p == end) break;
+        ++p;
+        const char* q = p;
+        while (q < end && (*q == ' ' || *q == '\t')) ++q;
+        if (starts_statement(std::string_view(q, static_cast<std::size_t>(end - q)))) return p;
+    }
+    return end;
+}
+
+// The bytes of the token at p, for the caret's length.
+std::size_t token_length(const char* p, const char* end) {
+    const char* q = p;
+    if (q < end && *q == '"') {
+        ++q;
+        while (q < end && *q != '"' && *q != '\n') ++q;
+        if (q < end && *q == '"') ++q;
+        return static_cast<std::size_t>(q - p);
+    }
+    while (q < end && !std::isspace(static_cast<unsigned char>(*q))) ++q;
+    return std::max<std::size_t>(1, static_cast<std::size_t>(q - p));
+}
+
+std::string expectation_message(const std::string& which, const parse_state& s) {
+    if (which == "'->'") {
+        switch (s.trigger) {
+            case parse_state::trigger::on: return s.guard ? "expected '->' after the guard" : "expected '->' after the intent name";
+            case parse_state::trigger::otherwise: return s.guard ? "expected '->' after the guard" : "expected '->' after 'otherwise'";
+            case parse_state::trigger::after: return s.guard ? "expected '->' after the guard" : "expected '->' after the timer's seconds";
+        }
+    }
+    if (which == "end")
+        return fmt::format("expected a clause ('say', 'hint', 'increment', 'reset', 'keep', 'set'), a handler ('on', "
+                           "'otherwise', 'after') or 'end' to close state '{}'",
+                           s.state_name);
+    return "expected " + which;
+}
+
+}  // namespace
+
+ast::file parse(const source_file& source, const compile_limits& limits, std::vector<diagnostic>& out) {
+    ast::file file;
+    const std::string& text = source.text();
+    const char* const begin = text.data();
+    const char* const end = begin + text.size();
+
+    std::size_t bad = 0;
+    if (!detail::valid_utf8(text, bad)) out.push_back(source.make(severity::error, bad, 1, "invalid UTF-8"));
+
+    parse_state state;
+    state.begin = begin;
+    state.max_depth = limits.max_guard_depth;
+    const auto statement = x3::with<state_tag>(std::ref(state))[item];
+
+    const char* it = begin;
+    std::size_t errors = 0;
+    while (errors < 100) {
+        x3::skip_over(it, end, x3::make_context<x3::skipper_tag>(skipper));
+        if (it == end) break;
+        const char* const start = it;
+        try {
+            ast::item node;
+            if (x3::phrase_parse(it, end, statement, skipper, node)) {
+                file.items.push_back(std::move(node));
+                continue;
+            }
+            auto n = token_length(start, end);
+            std::size_t shown = std::min<std::size_t>(n, 40);
+            while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
+            out.push_back(source.make(severity::error, static_cast<std::size_t>(start - begin), n,
+                                      fmt::format("expected a statement (state, intent, event, slot, counter, variable, "
+                                                  "setting, forbid, confirm, global or include), found '{}'",
+                                                  std::string_view(start, shown))));
+            it = recover(start, end);
+        } catch (const x3::expectation_failure<const char*>& e) {
+            const char* where = e.where();
+            out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), token_length(where, end),
+                                      expectation_message(e.which(), state)));
+            it = recover(std::max(where, start), end);
+        } catch (const nesting_error& e) {
+            out.push_back(source.make(severity::error, static_cast<std::size_t>(e.where - begin), 1,
+                                      fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
+            state.depth = 0;
+            it = recover(std::max(e.where, start), end);
+        }
+        ++errors;
+    }
+    if (errors >= 100)
+        out.push_back(source.make(severity::error, static_cast<std::size_t>(it - begin), 1, "too many errors; stopping here"));
+    return file;
+}
+
+}  // namespace parley::dsl

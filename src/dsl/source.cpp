@@ -1,0 +1,53 @@
+#include "source.hpp"
+
+#include <parley/detail/utf8.hpp>
+
+#include <algorithm>
+
+namespace parley::dsl {
+
+source_file::source_file(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text_.size(); ++i)
+        if (text_[i] == '\n') line_starts_.push_back(static_cast<std::uint32_t>(i + 1));
+}
+
+std::uint32_t source_file::line_of(std::size_t offset) const noexcept {
+    offset = std::min(offset, text_.size());
+    const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+    return static_cast<std::uint32_t>(it - line_starts_.begin());
+}
+
+std::uint32_t source_file::column_of(std::size_t offset) const noexcept {
+    offset = std::min(offset, text_.size());
+    const auto start = line_starts_[line_of(offset) - 1];
+    return static_cast<std::uint32_t>(detail::code_points(std::string_view(text_).substr(start, offset - start)) + 1);
+}
+
+std::string_view source_file::line_text(std::uint32_t line) const noexcept {
+    if (line == 0 || line > line_starts_.size()) return {};
+    const auto start = line_starts_[line - 1];
+    auto end = line < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
+    if (end > start && text_[end - 1] == '\r') --end;
+    return std::string_view(text_).substr(start, end - start);
+}
+
+diagnostic source_file::make(severity level, std::size_t offset, std::size_t length, std::string message) const {
+    offset = std::min(offset, text_.size());
+    diagnostic d;
+    d.severity = level;
+    d.file = name_;
+    d.line = line_of(offset);
+    d.column = column_of(offset);
+    d.message = std::move(message);
+    const auto line = line_text(d.line);
+    // A 1 MB line is cut to its first 4096 bytes for display.
+    d.source_line = std::string(line.substr(0, std::min<std::size_t>(line.size(), 4096)));
+    const auto line_start = static_cast<std::size_t>(line.data() - text_.data());
+    const auto room = line_start + line.size() > offset ? line_start + line.size() - offset : 0;
+    d.length = static_cast<std::uint32_t>(
+        std::max<std::size_t>(1, detail::code_points(std::string_view(text_).substr(offset, std::min(length, room)))));
+    return d;
+}
+
+}  // namespace parley::dsl
