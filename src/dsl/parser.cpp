@@ -480,7 +480,8 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                                                   std::string_view(start, shown))));
             it = recover(start, end);
         } catch (const x3::expectation_failure<const char*>& e) {
-            const char* where = e.where();
+            const char* where = e.where();  // before the blanks that precede the offending token
+            x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(skipper));
             out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), token_length(where, end),
                                       expectation_message(e.which(), state)));
             it = recover(std::max(where, start), end);

@@ -1,0 +1,146 @@
+// parley chat: an interactive call in the terminal (GNU readline: completion and history).
+#include "cli.hpp"
+
+#include <parley/session.hpp>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace parley::cli {
+
+namespace {
+
+// readline's completion callbacks are plain C functions: the names they complete from.
+std::vector<std::string>* completion_names = nullptr;
+
+char* complete_name(const char* text, int state) {
+    static std::size_t next = 0;
+    if (state == 0) next = 0;
+    const std::string_view prefix(text);
+    while (completion_names && next < completion_names->size()) {
+        const auto& name = (*completion_names)[next++];
+        if (name.rfind(prefix, 0) == 0) return strdup(name.c_str());
+    }
+    return nullptr;
+}
+
+char** complete(const char* text, int start, int) {
+    rl_attempted_completion_over = 1;
+    return start == 0 ? rl_completion_matches(text, complete_name) : nullptr;
+}
+
+void show(const parley::reply& r) {
+    std::cout << "  " << (r.phrase.empty() ? "(nothing to say)" : r.phrase) << '\n';
+    std::cout << fmt::format("    [{}, {}]", r.state_name, to_string(r.action));
+    if (!r.hint.empty()) std::cout << "  hint: " << r.hint;
+    if (r.rule) std::cout << "  rule: " << r.rule.file << ':' << r.rule.line;
+    std::cout << '\n';
+}
+
+constexpr const char* help = R"(Type what the caller did, as the classifier would label it:
+  give_name name=Ольга       an intent with slots
+  complaint @0.4             with a confidence (below the threshold, the engine confirms)
+  tech_failure               an operator event
+  :wait 30                   let 30 seconds pass (timers)
+Commands: :help  :state  :reset  :lang en  :quit   (Tab completes intent names)
+)";
+
+}  // namespace
+
+int chat(const std::string& file, const std::string& language) {
+    auto script = load_script(file);
+    if (!script) return 1;
+    std::vector<std::string> names;
+    for (parley::label_id l = 0; l < script->label_count(); ++l) names.emplace_back(script->label_name(l));
+    completion_names = &names;
+    rl_attempted_completion_function = complete;
+    const bool interactive = isatty(STDIN_FILENO);
+
+    std::string lang = language;
+    auto fresh = [&] { return parley::session(*script, {.language = lang}); };
+    std::optional<parley::session> call;
+    try {
+        call.emplace(fresh());
+    } catch (const parley::session_error& e) {
+        std::cerr << "parley: " << e.what() << '\n';
+        return 2;
+    }
+    if (interactive) std::cout << "A new call. Type :help for help.\n";
+    show(call->start());
+    while (true) {
+        char* raw = readline(interactive ? "caller> " : "");
+        if (!raw) break;
+        std::string line(raw);
+        std::free(raw);
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (interactive) add_history(line.c_str());
+        std::istringstream words(line);
+        std::string head;
+        words >> head;
+        try {
+            if (head == ":quit" || head == ":q") break;
+            if (head == ":help") {
+                std::cout << help;
+                continue;
+            }
+            if (head == ":state") {
+                std::cout << fmt::format("  state '{}', language '{}', {:.1f} s into the call{}\n", call->state_name(),
+                                         script->language_name(call->language()), call->now(), call->ended() ? ", ended" : "");
+                continue;
+            }
+            if (head == ":reset") {
+                call.emplace(fresh());
+                std::cout << "A new call.\n";
+                show(call->start());
+                continue;
+            }
+            if (head == ":lang") {
+                words >> lang;
+                call->set_language(lang);
+                std::cout << "  language: " << lang << '\n';
+                continue;
+            }
+            if (call->ended()) {
+                std::cout << "The call has ended. A new call:\n";
+                call.emplace(fresh());
+                show(call->start());
+                if (head == "pickup") continue;
+            }
+            if (head == ":wait") {
+                double seconds = 0;
+                words >> seconds;
+                auto timer = call->advance(call->now() + seconds);
+                if (timer) show(*timer);
+                else std::cout << "  (no timer fell due)\n";
+            } else if (head.front() == ':') {
+                std::cout << "  unknown command '" << head << "'; :help lists them\n";
+                continue;
+            } else {
+                double confidence = 1.0;
+                std::vector<std::pair<std::string, std::string>> slots;
+                std::string word;
+                while (words >> word) {
+                    if (word.front() == '@') confidence = std::strtod(word.c_str() + 1, nullptr);
+                    else if (auto eq = word.find('='); eq != std::string::npos) slots.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+                }
+                std::vector<parley::slot_value> views;
+                for (const auto& [k, v] : slots) views.push_back({k, v});
+                show(call->step(std::string_view(head), confidence, views));
+            }
+            if (call->ended()) std::cout << "The call has ended. Type anything to start a new call, or :quit.\n";
+        } catch (const parley::session_error& e) {
+            std::cout << "  error: " << e.what() << '\n';
+        }
+    }
+    return 0;
+}
+
+}  // namespace parley::cli

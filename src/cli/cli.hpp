@@ -1,0 +1,41 @@
+// The parley command line: one function per subcommand, wired up with CLI11 in main.cpp.
+#ifndef PARLEY_SRC_CLI_CLI_HPP_INCLUDED
+#define PARLEY_SRC_CLI_CLI_HPP_INCLUDED
+
+#include <parley/compiler.hpp>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::cli {
+
+struct run_options {
+    std::string file;
+    std::string input = "-";
+    std::string language;
+    std::vector<std::string> set;  // NAME=VALUE
+};
+
+int check(const std::vector<std::string>& files, bool json);
+int graph(const std::string& file, const std::string& format, const std::string& output);
+int run(const run_options& options);
+int screen(const std::string& file, const std::vector<std::string>& texts, const std::string& input);
+int conversation_tests(const std::string& file, std::vector<std::string> tests);
+int chat(const std::string& file, const std::string& language);
+int bench(const std::string& file, const std::string& input, int repeat);
+
+// Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
+std::optional<parley::script> load_script(const std::string& file);
+// "NAME=VALUE" pairs, or an error message.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
+                                                                                   std::string& error);
+// Appends s as a JSON string (quoted, escaped; UTF-8 passes through).
+void append_json(std::string& out, std::string_view s);
+
+}  // namespace parley::cli
+
+#endif

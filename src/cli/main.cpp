@@ -1,0 +1,86 @@
+// parley: check, graph, run, chat, test, screen and bench .rules scripts.
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    CLI::App app{"parley: a rule-based dialogue engine for call centers"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "parley 0.1.0");
+    int status = 0;
+
+    std::vector<std::string> check_files;
+    bool check_json = false;
+    auto* check = app.add_subcommand("check", "Compile scripts and print their diagnostics; exit 1 on errors");
+    check->add_option("FILE", check_files, "The .rules files")->required()->check(CLI::ExistingFile);
+    check->add_flag("--json", check_json, "Print the diagnostics as JSON on stdout");
+    check->callback([&] { status = parley::cli::check(check_files, check_json); });
+
+    std::string graph_file, graph_format = "dot", graph_output;
+    auto* graph = app.add_subcommand("graph", "Print the state graph as Graphviz DOT or SVG");
+    graph->add_option("FILE", graph_file, "The .rules file")->required()->check(CLI::ExistingFile);
+    graph->add_option("--format", graph_format, "dot or svg (svg needs Graphviz's 'dot')")->check(CLI::IsMember({"dot", "svg"}));
+    graph->add_option("-o,--output", graph_output, "Write here instead of stdout");
+    graph->callback([&] { status = parley::cli::graph(graph_file, graph_format, graph_output); });
+
+    parley::cli::run_options run_options;
+    auto* run = app.add_subcommand("run", "Replay JSON Lines of classified utterances of interleaved calls");
+    run->add_option("FILE", run_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
+    run->add_option("--input", run_options.input, "JSON Lines to read, '-' for stdin (the default)");
+    run->add_option("--lang", run_options.language, "The language of new calls (default: the script's)");
+    run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE (repeatable)");
+    run->footer(R"(Input, one JSON object per line:
+  {"call": "c1", "event": "pickup"}
+  {"call": "c1", "intent": "give_name", "confidence": 0.9, "slots": {"name": "Olga"}, "at": 4.5}
+  {"call": "c1", "event": "tick", "at": 60}
+'call' is required; then 'intent', or 'event' (pickup, tick, or a declared event); optional
+'confidence' (0..1, default 1), 'slots' (strings), 'lang', 'at' (seconds since pickup).
+Output, exactly one line per input line, in order:
+  {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
+   "rule": "rules/x.rules:12", "ended": false}
+'hint' only when the rule has one; 'rule' is "" when no rule fired. A bad line gives
+  {"line": 7, "call": "c1", "error": "..."}
+and the run goes on; the exit status is 1 if any line was an error.)");
+    run->callback([&] { status = parley::cli::run(run_options); });
+
+    std::string chat_file, chat_language;
+    auto* chat = app.add_subcommand("chat", "An interactive call in the terminal");
+    chat->add_option("FILE", chat_file, "The .rules file")->required()->check(CLI::ExistingFile);
+    chat->add_option("--lang", chat_language, "The caller's language");
+    chat->callback([&] { status = parley::cli::chat(chat_file, chat_language); });
+
+    std::string test_file;
+    std::vector<std::string> test_files;
+    auto* test = app.add_subcommand("test", "Run conversation tests (FILE.tests next to FILE by default)");
+    test->add_option("FILE", test_file, "The .rules file")->required()->check(CLI::ExistingFile);
+    test->add_option("TESTS", test_files, "Conversation test files")->check(CLI::ExistingFile);
+    test->callback([&] { status = parley::cli::conversation_tests(test_file, test_files); });
+
+    std::string screen_file, screen_input;
+    std::vector<std::string> screen_texts;
+    auto* screen = app.add_subcommand("screen", "Check what operators said against the forbidden phrases; exit 1 on a hit");
+    screen->add_option("FILE", screen_file, "The .rules file")->required()->check(CLI::ExistingFile);
+    screen->add_option("TEXT", screen_texts, "Text to screen");
+    screen->add_option("--input", screen_input, "Screen each line of this file ('-' for stdin)");
+    screen->callback([&] { status = parley::cli::screen(screen_file, screen_texts, screen_input); });
+
+    std::string bench_file, bench_input;
+    int bench_repeat = 1;
+    auto* bench = app.add_subcommand("bench", "Time the step loop on a JSON Lines stream loaded into memory");
+    bench->add_option("FILE", bench_file, "The .rules file")->required()->check(CLI::ExistingFile);
+    bench->add_option("--input", bench_input, "JSON Lines, as for 'run'")->required()->check(CLI::ExistingFile);
+    bench->add_option("--repeat", bench_repeat, "Replay the stream K times")->check(CLI::PositiveNumber);
+    bench->callback([&] { status = parley::cli::bench(bench_file, bench_input, bench_repeat); });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        std::cerr << "parley: " << e.what() << '\n';
+        return 2;
+    }
+    return status;
+}

@@ -1,0 +1,320 @@
+// parley run: JSON Lines of interleaved calls in, one JSON reply per line out, in order.
+//
+// Memory: one session per live call; a call's session is dropped as soon as its ending line is
+// answered, and only its id is remembered (so that a later line for it is reported as an error).
+// Input is read in large blocks and parsed in place with simdjson's On-Demand API; output is
+// written through one buffer.
+#include "cli.hpp"
+
+#include <parley/session.hpp>
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+#include <unistd.h>
+
+namespace parley::cli {
+
+void append_json(std::string& out, std::string_view s) {
+    out.push_back('"');
+    std::size_t plain = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + plain, i - plain);
+        plain = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: out += fmt::format("\\u{:04x}", c);
+        }
+    }
+    out.append(s.data() + plain, s.size() - plain);
+    out.push_back('"');
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
+                                                                                   std::string& error) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& s : set) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            error = "--set takes NAME=VALUE, not '" + s + "'";
+            return std::nullopt;
+        }
+        out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+    }
+    return out;
+}
+
+namespace {
+
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class T>
+using by_call = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
+// Reads a stream line by line into a buffer that keeps simdjson's padding after every line.
+class line_reader {
+public:
+    explicit line_reader(std::FILE* in) : in_(in), buffer_(block + simdjson::SIMDJSON_PADDING, '\0') {}
+
+    // The next line without its '\n' (and '\r'); false at the end.
+    bool next(std::string_view& line) {
+        while (true) {
+            if (const void* nl = std::memchr(buffer_.data() + begin_, '\n', end_ - begin_)) {
+                const auto at = static_cast<std::size_t>(static_cast<const char*>(nl) - buffer_.data());
+                line = std::string_view(buffer_.data() + begin_, at - begin_);
+                begin_ = at + 1;
+                if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+                return true;
+            }
+            if (eof_) {
+                if (begin_ == end_) return false;
+                line = std::string_view(buffer_.data() + begin_, end_ - begin_);
+                begin_ = end_;
+                return true;
+            }
+            // Move the partial line to the front, grow if one line is longer than the buffer.
+            std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+            if (end_ + block / 2 > capacity()) buffer_.resize(buffer_.size() * 2, '\0');
+            const auto n = std::fread(buffer_.data() + end_, 1, capacity() - end_, in_);
+            if (n == 0) eof_ = true;
+            end_ += n;
+            std::memset(buffer_.data() + end_, 0, simdjson::SIMDJSON_PADDING);
+        }
+    }
+
+private:
+    static constexpr std::size_t block = 1 << 20;
+    std::size_t capacity() const { return buffer_.size() - simdjson::SIMDJSON_PADDING; }
+    std::FILE* in_;
+    std::string buffer_;
+    std::size_t begin_ = 0, end_ = 0;
+    bool eof_ = false;
+};
+
+class runner {
+public:
+    runner(parley::script s, const run_options& options, std::vector<std::pair<std::string, std::string>> variables)
+        : script_(std::move(s)), tty_(isatty(STDOUT_FILENO)) {
+        defaults_.language = options.language;
+        defaults_.variables = std::move(variables);
+        out_.reserve(1 << 20);
+    }
+
+    int run(std::FILE* in) {
+        line_reader reader(in);
+        std::string_view line;
+        std::size_t number = 0;
+        while (reader.next(line)) {
+            ++number;
+            handle(line, number);
+            if (out_.size() > (1 << 20) || tty_) flush();
+        }
+        flush();
+        return failed_ ? 1 : 0;
+    }
+
+private:
+    struct fields {
+        std::string_view call, intent, event, lang;
+        double confidence = 1.0;
+        std::optional<double> at;
+        bool has_call = false;
+    };
+
+    void handle(std::string_view line, std::size_t number) {
+        fields f;
+        slots_.clear();
+        std::string problem = read(line, f);
+        if (!problem.empty()) return error(number, f.has_call ? &f.call : nullptr, problem);
+        const std::string_view call = f.call;
+        if (ended_.count(call)) return error(number, &call, "call has ended");
+        auto it = sessions_.find(call);
+        try {
+            if (it == sessions_.end()) {
+                auto options = defaults_;
+                if (!f.lang.empty()) options.language = std::string(f.lang);
+                it = sessions_.emplace(std::string(call), parley::session(script_, options)).first;
+            } else if (!f.lang.empty()) {
+                it->second.set_language(f.lang);
+            }
+            auto& session = it->second;
+            std::optional<parley::reply> timer;
+            if (f.at) timer = session.advance(*f.at);
+            if (f.event == "tick") {
+                if (timer) return answer(call, *timer, it);
+                parley::reply idle;
+                idle.state = session.state();
+                idle.state_name = session.state_name();
+                idle.action = script_.state_action(session.state());
+                idle.ended = session.ended();
+                return answer(call, idle, it);
+            }
+            if (session.ended()) {
+                error(number, &call, "call has ended");
+                return drop(it);
+            }
+            if (f.event == "pickup") return answer(call, session.start(), it);
+            const bool as_event = !f.event.empty();
+            const auto label = as_event ? f.event : f.intent;
+            auto id = script_.find_label(label);
+            if (id && as_event != script_.is_event(*id))
+                return error(number, &call, fmt::format("'{}' is {}", label, as_event ? "an intent, not an event" : "an event, not an intent"));
+            return answer(call, id ? session.step(*id, f.confidence, slots_) : session.step(label, f.confidence, slots_), it);
+        } catch (const parley::session_error& e) {
+            error(number, &call, e.what());
+        }
+    }
+
+    // Reads the line's fields; an error message, or empty.
+    std::string read(std::string_view line, fields& f) {
+        try {
+            simdjson::ondemand::document doc = parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING);
+            simdjson::ondemand::object object = doc.get_object();
+            bool has_label = false;
+            for (auto field : object) {
+                const std::string_view key = field.unescaped_key();
+                auto value = field.value();
+                if (key == "call") {
+                    if (value.type() != simdjson::ondemand::json_type::string) return "'call' must be a string";
+                    f.call = value.get_string();
+                    f.has_call = true;
+                } else if (key == "intent" || key == "event") {
+                    if (value.type() != simdjson::ondemand::json_type::string) return fmt::format("'{}' must be a string", key);
+                    (key == "intent" ? f.intent : f.event) = value.get_string();
+                    if (has_label) return "a line has either 'intent' or 'event', not both";
+                    has_label = true;
+                } else if (key == "confidence") {
+                    if (value.type() != simdjson::ondemand::json_type::number) return "'confidence' must be a number from 0 to 1";
+                    f.confidence = value.get_double();
+                } else if (key == "at") {
+                    if (value.type() != simdjson::ondemand::json_type::number) return "'at' must be a number of seconds";
+                    f.at = value.get_double();
+                } else if (key == "lang") {
+                    if (value.type() != simdjson::ondemand::json_type::string) return "'lang' must be a string";
+                    f.lang = value.get_string();
+                } else if (key == "slots") {
+                    if (value.type() != simdjson::ondemand::json_type::object) return "'slots' must be an object of strings";
+                    for (auto slot : value.get_object()) {
+                        const std::string_view name = slot.unescaped_key();
+                        auto v = slot.value();
+                        if (v.type() != simdjson::ondemand::json_type::string)
+                            return fmt::format("slot '{}' must be a string", name);
+                        // Keys are unescaped into the parser's buffer, valid until the next line.
+                        slots_.push_back({name, std::string_view(v.get_string())});
+                    }
+                }
+            }
+            const char* rest = nullptr;
+            if (doc.current_location().get(rest) == simdjson::SUCCESS)
+                for (; rest < line.data() + line.size(); ++rest)
+                    if (!std::strchr(" \t\r", *rest)) return "invalid JSON: characters after the object";
+            if (!f.has_call) return "missing 'call'";
+            if (!has_label) return "a line needs 'intent' or 'event'";
+        } catch (const simdjson::simdjson_error& e) {
+            return fmt::format("invalid JSON: {}", simdjson::error_message(e.error()));
+        }
+        return {};
+    }
+
+    void answer(std::string_view call, const parley::reply& r, by_call<parley::session>::iterator it) {
+        out_ += "{\"call\": ";
+        append_json(out_, call);
+        out_ += ", \"state\": ";
+        append_json(out_, r.state_name);
+        out_ += ", \"action\": \"";
+        out_ += to_string(r.action);
+        out_ += "\", \"phrase\": ";
+        append_json(out_, r.phrase);
+        if (!r.hint.empty()) {
+            out_ += ", \"hint\": ";
+            append_json(out_, r.hint);
+        }
+        out_ += ", \"rule\": ";
+        rule_.clear();
+        if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
+        append_json(out_, rule_);
+        out_ += r.ended ? ", \"ended\": true}\n" : ", \"ended\": false}\n";
+        if (r.ended) drop(it);
+    }
+
+    void drop(by_call<parley::session>::iterator it) {
+        ended_.insert(it->first);
+        sessions_.erase(it);
+    }
+
+    void error(std::size_t number, const std::string_view* call, std::string_view message) {
+        failed_ = true;
+        out_ += fmt::format("{{\"line\": {}", number);
+        if (call) {
+            out_ += ", \"call\": ";
+            append_json(out_, *call);
+        }
+        out_ += ", \"error\": ";
+        append_json(out_, message);
+        out_ += "}\n";
+    }
+
+    void flush() {
+        std::fwrite(out_.data(), 1, out_.size(), stdout);
+        if (tty_) std::fflush(stdout);
+        out_.clear();
+    }
+
+    parley::script script_;
+    parley::session_options defaults_;
+    simdjson::ondemand::parser parser_;
+    by_call<parley::session> sessions_;
+    std::unordered_set<std::string, string_hash, std::equal_to<>> ended_;
+    std::vector<parley::slot_value> slots_;
+    std::string out_, rule_;
+    bool failed_ = false;
+    bool tty_ = false;
+};
+
+}  // namespace
+
+int run(const run_options& options) {
+    auto script = load_script(options.file);
+    if (!script) return 1;
+    std::string problem;
+    auto variables = parse_assignments(options.set, problem);
+    if (!variables) {
+        std::fprintf(stderr, "parley: %s\n", problem.c_str());
+        return 2;
+    }
+    try {  // fail early on a bad --lang or --set rather than on every line
+        parley::session probe(*script, {.language = options.language, .variables = *variables});
+    } catch (const parley::session_error& e) {
+        std::fprintf(stderr, "parley: %s\n", e.what());
+        return 2;
+    }
+    std::FILE* in = stdin;
+    if (options.input != "-") {
+        in = std::fopen(options.input.c_str(), "rb");
+        if (!in) {
+            std::fprintf(stderr, "parley: cannot open '%s'\n", options.input.c_str());
+            return 2;
+        }
+    }
+    runner r(std::move(*script), options, std::move(*variables));
+    const int status = r.run(in);
+    if (in != stdin) std::fclose(in);
+    return status;
+}
+
+}  // namespace parley::cli
