@@ -225,14 +225,14 @@ std::string run_one(const parley::script& script, const conversation& c) {
             std::vector<std::string> problems;
             if (!error.empty()) problems.push_back(error);
             else {
-                if (r.state_name != s.state) problems.push_back(fmt::format("state '{}', expected '{}'", r.state_name, s.state));
+                if (r.state_name != s.state) problems.push_back(fmt::format("expected state '{}', got '{}'", s.state, r.state_name));
                 if (!s.action.empty() && to_string(r.action) != s.action)
-                    problems.push_back(fmt::format("action '{}', expected '{}'", to_string(r.action), s.action));
-                if (s.expect_silence && !r.phrase.empty()) problems.push_back("a phrase, expected none");
+                    problems.push_back(fmt::format("expected action '{}', got '{}'", s.action, to_string(r.action)));
+                if (s.expect_silence && !r.phrase.empty()) problems.push_back("expected no phrase, got one");
                 for (const auto& w : s.words)
-                    if (!contains_folded(r.phrase, w)) problems.push_back(fmt::format("the phrase lacks \"{}\"", w));
+                    if (!contains_folded(r.phrase, w)) problems.push_back(fmt::format("expected the phrase to contain \"{}\"", w));
                 for (const auto& w : s.hint_words)
-                    if (!contains_folded(r.hint, w)) problems.push_back(fmt::format("the hint lacks \"{}\"", w));
+                    if (!contains_folded(r.hint, w)) problems.push_back(fmt::format("expected the hint to contain \"{}\"", w));
             }
             if (!problems.empty()) {
                 std::string report = fmt::format("{}:{}: FAILED: {}\n  conversation so far:\n{}  at {}:{}:\n", c.file, c.line,

@@ -226,6 +226,7 @@ private:
             if (!f.has_call) return "missing 'call'";
             if (!has_label) return "a line needs 'intent' or 'event'";
         } catch (const simdjson::simdjson_error& e) {
+            if (e.error() == simdjson::INCORRECT_TYPE) return "invalid JSON: a line must be one JSON object";
             return fmt::format("invalid JSON: {}", simdjson::error_message(e.error()));
         }
         return {};

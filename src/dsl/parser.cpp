@@ -18,9 +18,9 @@
 
 namespace parley::dsl {
 
-namespace {
-
 namespace x3 = boost::spirit::x3;
+
+namespace {
 
 // What the grammar tracks beside the AST: the file's start for positions, guard nesting,
 // and what the current statement is, for messages.
@@ -96,6 +96,32 @@ struct nested_gen {
     }
 };
 constexpr nested_gen nested{};
+
+}  // namespace
+}  // namespace parley::dsl
+
+// Error messages name what was expected: X3's what() sees through semantic actions and the
+// directives above to the named rule inside (by default it would print a mangled type).
+namespace boost::spirit::x3 {
+template <class Subject, class Action>
+struct get_info<action<Subject, Action>> {
+    using result_type = std::string;
+    std::string operator()(const action<Subject, Action>& p) const { return what(p.subject); }
+};
+template <class Subject>
+struct get_info<parley::dsl::tag_parser<Subject>> {
+    using result_type = std::string;
+    std::string operator()(const parley::dsl::tag_parser<Subject>& p) const { return what(p.subject); }
+};
+template <class Subject>
+struct get_info<parley::dsl::nested_parser<Subject>> {
+    using result_type = std::string;
+    std::string operator()(const parley::dsl::nested_parser<Subject>& p) const { return what(p.subject); }
+};
+}  // namespace boost::spirit::x3
+
+namespace parley::dsl {
+namespace {
 
 using x3::char_;
 using x3::eps;
@@ -428,7 +454,10 @@ std::size_t token_length(const char* p, const char* end) {
     return std::max<std::size_t>(1, static_cast<std::size_t>(q - p));
 }
 
+constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
+
 std::string expectation_message(const std::string& which, const parse_state& s) {
+    if (which == close_quote_name) return "unterminated string: a string ends with '\"' on the line where it starts";
     if (which == "'->'") {
         switch (s.trigger) {
             case parse_state::trigger::on: return s.guard ? "expected '->' after the guard" : "expected '->' after the intent name";
@@ -481,7 +510,7 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
             it = recover(start, end);
         } catch (const x3::expectation_failure<const char*>& e) {
             const char* where = e.where();  // before the blanks that precede the offending token
-            x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(skipper));
+            if (e.which() != close_quote_name) x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(skipper));
             out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), token_length(where, end),
                                       expectation_message(e.which(), state)));
             it = recover(std::max(where, start), end);

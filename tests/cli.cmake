@@ -1,0 +1,52 @@
+# The command line, tested through the real binary.
+set(parley_bin $<TARGET_FILE:parley_cli>)
+set(golden ${CMAKE_CURRENT_SOURCE_DIR}/cli/golden.cmake)
+
+# Every shipped script compiles cleanly, and its conversation tests pass.
+file(GLOB parley_rules CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/rules/*.rules)
+foreach(rules ${parley_rules})
+  get_filename_component(name ${rules} NAME_WE)
+  add_test(NAME rules.check.${name} COMMAND ${parley_bin} check ${rules})
+  set_tests_properties(rules.check.${name} PROPERTIES FAIL_REGULAR_EXPRESSION "warning|error")
+  if(EXISTS ${PROJECT_SOURCE_DIR}/rules/${name}.tests)
+    add_test(NAME rules.test.${name} COMMAND ${parley_bin} test ${rules})
+  endif()
+endforeach()
+
+# Recorded-style calls: `parley run` output checked against the expected output next to each.
+function(parley_call_test name rules)
+  add_test(NAME example.call.${name}
+           COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${parley_bin};run;rules/${rules};--input;examples/calls/${name}.jsonl;${ARGN}"
+                   -DEXPECTED=${PROJECT_SOURCE_DIR}/examples/calls/${name}.expected -DSTATUS=${PARLEY_CALL_STATUS} -P ${golden}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+set(PARLEY_CALL_STATUS 0)
+parley_call_test(angry_customer callcenter.rules)
+parley_call_test(abusive_caller callcenter.rules)
+parley_call_test(silent_line callcenter.rules --set company=Acme --set operator_name=Anna)
+parley_call_test(child callcenter.rules)
+parley_call_test(supervisor_request callcenter.rules --set company=Acme --set operator_name=Anna)
+parley_call_test(outbound_call outbound.rules --set operator_name=Olga --set company=Acme "--set=decision_maker=domnul Popescu"
+                 "--set=offer=un serviciu nou care crește vânzările")
+set(PARLEY_CALL_STATUS 1)
+parley_call_test(interleaved callcenter.rules)
+
+# Diagnostics in the compiler's format, on stderr, with exit codes.
+function(parley_golden name status stream)
+  add_test(NAME cli.${name}
+           COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${parley_bin};${ARGN}" -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/${name}.expected
+                   -DSTATUS=${status} -DSTREAM=${stream} -P ${golden}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+parley_golden(check_errors 1 stderr check tests/cli/errors.rules)
+parley_golden(check_json 1 stdout check --json tests/cli/errors.rules)
+parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl)
+parley_golden(graph_dot 0 stdout graph tests/cli/timers.rules)
+parley_golden(test_failing 1 stdout test tests/cli/timers.rules tests/cli/failing.tests)
+parley_golden(screen_hits 1 stdout screen rules/callcenter.rules "Алло, НЕ КРИЧИТЕ НА МЕНЯ! Сбавьте тон.")
+add_test(NAME cli.chat_piped_input COMMAND ${CMAKE_COMMAND}
+         "-DCOMMAND=${parley_bin};chat;tests/cli/timers.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.txt
+         -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.expected -DSTATUS=0 -P ${golden}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+add_test(NAME cli.help COMMAND ${parley_bin} run --help)
+set_tests_properties(cli.help PROPERTIES PASS_REGULAR_EXPRESSION "exactly one line per input line")

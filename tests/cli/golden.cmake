@@ -1,0 +1,23 @@
+# ctest -P script: run a command, compare its stdout (or stderr) with a golden file exactly,
+# and check its exit status. Set UPDATE=1 in the environment to rewrite the golden file.
+#   -DCOMMAND="a;b;c" -DEXPECTED=file -DSTATUS=0 [-DSTREAM=stderr] [-DINPUT=file]
+set(args)
+if(INPUT)
+  set(args INPUT_FILE ${INPUT})
+endif()
+execute_process(COMMAND ${COMMAND} ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(STREAM STREQUAL "stderr")
+  set(got "${err}")
+else()
+  set(got "${out}")
+endif()
+if(DEFINED ENV{UPDATE})
+  file(WRITE ${EXPECTED} "${got}")
+endif()
+file(READ ${EXPECTED} want)
+if(NOT got STREQUAL want)
+  message(FATAL_ERROR "output differs from ${EXPECTED}\n--- got:\n${got}\n--- stderr:\n${err}")
+endif()
+if(NOT rc STREQUAL STATUS)
+  message(FATAL_ERROR "exit status ${rc}, expected ${STATUS}\n${err}")
+endif()
