@@ -28,6 +28,13 @@ void* operator new(std::size_t n) {
     }
     return p;
 }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return operator new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
 void operator delete(void* p) noexcept {
     if (!p) return;
     parley::bench::live_bytes.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);

@@ -6,8 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-TEST_CASE("every example in rules/README.md compiles without diagnostics", "[docs]") {
-    std::ifstream in(PARLEY_SOURCE_DIR "/rules/README.md");
+namespace {
+int check_rules_blocks(const std::string& path) {
+    std::ifstream in(path);
     REQUIRE(in);
     std::string line, block;
     bool inside = false;
@@ -21,7 +22,7 @@ TEST_CASE("every example in rules/README.md compiles without diagnostics", "[doc
         } else if (inside && line == "```") {
             inside = false;
             ++blocks;
-            auto result = parley::compile_string(block, "rules/README.md:" + std::to_string(first_line));
+            auto result = parley::compile_string(block, path + ":" + std::to_string(first_line));
             for (const auto& d : result.diagnostics) UNSCOPED_INFO(parley::format(d));
             CHECK(result.script);
             CHECK(result.diagnostics.empty());
@@ -29,7 +30,13 @@ TEST_CASE("every example in rules/README.md compiles without diagnostics", "[doc
             block += line + "\n";
         }
     }
-    CHECK(blocks >= 2);
+    return blocks;
+}
+}  // namespace
+
+TEST_CASE("every example in rules/README.md and README.md compiles without diagnostics", "[docs]") {
+    CHECK(check_rules_blocks(PARLEY_SOURCE_DIR "/rules/README.md") >= 2);
+    CHECK(check_rules_blocks(PARLEY_SOURCE_DIR "/README.md") >= 1);
 }
 
 TEST_CASE("the shipped scripts compile without diagnostics", "[docs]") {
