@@ -260,7 +260,8 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
             auto timer = x.advance(at);
             std::string out = timer ? std::string(timer->phrase) + "|" : "";
             if (x.ended()) return out + "ended";
-            const parley::slot_value slots[] = {{"name", "N" + std::to_string(i)}, {"fault", "caller"}};
+            const std::string name = "N" + std::to_string(i);
+            const parley::slot_value slots[] = {{"name", name}, {"fault", "caller"}};
             auto r = x.step(labels[label], confidence, slots);
             return out + std::string(r.phrase) + "|" + std::string(r.state_name) + "|" + std::string(to_string(r.action));
         };
