@@ -108,6 +108,11 @@ struct get_info<action<Subject, Action>> {
     using result_type = std::string;
     std::string operator()(const action<Subject, Action>& p) const { return what(p.subject); }
 };
+template <class Left, class Right>
+struct get_info<list<Left, Right>> {
+    using result_type = std::string;
+    std::string operator()(const list<Left, Right>& p) const { return what(p.left); }
+};
 template <class Subject>
 struct get_info<parley::dsl::tag_parser<Subject>> {
     using result_type = std::string;
@@ -456,7 +461,9 @@ std::size_t token_length(const char* p, const char* end) {
 
 constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
 
-std::string expectation_message(const std::string& which, const parse_state& s) {
+std::string expectation_message(const std::string& which, const parse_state& s, std::string_view token) {
+    if (which.find("name") != std::string::npos && reserved_words.find(token) != nullptr)
+        return fmt::format("'{}' is a reserved word; {} cannot be '{}'", token, which.substr(0, which.find(" after")), token);
     if (which == close_quote_name) return "unterminated string: a string ends with '\"' on the line where it starts";
     if (which == "'->'") {
         switch (s.trigger) {
@@ -511,8 +518,9 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
         } catch (const x3::expectation_failure<const char*>& e) {
             const char* where = e.where();  // before the blanks that precede the offending token
             if (e.which() != close_quote_name) x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(skipper));
-            out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), token_length(where, end),
-                                      expectation_message(e.which(), state)));
+            const auto length = token_length(where, end);
+            out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), length,
+                                      expectation_message(e.which(), state, std::string_view(where, length))));
             it = recover(std::max(where, start), end);
         } catch (const nesting_error& e) {
             out.push_back(source.make(severity::error, static_cast<std::size_t>(e.where - begin), 1,

@@ -1,0 +1,231 @@
+// One test per language construct: it compiles, and it behaves as rules/README.md says.
+// (Phrases, variants, languages, confirm, timers, snapshots: session_test.cpp.)
+#include "fixtures.hpp"
+
+using parley::test::compile_or_fail;
+
+namespace {
+std::string say(parley::session& s, std::string_view label, std::vector<std::pair<std::string, std::string>> slots = {}) {
+    std::vector<parley::slot_value> views;
+    for (const auto& [k, v] : slots) views.push_back({k, v});
+    auto r = s.step(label, 1.0, views);
+    return std::string(r.state_name) + ": " + std::string(r.phrase);
+}
+}  // namespace
+
+TEST_CASE("construct: settings are read and exposed", "[constructs]") {
+    auto s = compile_or_fail(R"(setting language = ro
+setting fallback = en
+setting threshold = 0.25
+setting silence_timeout = 8
+setting hold_timeout = 45
+intent hi
+state a initial
+  on hi -> stay
+end
+)");
+    CHECK(s.language_name(0) == "ro");
+    CHECK(s.language_name(1) == "en");
+    CHECK(s.confidence_threshold() == Approx(0.25));
+    CHECK(s.silence_timeout() == Approx(8.0));
+    CHECK(s.hold_timeout() == Approx(45.0));
+}
+
+TEST_CASE("construct: a variable's default, a host override and 'set'", "[constructs]") {
+    auto s = compile_or_fail(R"(variable company = "Acme"
+intent hi
+intent rename
+state a initial
+  on hi -> stay
+    say "This is {company}."
+  on rename -> stay
+    set company = "Globex"
+    say "Now {company}."
+end
+)");
+    parley::session plain(s), hosted(s, {.variables = {{"company", "Initech"}}});
+    CHECK(say(plain, "hi") == "a: This is Acme.");
+    CHECK(say(hosted, "hi") == "a: This is Initech.");
+    CHECK(say(hosted, "rename") == "a: Now Globex.");
+    CHECK(say(hosted, "hi") == "a: This is Globex.");
+}
+
+TEST_CASE("construct: counters increment, saturate and reset; guards compare them", "[constructs]") {
+    auto s = compile_or_fail(R"(counter n
+intent up
+intent clear
+intent query
+state a initial
+  on up -> stay
+    increment n
+  on clear -> stay
+    reset n
+  on query if n == 0 -> stay
+    say "zero"
+  on query if n < 2 -> stay
+    say "one"
+  on query if n >= 255 -> stay
+    say "max"
+  on query if n != 3 and n > 1 and n <= 254 -> stay
+    say "some"
+  on query -> stay
+    say "three"
+end
+)");
+    parley::session c(s);
+    CHECK(say(c, "query") == "a: zero");
+    (void)c.step("up");
+    CHECK(say(c, "query") == "a: one");
+    (void)c.step("up");
+    CHECK(say(c, "query") == "a: some");
+    (void)c.step("up");
+    CHECK(say(c, "query") == "a: three");
+    for (int i = 0; i < 300; ++i) (void)c.step("up");
+    CHECK(c.counter("n") == 255);
+    CHECK(say(c, "query") == "a: max");
+    (void)c.step("clear");
+    CHECK(say(c, "query") == "a: zero");
+}
+
+TEST_CASE("construct: guards with known(), not, or and parentheses", "[constructs]") {
+    auto s = compile_or_fail(R"(slot name
+slot fault
+variable tier = "basic"
+intent q
+state a initial
+  on q if not known(name) and (fault == "caller" or tier == "gold") -> stay
+    say "anonymous, special"
+  on q if known(name) and not (fault != "company") -> stay
+    say "{name}, our fault"
+  on q -> stay
+    say "other"
+end
+)");
+    parley::session c(s);
+    CHECK(say(c, "q", {{"fault", "caller"}}) == "a: anonymous, special");
+    CHECK(say(c, "q", {{"fault", "company"}}) == "a: other");
+    CHECK(say(c, "q", {{"name", "Ann"}, {"fault", "company"}}) == "a: Ann, our fault");
+    parley::session gold(s, {.variables = {{"tier", "gold"}}});
+    CHECK(say(gold, "q") == "a: anonymous, special");
+}
+
+TEST_CASE("construct: keep copies several slots; a slot not kept is forgotten", "[constructs]") {
+    auto s = compile_or_fail(R"(slot name
+slot topic
+intent tell
+intent hint_only
+intent recall
+state a initial
+  on tell -> stay
+    keep name, topic
+  on hint_only -> stay
+    say "{name}/{topic}"
+  on recall -> stay
+    say "{name}/{topic}"
+end
+)");
+    parley::session c(s);
+    (void)c.step("tell", 1.0, std::vector<parley::slot_value>{{"name", "Ann"}, {"topic", "bills"}, {"extra", "x"}});
+    CHECK(say(c, "recall") == "a: Ann/bills");
+    CHECK(say(c, "hint_only", {{"topic", "now"}}) == "a: Ann/now");  // shadows while its handler runs
+    CHECK(say(c, "recall") == "a: Ann/bills");
+}
+
+TEST_CASE("construct: handler priority is state, global, state otherwise, global otherwise", "[constructs]") {
+    auto s = compile_or_fail(R"(counter c
+intent a1
+intent a2
+intent other
+intent go
+event ping
+global
+  on a2 -> stay
+    say "global a2"
+  on ping -> stay
+    say "global ping"
+  otherwise -> stay
+    say "global otherwise"
+end
+state s initial
+  on a1, a2 -> stay
+    say "state a1/a2"
+  on ping if c > 0 -> stay
+    say "state ping"
+  on go -> t
+end
+state t
+  say "in t"
+  on a1 -> stay
+    say "t a1"
+  otherwise -> stay
+    say "state otherwise"
+end
+)");
+    parley::session c(s);
+    CHECK(say(c, "a1") == "s: state a1/a2");
+    CHECK(say(c, "a2") == "s: state a1/a2");
+    CHECK(say(c, "ping") == "s: global ping");  // the state's guard fails: the global handler
+    CHECK(say(c, "other") == "s: global otherwise");
+    CHECK(say(c, "go") == "t: in t");           // no phrase: the target's entry phrase
+    CHECK(say(c, "a2") == "t: global a2");
+    CHECK(say(c, "other") == "t: state otherwise");
+}
+
+TEST_CASE("construct: a declared label with no handler anywhere changes nothing", "[constructs]") {
+    auto s = compile_or_fail("intent a\nintent b\nstate s initial\n  on a -> done\nend\nstate done action close\n",
+                             "quiet.rules");
+    parley::session c(s);
+    auto r = c.step("b");
+    CHECK(r.phrase.empty());
+    CHECK(r.state_name == "s");
+    CHECK_FALSE(r.rule);
+}
+
+TEST_CASE("construct: terminal actions and hold", "[constructs]") {
+    auto s = compile_or_fail(R"(intent h
+intent t
+intent x
+intent c
+state s initial
+  on h -> waiting
+  on t -> passed
+  on x -> cut
+  on c -> done
+end
+state waiting action hold
+  on h -> s
+end
+state passed action transfer
+state cut action hangup
+state done action close
+)");
+    for (auto [label, state, action] : {std::tuple{"h", "waiting", parley::action::hold}, {"t", "passed", parley::action::transfer},
+                                        {"x", "cut", parley::action::hangup}, {"c", "done", parley::action::close}}) {
+        parley::session call(s);
+        auto r = call.step(label);
+        CHECK(r.state_name == state);
+        CHECK(r.action == action);
+        CHECK(r.ended == parley::is_terminal(action));
+    }
+}
+
+TEST_CASE("construct: include brings in another file's declarations", "[constructs]") {
+    parley::compile_options options;
+    options.read_file = [](const std::filesystem::path& p) -> std::optional<std::string> {
+        if (p.filename() == "intents.rules") return "intent hello: en \"you are saying hello\"\nslot name\n";
+        return std::nullopt;
+    };
+    auto r = parley::compile_string("include \"intents.rules\"\nstate s initial\n  on hello -> stay\n    say \"hi {name}\"\nend\n",
+                                    "site/main.rules", options);
+    REQUIRE(r.script);
+    parley::session c(*r.script);
+    CHECK(say(c, "hello", {{"name", "Ann"}}) == "s: hi Ann");
+    CHECK(r.script->tables().files.at(1) == "site/intents.rules");
+}
+
+TEST_CASE("construct: forbid declares screened phrases", "[constructs]") {
+    auto s = compile_or_fail("forbid \"calm down\" use \"I understand\"\nintent hi\nstate s initial\n  on hi -> stay\nend\n");
+    auto hits = parley::screen(s, "Please CALM DOWN, sir");
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].replacement == "I understand");
+}
