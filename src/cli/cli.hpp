@@ -33,8 +33,6 @@ std::optional<parley::script> load_script(const std::string& file);
 // "NAME=VALUE" pairs, or an error message.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
                                                                                    std::string& error);
-// Appends s as a JSON string (quoted, escaped; UTF-8 passes through).
-void append_json(std::string& out, std::string_view s);
 
 }  // namespace parley::cli
 

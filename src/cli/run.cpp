@@ -7,6 +7,8 @@
 // written through one buffer.
 #include "cli.hpp"
 
+#include "../support/json_string.hpp"
+
 #include <parley/session.hpp>
 
 #include <simdjson.h>
@@ -19,27 +21,6 @@
 #include <unistd.h>
 
 namespace parley::cli {
-
-void append_json(std::string& out, std::string_view s) {
-    out.push_back('"');
-    std::size_t plain = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(s.data() + plain, i - plain);
-        plain = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default: out += fmt::format("\\u{:04x}", c);
-        }
-    }
-    out.append(s.data() + plain, s.size() - plain);
-    out.push_back('"');
-}
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
                                                                                    std::string& error) {
@@ -270,21 +251,21 @@ private:
 
     void answer(std::string_view call, const parley::reply& r, by_call<parley::session>::iterator it) {
         out_ += "{\"call\": ";
-        append_json(out_, call);
+        detail::append_json_string(out_, call);
         out_ += ", \"state\": ";
-        append_json(out_, r.state_name);
+        detail::append_json_string(out_, r.state_name);
         out_ += ", \"action\": \"";
         out_ += to_string(r.action);
         out_ += "\", \"phrase\": ";
-        append_json(out_, r.phrase);
+        detail::append_json_string(out_, r.phrase);
         if (!r.hint.empty()) {
             out_ += ", \"hint\": ";
-            append_json(out_, r.hint);
+            detail::append_json_string(out_, r.hint);
         }
         out_ += ", \"rule\": ";
         rule_.clear();
         if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
-        append_json(out_, rule_);
+        detail::append_json_string(out_, rule_);
         out_ += r.ended ? ", \"ended\": true}\n" : ", \"ended\": false}\n";
         if (r.ended) drop(it);
     }
@@ -299,10 +280,10 @@ private:
         out_ += fmt::format("{{\"line\": {}", number);
         if (call) {
             out_ += ", \"call\": ";
-            append_json(out_, *call);
+            detail::append_json_string(out_, *call);
         }
         out_ += ", \"error\": ";
-        append_json(out_, message);
+        detail::append_json_string(out_, message);
         out_ += "}\n";
     }
 

@@ -1,6 +1,8 @@
 // Rendering diagnostics: the compiler format, and JSON for tools.
 #include <parley/diagnostic.hpp>
 
+#include "../support/json_string.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,23 +25,6 @@ std::size_t byte_of_column(std::string_view line, std::uint32_t column) {
     return i;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-                else out.push_back(ch);
-        }
-    }
-    out.push_back('"');
-}
 }  // namespace
 
 std::string format(const diagnostic& d, const format_options& options) {
@@ -79,10 +64,10 @@ std::string to_json(std::span<const diagnostic> diagnostics) {
         if (!first) out += ",";
         first = false;
         out += "\n  {\"file\": ";
-        append_json_string(out, d.file);
+        detail::append_json_string(out, d.file);
         out += fmt::format(", \"line\": {}, \"column\": {}, \"length\": {}, \"severity\": \"{}\", \"message\": ", d.line,
                            d.column, d.length, to_string(d.severity));
-        append_json_string(out, d.message);
+        detail::append_json_string(out, d.message);
         out += "}";
     }
     out += diagnostics.empty() ? "]\n" : "\n]\n";
