@@ -2,7 +2,7 @@
 //
 // Memory: one session per live call; a call's session is dropped as soon as its ending line is
 // answered, and only a 64-bit hash of its id is remembered (so that a later line for it is
-// reported as an error), 8 to 16 bytes per ended call.
+// reported as an error): 16 to 32 bytes per ended call.
 // Input is read in large blocks and parsed in place with simdjson; output is
 // written through one buffer.
 #include "cli.hpp"
@@ -17,7 +17,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <unordered_map>
 #include <unistd.h>
 
 namespace parley::cli {
@@ -38,19 +37,20 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignment
 
 namespace {
 
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <class T>
-using by_call = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
-
-// The ids of calls that have ended, as 64-bit hashes in one flat open-addressing table:
-// 8 to 16 bytes per ended call, one cache miss per lookup. A false match needs two ids with
-// the same 64-bit hash, about 1 in 10^8 for a billion calls.
-class ended_calls {
+// Every call seen so far, in one flat open-addressing table of (64-bit hash of the id, slot):
+// a slot is a live session in `live`, or `ended`. One probe answers both "is this call live"
+// and "has it ended", and an ended call costs 16 bytes. Live ids are compared in full; ended
+// ones by hash (a false match needs two ids with one 64-bit hash: about 1 in 10^8 for a
+// billion calls).
+class call_table {
 public:
-    static std::uint64_t key(std::string_view call) noexcept {
+    static constexpr std::uint32_t ended = 0xFFFFFFFF;
+    struct live_call {
+        std::string id;
+        std::optional<parley::session> session;
+    };
+
+    static std::uint64_t hash(std::string_view call) noexcept {
         std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix
         for (unsigned char c : call) h = (h ^ c) * 0x100000001b3ULL;
         h ^= h >> 33;
@@ -58,37 +58,62 @@ public:
         h ^= h >> 33;
         return h | 1;  // 0 marks an empty slot
     }
-    [[nodiscard]] bool contains(std::uint64_t k) const noexcept {
-        if (slots_.empty()) return false;
-        for (std::size_t i = k & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i] == k) return true;
-            if (slots_[i] == 0) return false;
+
+    // The entry's slot for `call`: a live index, `ended`, or nullptr when the call is new.
+    std::uint32_t* find(std::string_view call, std::uint64_t h) noexcept {
+        if (entries_.empty()) return nullptr;
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+            auto& e = entries_[i];
+            if (e.hash == 0) return nullptr;
+            if (e.hash == h && (e.slot == ended || live_[e.slot].id == call)) return &e.slot;
         }
     }
-    void insert(std::uint64_t k) {
-        if ((count_ + 1) * 2 > slots_.size()) grow();
-        for (std::size_t i = k & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i] == k) return;
-            if (slots_[i] == 0) {
-                slots_[i] = k;
-                ++count_;
-                return;
-            }
+    live_call& add(std::string_view call, std::uint64_t h) {
+        if ((count_ + 1) * 2 > entries_.size()) grow();
+        std::uint32_t slot;
+        if (!free_.empty()) {
+            slot = free_.back();
+            free_.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(live_.size());
+            live_.emplace_back();
         }
+        live_[slot].id.assign(call);
+        place(h, slot);
+        return live_[slot];
+    }
+    live_call& at(std::uint32_t slot) noexcept { return live_[slot]; }
+    // The call has ended: its session goes, its id's hash stays.
+    void end(std::uint32_t& slot) {
+        live_[slot].session.reset();
+        free_.push_back(slot);
+        slot = ended;
     }
 
 private:
-    void grow() {
-        std::vector<std::uint64_t> old = std::move(slots_);
-        slots_.assign(std::max<std::size_t>(1024, old.size() * 2), 0);
-        mask_ = slots_.size() - 1;
-        count_ = 0;
-        for (auto k : old)
-            if (k) insert(k);
+    struct entry {
+        std::uint64_t hash = 0;
+        std::uint32_t slot = 0;
+    };
+    void place(std::uint64_t h, std::uint32_t slot) {
+        std::size_t i = h & mask_;
+        while (entries_[i].hash != 0) i = (i + 1) & mask_;
+        entries_[i] = {h, slot};
+        ++count_;
     }
-    std::vector<std::uint64_t> slots_;
+    void grow() {
+        std::vector<entry> old = std::move(entries_);
+        entries_.assign(std::max<std::size_t>(1024, old.size() * 2), entry{});
+        mask_ = entries_.size() - 1;
+        count_ = 0;
+        for (const auto& e : old)
+            if (e.hash) place(e.hash, e.slot);
+    }
+    std::vector<entry> entries_;
     std::size_t mask_ = 0;
     std::size_t count_ = 0;
+    std::vector<live_call> live_;
+    std::vector<std::uint32_t> free_;
 };
 
 // Reads a stream line by line into a buffer that keeps simdjson's padding after every line.
@@ -169,39 +194,44 @@ private:
         std::string problem = read(line, f);
         if (!problem.empty()) return error(number, f.has_call ? &f.call : nullptr, problem);
         const std::string_view call = f.call;
-        if (ended_.contains(ended_calls::key(call))) return error(number, &call, "call has ended");
-        auto it = sessions_.find(call);
+        const auto h = call_table::hash(call);
+        std::uint32_t* slot = calls_.find(call, h);
+        if (slot && *slot == call_table::ended) return error(number, &call, "call has ended");
         try {
-            if (it == sessions_.end()) {
+            call_table::live_call* c = slot ? &calls_.at(*slot) : nullptr;
+            if (!c) {
                 auto options = defaults_;
                 if (!f.lang.empty()) options.language = std::string(f.lang);
-                it = sessions_.emplace(std::string(call), parley::session(script_, options)).first;
+                parley::session fresh(script_, options);  // may throw: nothing is added then
+                c = &calls_.add(call, h);
+                c->session.emplace(std::move(fresh));
+                slot = calls_.find(call, h);
             } else if (!f.lang.empty()) {
-                it->second.set_language(f.lang);
+                c->session->set_language(f.lang);
             }
-            auto& session = it->second;
+            auto& session = *c->session;
             std::optional<parley::reply> timer;
             if (f.at) timer = session.advance(*f.at);
             if (f.event == "tick") {
-                if (timer) return answer(call, *timer, it);
+                if (timer) return answer(call, *timer, *slot);
                 parley::reply idle;
                 idle.state = session.state();
                 idle.state_name = session.state_name();
                 idle.action = script_.state_action(session.state());
                 idle.ended = session.ended();
-                return answer(call, idle, it);
+                return answer(call, idle, *slot);
             }
             if (session.ended()) {
                 error(number, &call, "call has ended");
-                return drop(it);
+                return calls_.end(*slot);
             }
-            if (f.event == "pickup") return answer(call, session.start(), it);
+            if (f.event == "pickup") return answer(call, session.start(), *slot);
             const bool as_event = !f.event.empty();
             const auto label = as_event ? f.event : f.intent;
             auto id = script_.find_label(label);
             if (id && as_event != script_.is_event(*id))
                 return error(number, &call, fmt::format("'{}' is {}", label, as_event ? "an intent, not an event" : "an event, not an intent"));
-            return answer(call, id ? session.step(*id, f.confidence, slots_) : session.step(label, f.confidence, slots_), it);
+            return answer(call, id ? session.step(*id, f.confidence, slots_) : session.step(label, f.confidence, slots_), *slot);
         } catch (const parley::session_error& e) {
             error(number, &call, e.what());
         }
@@ -249,7 +279,7 @@ private:
         return {};
     }
 
-    void answer(std::string_view call, const parley::reply& r, by_call<parley::session>::iterator it) {
+    void answer(std::string_view call, const parley::reply& r, std::uint32_t& slot) {
         out_ += "{\"call\": ";
         detail::append_json_string(out_, call);
         out_ += ", \"state\": ";
@@ -267,12 +297,7 @@ private:
         if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
         detail::append_json_string(out_, rule_);
         out_ += r.ended ? ", \"ended\": true}\n" : ", \"ended\": false}\n";
-        if (r.ended) drop(it);
-    }
-
-    void drop(by_call<parley::session>::iterator it) {
-        ended_.insert(ended_calls::key(it->first));
-        sessions_.erase(it);
+        if (r.ended) calls_.end(slot);
     }
 
     void error(std::size_t number, const std::string_view* call, std::string_view message) {
@@ -296,8 +321,7 @@ private:
     parley::script script_;
     parley::session_options defaults_;
     simdjson::dom::parser parser_;
-    by_call<parley::session> sessions_;
-    ended_calls ended_;
+    call_table calls_;
     std::vector<parley::slot_value> slots_;
     std::string out_, rule_;
     bool failed_ = false;
