@@ -13,7 +13,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
+#include <tuple>
 #include <type_traits>
 
 namespace parley::dsl {
@@ -80,6 +83,7 @@ struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject>> {
     template <class Iterator, class Context, class RContext, class Attribute>
     bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
         auto& s = state_of(context);
+        x3::skip_over(first, last, context);
         if (++s.depth > s.max_depth) {
             --s.depth;
             throw nesting_error{first};
@@ -169,17 +173,23 @@ PARLEY_RULE(word, ast::identifier, "a word")
 PARLEY_RULE(identifier, ast::identifier, "a name")
 PARLEY_RULE(string_body, std::string, "a string in double quotes")
 PARLEY_RULE(close_quote, x3::unused_type, "'\"' to end the string (a string cannot span lines)")
-PARLEY_RULE(escape, char, "an escape: '\\\"', '\\\\' or '\\n'")
+PARLEY_RULE(escape, char, "an escape")
+PARLEY_RULE(escape_code, char, "an escape: '\\\"', '\\\\' or '\\n'")
 PARLEY_RULE(string_literal, ast::string_literal, "a string in double quotes")
 PARLEY_RULE(number, ast::number_literal, "a number")
 PARLEY_RULE(language_tag, std::string, "a language tag")
+PARLEY_RULE(tagged_string, ast::string_literal, "a string after the language tag")
 PARLEY_RULE(text, ast::text, "a string, or a language tag and a string")
 PARLEY_RULE(texts, std::vector<ast::text>, "a string, or a language tag and a string")
 PARLEY_RULE(variant, ast::variant, "a phrase: a string, or language tags and strings")
+PARLEY_RULE(next_variant, ast::variant, "a variant after '|': a string, or language tags and strings")
 PARLEY_RULE(phrase, ast::phrase, "a phrase: a string, or language tags and strings")
 
-PARLEY_RULE(disjunction, ast::disjunction, "a guard")
+PARLEY_RULE(guard, ast::disjunction, "a guard after 'if'")
+PARLEY_RULE(disjunction, ast::disjunction, "a condition after '('")
 PARLEY_RULE(conjunction, ast::conjunction, "a guard")
+PARLEY_RULE(or_operand, ast::conjunction, "a condition after 'or'")
+PARLEY_RULE(and_operand, ast::operand, "a condition after 'and'")
 PARLEY_RULE(operand, ast::operand, "a condition: a comparison, 'known(...)', 'not' or '('")
 PARLEY_RULE(negation, ast::negation, "a condition after 'not'")
 PARLEY_RULE(known_check, ast::known_check, "'known(slot)'")
@@ -191,8 +201,10 @@ PARLEY_RULE(open_paren, x3::unused_type, "'('")
 
 PARLEY_RULE(trigger, ast::trigger, "'on', 'otherwise' or 'after'")
 PARLEY_RULE(label_name, ast::identifier, "an intent or event name after 'on'")
+PARLEY_RULE(next_label_name, ast::identifier, "an intent or event name after ','")
 PARLEY_RULE(seconds, ast::number_literal, "a number of seconds after 'after'")
 PARLEY_RULE(arrow, x3::unused_type, "'->'")
+PARLEY_RULE(confirm_arrow, x3::unused_type, "'->' after 'confirm'")
 PARLEY_RULE(target, ast::identifier, "a target state or 'stay' after '->'")
 PARLEY_RULE(clause, ast::clause, "a clause")
 PARLEY_RULE(say_clause, ast::say_clause, "'say'")
@@ -202,6 +214,7 @@ PARLEY_RULE(keep_clause, ast::keep_clause, "'keep'")
 PARLEY_RULE(set_clause, ast::set_clause, "'set'")
 PARLEY_RULE(counter_name, ast::identifier, "a counter name")
 PARLEY_RULE(slot_name, ast::identifier, "a slot name after 'keep'")
+PARLEY_RULE(next_slot_name, ast::identifier, "a slot name after ','")
 PARLEY_RULE(variable_name, ast::identifier, "a variable name after 'set'")
 PARLEY_RULE(equals, x3::unused_type, "'='")
 PARLEY_RULE(handler, ast::handler, "a handler: 'on', 'otherwise' or 'after'")
@@ -210,7 +223,7 @@ PARLEY_RULE(state_name, ast::identifier, "a state name after 'state'")
 PARLEY_RULE(action_name, ast::identifier, "an action after 'action': continue, hold, transfer, hangup or close")
 PARLEY_RULE(state_end, x3::unused_type, "end")
 PARLEY_RULE(state_decl, ast::state_decl, "'state'")
-PARLEY_RULE(global_end, x3::unused_type, "a clause, a handler ('on', 'otherwise') or 'end' to close 'global'")
+PARLEY_RULE(global_end, x3::unused_type, "'end' to close 'global'")
 PARLEY_RULE(global_decl, ast::global_decl, "'global'")
 PARLEY_RULE(confirm_target, ast::identifier, "a state name after 'confirm ->'")
 PARLEY_RULE(ask_kw, x3::unused_type, "'ask' and the phrase that confirms the intent")
@@ -245,14 +258,28 @@ const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char]] - reserv
 const auto word_def = tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 const auto identifier_def = tag[raw_name[act([](ast::identifier& v, std::string& a) { v.text = std::move(a); })]];
 
-const auto escape_def = tag[lit('\\') > ((lit('"') >> x3::attr('"')) | (lit('\\') >> x3::attr('\\')) | (lit('n') >> x3::attr('\n')))];
+const auto escape_code_def = (lit('"') >> x3::attr('"')) | (lit('\\') >> x3::attr('\\')) | (lit('n') >> x3::attr('\n'));
+const auto escape_def = lit('\\') > escape_code;
 const auto close_quote_def = tag[lit('"')];
 const auto string_body_def = tag[lexeme['"' > *(escape | (char_ - char_("\"\\\n\r"))) > close_quote]];
 const auto string_literal_def = tag[string_body[act([](ast::string_literal& v, std::string& a) { v.value = std::move(a); })]];
-const auto number_def = tag[x3::double_[act([](ast::number_literal& v, double a) { v.value = a; })]];
+// Numbers as written in rules: no 'nan' or 'inf' (which would swallow words such as 'infer').
+struct strict_real_policies : x3::real_policies<double> {
+    template <class Iterator, class Attribute>
+    static bool parse_nan(Iterator&, const Iterator&, Attribute&) { return false; }
+    template <class Iterator, class Attribute>
+    static bool parse_inf(Iterator&, const Iterator&, Attribute&) { return false; }
+};
+const x3::real_parser<double, strict_real_policies> real{};
+const auto number_def = tag[real[act([](ast::number_literal& v, double a) { v.value = a; })]];
 
-const auto language_tag_def = tag[x3::raw[lexeme[+char_('a', 'z') >> *(char_('-') >> +(name_char - '_'))]] - reserved];
-const auto text_def = tag[(language_tag >> string_literal)[([](auto& ctx) {
+// [a-z]{2,3}(-[A-Za-z0-9]{1,8})*, not a reserved word ('on', 'or', 'say'... may follow a phrase).
+const auto tag_alnum = char_('a', 'z') | char_('A', 'Z') | char_('0', '9');
+const auto lower = char_('a', 'z');
+const auto language_tag_def =
+    tag[x3::raw[lexeme[lower >> lower >> -lower >> *('-' >> x3::repeat(1, 8)[tag_alnum]) >> !(name_char | '-')]] - reserved];
+const auto tagged_string_def = tag[string_literal];
+const auto text_def = tag[(language_tag > tagged_string)[([](auto& ctx) {
                           using boost::fusion::at_c;
                           x3::_val(ctx).language = std::move(at_c<0>(x3::_attr(ctx)));
                           x3::_val(ctx).value = std::move(at_c<1>(x3::_attr(ctx)));
@@ -260,17 +287,24 @@ const auto text_def = tag[(language_tag >> string_literal)[([](auto& ctx) {
                       string_literal[act([](ast::text& v, ast::string_literal& a) { v.value = std::move(a); })]];
 const auto texts_def = tag[+text];
 const auto variant_def = tag[texts[act([](ast::variant& v, std::vector<ast::text>& a) { v.texts = std::move(a); })]];
-const auto phrase_def = tag[(variant % '|')[act([](ast::phrase& v, std::vector<ast::variant>& a) { v.variants = std::move(a); })]];
+const auto next_variant_def = tag[variant];
+const auto phrase_def = tag[variant[act([](ast::phrase& v, ast::variant& a) { v.variants.push_back(std::move(a)); })] >
+                            *(lit('|') > next_variant[act([](ast::phrase& v, ast::variant& a) { v.variants.push_back(std::move(a)); })])];
 
 // ---- Guards ------------------------------------------------------------------------------------
 
 const auto open_paren_def = tag[lit('(')];
 const auto close_paren_def = tag[lit(')')];
 const auto disjunction_def =
-    tag[(conjunction % kw("or"))[act([](ast::disjunction& v, std::vector<ast::conjunction>& a) { v.terms = std::move(a); })]];
+    tag[conjunction[act([](ast::disjunction& v, ast::conjunction& a) { v.terms.push_back(std::move(a)); })] >
+        *(kw("or") > or_operand[act([](ast::disjunction& v, ast::conjunction& a) { v.terms.push_back(std::move(a)); })])];
+const auto or_operand_def = tag[conjunction];
+const auto guard_def = tag[disjunction];
+const auto and_operand_def = tag[operand];
 const auto conjunction_def =
-    tag[(operand % kw("and"))[act([](ast::conjunction& v, std::vector<ast::operand>& a) { v.terms = std::move(a); })]];
-const auto negation_def = tag[kw("not") > nested[operand][act([](ast::negation& v, ast::operand& a) { v.subject = std::move(a); })]];
+    tag[operand[act([](ast::conjunction& v, ast::operand& a) { v.terms.push_back(std::move(a)); })] >
+        *(kw("and") > and_operand[act([](ast::conjunction& v, ast::operand& a) { v.terms.push_back(std::move(a)); })])];
+const auto negation_def = tag[kw("not") > operand[act([](ast::negation& v, ast::operand& a) { v.subject = std::move(a); })]];
 const auto known_check_def =
     tag[kw("known") > open_paren > identifier[act([](ast::known_check& v, ast::identifier& a) { v.name = std::move(a); })] > close_paren];
 
@@ -286,16 +320,19 @@ const auto compare_value_def = tag[number | string_literal];
 const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::identifier& a) { v.subject = std::move(a); })] >
                             compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
                             compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
-const auto operand_def = tag[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })] |
-                         (lit('(') > nested[disjunction][act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] >
-                          close_paren) |
+// `nested` counts the depth at 'not' and '(' and refuses the one past the limit, pointing at it.
+const auto operand_def = tag[(&kw("not") >> nested[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })]]) |
+                         (&lit('(') >> nested[lit('(') > disjunction[act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] >
+                                close_paren]) |
                          known_check[act([](ast::operand& v, ast::known_check& a) { v = std::move(a); })] |
                          comparison[act([](ast::operand& v, ast::comparison& a) { v = std::move(a); })]];
 
 // ---- Handlers ----------------------------------------------------------------------------------
 
 const auto arrow_def = tag[lit("->")];
+const auto confirm_arrow_def = arrow;
 const auto label_name_def = tag[identifier];
+const auto next_label_name_def = tag[identifier];
 const auto seconds_def = tag[lexeme[number >> -lit('s') >> !name_char]];
 const auto set_trigger = [](ast::trigger_kind kind) {
     return [kind](auto& ctx) {
@@ -308,7 +345,8 @@ const auto set_trigger = [](ast::trigger_kind kind) {
 };
 const auto trigger_def =
     tag[(kw("on")[set_trigger(ast::trigger_kind::on)] >
-     (label_name % ',')[act([](ast::trigger& v, std::vector<ast::identifier>& a) { v.labels = std::move(a); })]) |
+     label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })] >
+     *(lit(',') > next_label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })])) |
     kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] |
     (kw("after")[set_trigger(ast::trigger_kind::after)] > seconds[act([](ast::trigger& v, ast::number_literal& a) { v.seconds = a; })])];
 const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "stay"; })] | identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })]];
@@ -316,6 +354,7 @@ const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "st
 const auto equals_def = tag[lit('=')];
 const auto counter_name_def = tag[identifier];
 const auto slot_name_def = tag[identifier];
+const auto next_slot_name_def = tag[identifier];
 const auto variable_name_def = tag[identifier];
 const auto say_clause_def = tag[kw("say") > phrase[act([](ast::say_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
 const auto hint_clause_def = tag[kw("hint") > phrase[act([](ast::hint_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
@@ -324,7 +363,8 @@ const auto counter_clause_def =
      kw("reset")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::reset; })]) >
     counter_name[act([](ast::counter_clause& v, ast::identifier& a) { v.counter = std::move(a); })]];
 const auto keep_clause_def =
-    tag[kw("keep") > (slot_name % ',')[act([](ast::keep_clause& v, std::vector<ast::identifier>& a) { v.slots = std::move(a); })]];
+    tag[kw("keep") > slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
+        *(lit(',') > next_slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
 const auto set_clause_def = tag[kw("set") > variable_name[act([](ast::set_clause& v, ast::identifier& a) { v.variable = std::move(a); })] >
                             equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
 const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a) { v = std::move(a); })] |
@@ -335,7 +375,7 @@ const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a
 const auto handler_def =
     tag[trigger[act([](ast::handler& v, ast::trigger& a) { v.when = std::move(a); })] >
     -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
-      disjunction[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) >
+      guard[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) >
     arrow > target[act([](ast::handler& v, ast::identifier& a) { v.target = std::move(a); })] >
     *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
 
@@ -372,7 +412,7 @@ const auto ask_kw_def = tag[kw("ask")];
 const auto repeat_kw_def = tag[kw("repeat")];
 const auto confirm_end_def = tag[kw("end")];
 const auto confirm_decl_def =
-    tag[kw("confirm") > arrow > confirm_target[act([](ast::confirm_decl& v, ast::identifier& a) { v.target = std::move(a); })] >
+    tag[kw("confirm") > confirm_arrow > confirm_target[act([](ast::confirm_decl& v, ast::identifier& a) { v.target = std::move(a); })] >
     ask_kw > phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.ask = std::move(a); })] > repeat_kw >
     phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.repeat = std::move(a); })] > confirm_end];
 
@@ -410,6 +450,7 @@ const auto item_def = tag[include_decl[into_item<ast::include_decl>()] | setting
                       confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
                       state_decl[into_item<ast::state_decl>()]];
 
+BOOST_SPIRIT_DEFINE(guard, escape_code, confirm_arrow, tagged_string, next_variant, or_operand, and_operand, next_label_name, next_slot_name)
 BOOST_SPIRIT_DEFINE(raw_name, word, identifier, string_body, close_quote, escape, string_literal, number, language_tag, text, texts,
                     variant, phrase, disjunction, conjunction, operand, negation, known_check, comparison, compare_op,
                     compare_value, close_paren, open_paren, trigger, label_name, seconds, arrow, target, clause, say_clause)
@@ -424,15 +465,22 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
 constexpr std::string_view statement_keywords[] = {"include", "setting", "variable", "slot", "counter", "intent",
                                                     "event",   "forbid",  "confirm",  "global", "state"};
 
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
 bool starts_statement(std::string_view rest) {
     for (auto k : statement_keywords)
-        if (rest.substr(0, k.size()) == k &&
-            (rest.size() == k.size() || !(std::isalnum(static_cast<unsigned char>(rest[k.size()])) || rest[k.size()] == '_')))
-            return true;
+        if (rest.substr(0, k.size()) == k && (rest.size() == k.size() || !is_name_char(rest[k.size()]))) return true;
     return false;
 }
 
-// The first line after `from`'s line whose first token starts a statement.
+// Whether only blanks precede p on its line.
+bool first_on_line(const char* p, const char* begin) {
+    while (p > begin && (p[-1] == ' ' || p[-1] == '\t')) --p;
+    return p == begin || p[-1] == '\n';
+}
+
+// The first line after `from`'s line whose first token starts a statement. Strings do not span
+// lines, so such a line never starts inside a string.
 const char* recover(const char* from, const char* end) {
     const char* p = from;
     while (p < end) {
@@ -446,12 +494,13 @@ const char* recover(const char* from, const char* end) {
     return end;
 }
 
-// The bytes of the token at p, for the caret's length.
+// The bytes of the token at p, for the caret's length: a string to its closing quote, else up
+// to the next blank.
 std::size_t token_length(const char* p, const char* end) {
     const char* q = p;
     if (q < end && *q == '"') {
         ++q;
-        while (q < end && *q != '"' && *q != '\n') ++q;
+        while (q < end && *q != '"' && *q != '\n') q += (*q == '\\' && q + 1 < end && q[1] != '\n') ? 2 : 1;
         if (q < end && *q == '"') ++q;
         return static_cast<std::size_t>(q - p);
     }
@@ -459,79 +508,136 @@ std::size_t token_length(const char* p, const char* end) {
     return std::max<std::size_t>(1, static_cast<std::size_t>(q - p));
 }
 
+bool is_control(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F; }
+
+// Whether a token can be quoted in a message: valid UTF-8 without control characters.
+bool printable(std::string_view token) {
+    std::size_t bad = 0;
+    return detail::valid_utf8(token, bad) &&
+           std::none_of(token.begin(), token.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); });
+}
+
+// Control characters (NUL and the like) outside strings and comments: one diagnostic per run,
+// at most `cap` of them.
+void check_characters(const source_file& source, std::vector<diagnostic>& out, std::size_t cap) {
+    const std::string& t = source.text();
+    bool in_string = false, in_comment = false;
+    for (std::size_t i = 0; i < t.size() && cap > 0; ++i) {
+        const auto c = static_cast<unsigned char>(t[i]);
+        if (c == '\n') {
+            in_string = in_comment = false;
+        } else if (in_comment) {
+        } else if (in_string) {
+            if (c == '\\' && i + 1 < t.size() && t[i + 1] != '\n') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '#') {
+            in_comment = true;
+        } else if (is_control(c)) {
+            const std::size_t start = i;
+            while (i + 1 < t.size() && is_control(static_cast<unsigned char>(t[i + 1]))) ++i;
+            out.push_back(source.make(severity::error, start, i + 1 - start, "unexpected character"));
+            --cap;
+        }
+    }
+}
+
 constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
 
-std::string expectation_message(const std::string& which, const parse_state& s, std::string_view token) {
-    if (which.find("name") != std::string::npos && reserved_words.find(token) != nullptr)
+// `first_token`: the token starts its line, so it more likely begins the next construct than
+// misnames this one.
+std::string expectation_message(const std::string& which, const parse_state& s, std::string_view token, bool first_token) {
+    if (!first_token && which.find("name") != std::string::npos && reserved_words.find(token) != nullptr)
         return fmt::format("'{}' is a reserved word; {} cannot be '{}'", token, which.substr(0, which.find(" after")), token);
     if (which == close_quote_name) return "unterminated string: a string ends with '\"' on the line where it starts";
     if (which == "'->'") {
+        if (s.guard) return "expected '->' after the guard";
         switch (s.trigger) {
-            case parse_state::trigger::on: return s.guard ? "expected '->' after the guard" : "expected '->' after the intent name";
-            case parse_state::trigger::otherwise: return s.guard ? "expected '->' after the guard" : "expected '->' after 'otherwise'";
-            case parse_state::trigger::after: return s.guard ? "expected '->' after the guard" : "expected '->' after the timer's seconds";
+            case parse_state::trigger::on: return "expected '->' after the intent name";
+            case parse_state::trigger::otherwise: return "expected '->' after 'otherwise'";
+            case parse_state::trigger::after: return "expected '->' after the timer's seconds";
         }
     }
-    if (which == "end")
-        return fmt::format("expected a clause ('say', 'hint', 'increment', 'reset', 'keep', 'set'), a handler ('on', "
-                           "'otherwise', 'after') or 'end' to close state '{}'",
-                           s.state_name);
+    if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
     return "expected " + which;
 }
+
+constexpr std::size_t max_errors = 100;
 
 }  // namespace
 
 ast::file parse(const source_file& source, const compile_limits& limits, std::vector<diagnostic>& out) {
     ast::file file;
+    const std::size_t first_diagnostic = out.size();
     const std::string& text = source.text();
     const char* const begin = text.data();
     const char* const end = begin + text.size();
+    const auto offset_of = [begin](const char* p) { return static_cast<std::size_t>(p - begin); };
 
-    std::size_t bad = 0;
-    if (!detail::valid_utf8(text, bad)) out.push_back(source.make(severity::error, bad, 1, "invalid UTF-8"));
+    try {
+        std::size_t bad = 0;
+        if (!detail::valid_utf8(text, bad)) out.push_back(source.make(severity::error, bad, 1, "invalid UTF-8"));
+        check_characters(source, out, 20);
 
-    parse_state state;
-    state.begin = begin;
-    state.max_depth = limits.max_guard_depth;
-    const auto statement = x3::with<state_tag>(std::ref(state))[item];
+        parse_state state;
+        state.begin = begin;
+        state.max_depth = limits.max_guard_depth;
+        const auto statement = x3::with<state_tag>(std::ref(state))[item];
+        const auto skip_blanks = [&](const char*& p) { x3::skip_over(p, end, x3::make_context<x3::skipper_tag>(skipper)); };
 
-    const char* it = begin;
-    std::size_t errors = 0;
-    while (errors < 100) {
-        x3::skip_over(it, end, x3::make_context<x3::skipper_tag>(skipper));
-        if (it == end) break;
-        const char* const start = it;
-        try {
-            ast::item node;
-            if (x3::phrase_parse(it, end, statement, skipper, node)) {
-                file.items.push_back(std::move(node));
-                continue;
+        const char* it = begin;
+        std::size_t errors = 0;
+        while (errors < max_errors) {
+            skip_blanks(it);
+            if (it == end) break;
+            const char* const start = it;
+            const char* where = start;  // where the error is, for recovery
+            try {
+                ast::item node;
+                if (x3::phrase_parse(it, end, statement, skipper, node)) {
+                    file.items.push_back(std::move(node));
+                    continue;
+                }
+                const auto n = token_length(start, end);
+                std::size_t shown = std::min<std::size_t>(n, 40);
+                while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
+                const std::string_view found(start, shown);
+                out.push_back(source.make(
+                    severity::error, offset_of(start), n,
+                    fmt::format("expected a statement (state, intent, event, slot, counter, variable, setting, forbid, "
+                                "confirm, global or include){}",
+                                printable(found) ? fmt::format(", found '{}'", found) : std::string())));
+            } catch (const x3::expectation_failure<const char*>& e) {
+                where = e.where();  // before the blanks that precede the offending token
+                if (e.which() != close_quote_name) skip_blanks(where);
+                const auto length = token_length(where, end);
+                out.push_back(source.make(severity::error, offset_of(where), length,
+                                          expectation_message(e.which(), state, std::string_view(where, length), first_on_line(where, begin))));
+            } catch (const nesting_error& e) {
+                where = e.where;
+                out.push_back(source.make(severity::error, offset_of(where), 1,
+                                          fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
+                state.depth = 0;
             }
-            auto n = token_length(start, end);
-            std::size_t shown = std::min<std::size_t>(n, 40);
-            while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
-            out.push_back(source.make(severity::error, static_cast<std::size_t>(start - begin), n,
-                                      fmt::format("expected a statement (state, intent, event, slot, counter, variable, "
-                                                  "setting, forbid, confirm, global or include), found '{}'",
-                                                  std::string_view(start, shown))));
-            it = recover(start, end);
-        } catch (const x3::expectation_failure<const char*>& e) {
-            const char* where = e.where();  // before the blanks that precede the offending token
-            if (e.which() != close_quote_name) x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(skipper));
-            const auto length = token_length(where, end);
-            out.push_back(source.make(severity::error, static_cast<std::size_t>(where - begin), length,
-                                      expectation_message(e.which(), state, std::string_view(where, length))));
-            it = recover(std::max(where, start), end);
-        } catch (const nesting_error& e) {
-            out.push_back(source.make(severity::error, static_cast<std::size_t>(e.where - begin), 1,
-                                      fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
-            state.depth = 0;
-            it = recover(std::max(e.where, start), end);
+            ++errors;
+            // Resume at the offending token when it starts a statement on its own line (a missing
+            // 'end' before the next 'state'), else at the next line that starts one.
+            where = std::max(where, start);
+            if (where > start && first_on_line(where, begin) &&
+                starts_statement(std::string_view(where, static_cast<std::size_t>(end - where))))
+                it = where;
+            else
+                it = recover(where, end);
         }
-        ++errors;
+        if (errors >= max_errors && (skip_blanks(it), it != end))
+            out.push_back(source.make(severity::error, offset_of(it), 1, "too many errors; stopping here"));
+    } catch (const std::exception& e) {
+        out.push_back(source.make(severity::error, 0, 1, fmt::format("the parser failed: {}", e.what())));
     }
-    if (errors >= 100)
-        out.push_back(source.make(severity::error, static_cast<std::size_t>(it - begin), 1, "too many errors; stopping here"));
+    // Lexical and syntax diagnostics in file order.
+    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first_diagnostic), out.end(),
+                     [](const diagnostic& a, const diagnostic& b) { return std::tie(a.line, a.column) < std::tie(b.line, b.column); });
     return file;
 }
 

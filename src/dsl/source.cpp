@@ -1,15 +1,20 @@
+// Source files and diagnostics that point into them: lines found once, columns in code points.
 #include "source.hpp"
 
 #include <parley/detail/utf8.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 namespace parley::dsl {
 
 source_file::source_file(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {
     line_starts_.push_back(0);
-    for (std::size_t i = 0; i < text_.size(); ++i)
-        if (text_[i] == '\n') line_starts_.push_back(static_cast<std::uint32_t>(i + 1));
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    for (const char* p = begin; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr;)
+        line_starts_.push_back(static_cast<std::uint32_t>(++p - begin));
 }
 
 std::uint32_t source_file::line_of(std::size_t offset) const noexcept {
@@ -42,7 +47,9 @@ diagnostic source_file::make(severity level, std::size_t offset, std::size_t len
     d.message = std::move(message);
     const auto line = line_text(d.line);
     // A 1 MB line is cut to its first 4096 bytes for display.
-    d.source_line = std::string(line.substr(0, std::min<std::size_t>(line.size(), 4096)));
+    std::size_t shown = std::min<std::size_t>(line.size(), 4096);
+    while (shown < line.size() && shown > 0 && (static_cast<unsigned char>(line[shown]) & 0xC0) == 0x80) --shown;
+    d.source_line = std::string(line.substr(0, shown));
     const auto line_start = static_cast<std::size_t>(line.data() - text_.data());
     const auto room = line_start + line.size() > offset ? line_start + line.size() - offset : 0;
     d.length = static_cast<std::uint32_t>(
