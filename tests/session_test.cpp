@@ -50,6 +50,28 @@ TEST_CASE("a handler keeps a slot from the utterance and renders it in its phras
     CHECK(call.slot("name") == "Ольга");
 }
 
+TEST_CASE("a lent buffer receives rendered phrases and the session keeps none", "[session]") {
+    session call(small());
+    std::string buffer;
+    const parley::slot_value slots[] = {{"name", "Ольга Константиновна Иванова-Петрова"}};
+    auto r = call.step(*small().find_label("give_name"), 1.0, slots, buffer);
+    CHECK(r.phrase == "Очень приятно, Ольга Константиновна Иванова-Петрова!");
+    CHECK(r.phrase.data() == buffer.data());
+    auto greeting = call.start(buffer);
+    CHECK(greeting.phrase == "Здравствуйте! Компания Ромашка, меня зовут Анна.");
+    // Only the kept slot is on the session's heap: no rendered text.
+    const std::size_t slot_bytes = call.heap_bytes();
+    session same(small());
+    (void)same.step(*small().find_label("give_name"), 1.0, slots);
+    CHECK(same.heap_bytes() > slot_bytes);
+}
+
+TEST_CASE("a session of a script with at most 12 counters and rotations is 128 bytes and no more", "[session]") {
+    STATIC_REQUIRE(sizeof(parley::session) <= 128);
+    session call(small());
+    CHECK(call.heap_bytes() == 0);
+}
+
 TEST_CASE("variants rotate and never repeat twice in a row", "[session]") {
     session call(small());
     std::vector<std::string> said;
@@ -252,7 +274,8 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
         const int cut = length(rng), total = cut + length(rng);
         double clock = 0;
         std::vector<std::tuple<int, double, double>> steps;
-        for (int i = 0; i < total; ++i) steps.emplace_back(pick(rng), (rng() % 100) / 100.0, clock += (rng() % 400) / 10.0);
+        for (int i = 0; i < total; ++i)
+            steps.emplace_back(pick(rng), double(rng() % 100) / 100.0, clock += double(rng() % 400) / 10.0);
         std::optional<session> b;
         auto drive = [&](session& x, int i) -> std::string {
             auto [label, confidence, at] = steps[i];

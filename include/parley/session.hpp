@@ -8,11 +8,12 @@
 // No clock is read here: the host reports time with advance() (seconds since pickup) and
 // asks next_deadline() when to wake the session up for a timer.
 //
-// A reply's string views point into the script or into the session's render buffer: they
-// stay valid until the next non-const call on the same session.
+// A reply's string views point into the script, the session's render buffer or the buffer the
+// host lent to step(): they stay valid until the next non-const call on the same session.
 #ifndef PARLEY_SESSION_HPP_INCLUDED
 #define PARLEY_SESSION_HPP_INCLUDED
 
+#include <parley/detail/small_bytes.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
 #include <parley/script.hpp>
@@ -81,7 +82,7 @@ public:
     explicit session(parley::script s, const session_options& options = {}) : script_(std::move(s)) {
         const auto& t = tables();
         state_ = t.initial_state;
-        bytes_.reset(new std::uint8_t[byte_count()]());
+        bytes_ = detail::small_bytes(byte_count());
         if (!options.language.empty()) set_language(options.language);
         for (const auto& [name, value] : options.variables) {
             auto it = t.variable_index.find(name);
@@ -137,10 +138,11 @@ public:
     }
 
     // The pickup: the initial state's entry phrase.
-    [[nodiscard]] reply start() {
+    [[nodiscard]] reply start() { return start(render_); }
+    [[nodiscard]] reply start(std::string& buffer) {
         check_live();
         const auto& st = tables().states[state_];
-        return make_reply(st.entry, detail::none, st.where);
+        return make_reply(buffer, st.entry, detail::none, st.where);
     }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
@@ -148,6 +150,13 @@ public:
     // The hot path: an interned label; no lookup by string, no allocation unless the phrase
     // has placeholders (or a low-confidence utterance has to be remembered).
     [[nodiscard]] reply step(label_id label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
+        return step(label, confidence, slots, render_);
+    }
+
+    // The same, rendering placeholders into a buffer the host lends (say one per worker thread)
+    // instead of the session's own: the reply's phrase then lives in `buffer`, and a session
+    // that is waiting for the caller holds no rendered text. See "Memory" in the README.
+    [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
         check_live();
         const auto& t = tables();
         if (label >= t.labels.size())
@@ -168,15 +177,15 @@ public:
                     views.reserve(remembered->size());
                     for (const auto& [k, v] : *remembered) views.push_back({k, v});
                 }
-                return dispatch(confirmed, views);
+                return dispatch(buffer, confirmed, views);
             }
             clear_pending();
             enter(origin, now_ms_);
-            if (label == t.decline_label) return make_reply(t.confirm_repeat, detail::none, t.confirm_where);
+            if (label == t.decline_label) return make_reply(buffer, t.confirm_repeat, detail::none, t.confirm_where);
         }
         if (confidence < t.confidence_threshold && t.confirm_state != detail::none && !t.labels[label].is_event)
-            return ask_to_confirm(label, slots);
-        return dispatch(label, slots);
+            return ask_to_confirm(buffer, label, slots);
+        return dispatch(buffer, label, slots);
     }
 
     // By name, for hosts that do not intern labels. An undeclared label is a session_error
@@ -190,12 +199,13 @@ public:
             enter(pending_origin_, now_ms_);
             clear_pending();
         }
-        return dispatch(static_cast<label_id>(tables().labels.size()), slots);
+        return dispatch(render_, static_cast<label_id>(tables().labels.size()), slots);
     }
 
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
     // in order. Returns the reply of the last timer that fired, if any did.
-    std::optional<reply> advance(double seconds) {
+    std::optional<reply> advance(double seconds) { return advance(seconds, render_); }
+    std::optional<reply> advance(double seconds, std::string& buffer) {
         if (!(seconds >= 0.0) || seconds > 1e12)
             detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
@@ -215,7 +225,7 @@ public:
             const auto& h = t.handlers[tm.handler];
             if (h.guard != detail::none && !holds(h.guard, {})) continue;
             if (pending_label_ != detail::none) clear_pending();
-            last = fire(h, {}, due);
+            last = fire(buffer, h, {}, due);
         }
         return last;
     }
@@ -234,7 +244,7 @@ public:
 
     // Heap bytes this session owns beyond sizeof(session), for capacity planning.
     [[nodiscard]] std::size_t heap_bytes() const noexcept {
-        std::size_t n = byte_count();
+        std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
         n += values_.capacity() * sizeof(value_entry);
         for (const auto& v : values_) n += v.value.capacity() > 15 ? v.value.capacity() + 1 : 0;
         n += render_.capacity() > 15 ? render_.capacity() + 1 : 0;
@@ -260,15 +270,14 @@ private:
           ended_(other.ended_),
           entered_at_ms_(other.entered_at_ms_),
           now_ms_(other.now_ms_),
-          bytes_(new std::uint8_t[other.byte_count()]),
           values_(other.values_),
-          pending_slots_(other.pending_slots_ ? std::make_unique<slot_list>(*other.pending_slots_) : nullptr) {
-        std::memcpy(bytes_.get(), other.bytes_.get(), byte_count());
-    }
+          pending_slots_(other.pending_slots_ ? std::make_unique<slot_list>(*other.pending_slots_) : nullptr),
+          bytes_(other.bytes_) {}
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return script_.tables(); }
     [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
-    [[nodiscard]] std::uint8_t* rotations() const noexcept { return bytes_.get() + tables().counters.size(); }
+    [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + tables().counters.size(); }
+    [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + tables().counters.size(); }
     static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return kind | index; }
 
     void check_live() const {
@@ -359,17 +368,17 @@ private:
         return false;
     }
 
-    reply dispatch(label_id label, std::span<const slot_value> slots) {
+    reply dispatch(std::string& buffer, label_id label, std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         for (std::uint32_t i = range.first; i < range.first + range.count; ++i) {
             const auto& h = t.handlers[t.candidates[i]];
-            if (h.guard == detail::none || holds(h.guard, slots)) return fire(h, slots, now_ms_);
+            if (h.guard == detail::none || holds(h.guard, slots)) return fire(buffer, h, slots, now_ms_);
         }
-        return make_reply(detail::none, detail::none, {});
+        return make_reply(buffer, detail::none, detail::none, {});
     }
 
-    reply fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
+    reply fire(std::string& buffer, const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
         const auto& t = tables();
         for (std::uint32_t i = h.first_effect; i < h.first_effect + h.effect_count; ++i) {
             const auto& e = t.effects[i];
@@ -390,10 +399,10 @@ private:
             enter(h.target, at);
             if (phrase == detail::none) phrase = t.states[h.target].entry;
         }
-        return make_reply(phrase, h.hint, h.rule, detail::none, slots);
+        return make_reply(buffer, phrase, h.hint, h.rule, detail::none, slots);
     }
 
-    reply ask_to_confirm(label_id label, std::span<const slot_value> slots) {
+    reply ask_to_confirm(std::string& buffer, label_id label, std::span<const slot_value> slots) {
         const auto& t = tables();
         pending_label_ = label;
         pending_origin_ = state_;
@@ -402,10 +411,10 @@ private:
             for (const auto& s : slots) pending_slots_->emplace_back(s.name, s.value);
         }
         enter(t.confirm_state, now_ms_);
-        return make_reply(t.confirm_ask, detail::none, t.confirm_where, label);
+        return make_reply(buffer, t.confirm_ask, detail::none, t.confirm_where, label);
     }
 
-    reply make_reply(std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none,
+    reply make_reply(std::string& buffer, std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none,
                      std::span<const slot_value> slots = {}) {
         const auto& t = tables();
         const auto& st = t.states[state_];
@@ -415,14 +424,14 @@ private:
         r.ended = ended_;
         r.state = state_;
         r.state_name = t.str(st.name);
-        if (phrase != detail::none) r.phrase = say(phrase, subject, slots);
+        if (phrase != detail::none) r.phrase = say(buffer, phrase, subject, slots);
         if (hint != detail::none) r.hint = t.str(t.texts[t.phrases[hint].first_text + language_].whole);
         if (rule.line != 0) r.rule = {t.files[rule.file], rule.line};
         return r;
     }
 
     // Picks the variant (rotating, never the same twice in a row) and renders it.
-    std::string_view say(std::uint32_t phrase_index, label_id subject, std::span<const slot_value> slots) {
+    std::string_view say(std::string& buffer, std::uint32_t phrase_index, label_id subject, std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto& p = t.phrases[phrase_index];
         std::uint32_t variant = 0;
@@ -448,11 +457,11 @@ private:
         const auto last = first + text.segment_count;
         std::size_t size = 0;
         for (auto it = first; it != last; ++it) size += piece(*it).size();
-        render_.clear();
-        render_.reserve(size);  // the one allocation, and only while the buffer is still growing
-        auto out = std::back_inserter(render_);
+        buffer.clear();
+        buffer.reserve(size);  // the one allocation, and only while the buffer is still growing
+        auto out = std::back_inserter(buffer);
         for (auto it = first; it != last; ++it) out = fmt::format_to(out, "{}", piece(*it));
-        return render_;
+        return buffer;
     }
 
     parley::script script_;
@@ -464,10 +473,10 @@ private:
     bool ended_ = false;
     std::int64_t entered_at_ms_ = 0;
     std::int64_t now_ms_ = 0;
-    std::unique_ptr<std::uint8_t[]> bytes_;  // counters, then rotation positions
-    std::vector<value_entry> values_;        // slots and variable overrides that have a value
-    std::string render_;                     // the last rendered phrase
-    std::unique_ptr<slot_list> pending_slots_;
+    std::vector<value_entry> values_;           // slots and variable overrides that have a value
+    std::string render_;                        // the last rendered phrase, unless the host lends a buffer
+    std::unique_ptr<slot_list> pending_slots_;  // a low-confidence utterance's slots, until yes or no
+    detail::small_bytes bytes_;                 // counters, then rotation positions
 };
 
 }  // namespace parley

@@ -474,9 +474,9 @@ void compilation::check_phrase(const ast::phrase& p, std::uint32_t file, bool al
                     if (!allow_intent) error(here, "'{intent}' can only be used in the 'ask' phrase of 'confirm'");
                     continue;
                 }
-                const auto* v = find_value(piece.text);
-                if (!v) error(here, fmt::format("placeholder '{{{}}}' names no variable or slot{}", piece.text, suggest(piece.text, values_)));
-                else if (v->kind == value_kind::counter)
+                const auto* named = find_value(piece.text);
+                if (!named) error(here, fmt::format("placeholder '{{{}}}' names no variable or slot{}", piece.text, suggest(piece.text, values_)));
+                else if (named->kind == value_kind::counter)
                     error(here, fmt::format("'{}' is a counter; phrases show slots and variables", piece.text));
             }
             if (is_hint) continue;
