@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -172,12 +173,11 @@ public:
                 auto remembered = std::move(pending_slots_);
                 clear_pending();
                 enter(origin, now_ms_);
-                std::vector<slot_value> views;
-                if (remembered) {
-                    views.reserve(remembered->size());
-                    for (const auto& [k, v] : *remembered) views.push_back({k, v});
-                }
-                return dispatch(buffer, confirmed, views);
+                std::array<slot_value, max_slots_per_utterance> views;  // no allocation to replay them
+                std::size_t count = 0;
+                if (remembered)
+                    for (const auto& [k, v] : *remembered) views[count++] = {k, v};
+                return dispatch(buffer, confirmed, std::span(views.data(), count));
             }
             clear_pending();
             enter(origin, now_ms_);
