@@ -77,14 +77,14 @@ struct entry_state : base_state<S>, msm::front::explicit_entry<0> {};
 struct greet_by_name {
     static void run(call_data& c, const input& in) {
         c.keep_name(in);
-        c.phrase = c.format(ru::give_name, c.name_of(in));
+        c.phrase = c.format(FMT_COMPILE(ru::give_name), c.name_of(in));
     }
 };
 struct take_purpose {
     static void run(call_data& c, const input& in) {
         c.keep_topic(in);
         if (call_data::slot(in.topic, c.topic) == "address") c.phrase = ru::address;
-        else if (c.knows_name(in)) c.phrase = c.format(ru::purpose_named, c.name_of(in));
+        else if (c.knows_name(in)) c.phrase = c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in));
         else c.phrase = ru::purpose;
     }
 };
@@ -93,7 +93,7 @@ struct take_complaint {
         const bool at_fault = call_data::slot(in.fault, c.fault) == "caller";
         c.keep_fault(in);
         if (at_fault) c.phrase = ru::caller_at_fault;
-        else if (c.knows_name(in)) c.phrase = c.format(ru::complaint_named, c.name_of(in));
+        else if (c.knows_name(in)) c.phrase = c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in));
         else c.phrase = ru::complaint;
     }
 };
@@ -111,14 +111,14 @@ struct clarified {
 };
 struct interrupt_softly {
     static void run(call_data& c, const input& in) {
-        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.phrase = c.format(ru::rambling_topic, topic);
+        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.phrase = c.format(FMT_COMPILE(ru::rambling_topic), topic);
         else c.phrase = ru::rambling_advice;
     }
 };
 struct assure {
     static void run(call_data& c, const input& in) {
         c.keep_name(in);
-        c.phrase = c.format(ru::assure_named, c.name_of(in));
+        c.phrase = c.format(FMT_COMPILE(ru::assure_named), c.name_of(in));
     }
 };
 struct join_complaint {
@@ -128,13 +128,13 @@ struct join_complaint {
             return;
         }
         c.keep_topic(in);
-        c.phrase = c.format(ru::join, vars::extension, vars::operator_name);
+        c.phrase = c.format(FMT_COMPILE(ru::join), vars::extension, vars::operator_name);
     }
 };
 struct join_purpose {
     static void run(call_data& c, const input& in) {
         c.keep_topic(in);
-        c.phrase = c.format(ru::join, vars::extension, vars::operator_name);
+        c.phrase = c.format(FMT_COMPILE(ru::join), vars::extension, vars::operator_name);
     }
 };
 struct calm_anger {
@@ -165,20 +165,20 @@ struct warn_abuse {
 struct warn_off_topic {
     static void run(call_data& c, const input&) {
         call_data::count(c.off_topic);
-        c.phrase = c.format(ru::off_topic_warn, vars::service);
+        c.phrase = c.format(FMT_COMPILE(ru::off_topic_warn), vars::service);
     }
 };
 struct back_on_topic {
     static void run(call_data& c, const input& in) {
         call_data::count(c.off_topic);
-        c.phrase = c.knows_name(in) ? c.format(ru::off_topic_named, c.name_of(in), vars::company) : c.format(ru::off_topic, vars::company);
+        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::off_topic_named), c.name_of(in), vars::company) : c.format(FMT_COMPILE(ru::off_topic), vars::company);
     }
 };
 struct not_about_me {
     static void run(call_data& c, const input& in) {
         call_data::count(c.off_topic);
-        c.phrase = c.knows_name(in) ? c.format(ru::personal_named, vars::operator_name, c.name_of(in))
-                                    : c.format(ru::personal, vars::operator_name);
+        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::personal_named), vars::operator_name, c.name_of(in))
+                                    : c.format(FMT_COMPILE(ru::personal), vars::operator_name);
     }
 };
 struct ask_to_speak {
@@ -195,18 +195,18 @@ struct rephrase {
 };
 struct ask_for_respect {
     static void run(call_data& c, const input& in) {
-        c.phrase = c.knows_name(in) ? c.format(ru::interrupting_named, c.name_of(in)) : ru::interrupting;
+        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::interrupting_named), c.name_of(in)) : ru::interrupting;
     }
 };
 struct refer_to_specialist {
-    static void run(call_data& c, const input& in) { c.phrase = c.knows_name(in) ? c.format(ru::where_named, c.name_of(in)) : ru::where; }
+    static void run(call_data& c, const input& in) { c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where; }
 };
 struct decline_spam {
-    static void run(call_data& c, const input&) { c.phrase = c.format(ru::spam, vars::offers_email); }
+    static void run(call_data& c, const input&) { c.phrase = c.format(FMT_COMPILE(ru::spam), vars::offers_email); }
 };
 struct thank_by_name {
     static void run(call_data& c, const input& in) {
-        if (c.knows_name(in)) c.phrase = c.format(ru::thanks_named, c.name_of(in));
+        if (c.knows_name(in)) c.phrase = c.format(FMT_COMPILE(ru::thanks_named), c.name_of(in));
     }
 };
 

@@ -30,19 +30,19 @@ private:
                     case i::greeting: c.stay(ru::greeting); return true;
                     case i::give_name:
                         c.keep_name(in);
-                        c.stay(c.format(ru::give_name, c.name_of(in)));
+                        c.stay(c.format(FMT_COMPILE(ru::give_name), c.name_of(in)));
                         return true;
                     case i::state_purpose:
                         c.keep_topic(in);
                         if (call_data::slot(in.topic, c.topic) == "address") c.stay(ru::address);
-                        else if (c.knows_name(in)) c.stay(c.format(ru::purpose_named, c.name_of(in)));
+                        else if (c.knows_name(in)) c.stay(c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in)));
                         else c.stay(ru::purpose);
                         return true;
                     case i::complaint: {
                         const bool at_fault = call_data::slot(in.fault, c.fault) == "caller";
                         c.keep_fault(in);
                         if (at_fault) c.go(state::de_escalate, ru::caller_at_fault);
-                        else if (c.knows_name(in)) c.go(state::de_escalate, c.format(ru::complaint_named, c.name_of(in)));
+                        else if (c.knows_name(in)) c.go(state::de_escalate, c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in)));
                         else c.go(state::de_escalate, ru::complaint);
                         return true;
                     }
@@ -68,7 +68,7 @@ private:
                         c.go(state::intake, ru::clarify_purpose);
                         return true;
                     case i::rambling:
-                        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.stay(c.format(ru::rambling_topic, topic));
+                        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.stay(c.format(FMT_COMPILE(ru::rambling_topic), topic));
                         else c.stay(ru::rambling_advice);
                         return true;
                     case i::unclear: c.stay(ru::unclear); return true;
@@ -80,7 +80,7 @@ private:
                 switch (in.what) {
                     case i::give_name:
                         c.keep_name(in);
-                        c.stay(c.format(ru::assure_named, c.name_of(in)));
+                        c.stay(c.format(FMT_COMPILE(ru::assure_named), c.name_of(in)));
                         return true;
                     case i::complaint:
                         if (call_data::slot(in.fault, c.fault) == "caller") {
@@ -90,7 +90,7 @@ private:
                         [[fallthrough]];
                     case i::state_purpose:
                         c.keep_topic(in);
-                        c.stay(c.format(ru::join, vars::extension, vars::operator_name));
+                        c.stay(c.format(FMT_COMPILE(ru::join), vars::extension, vars::operator_name));
                         return true;
                     case i::anger: c.stay(call_data::rotate(ru::anger, c.anger_turn)); return true;
                     case i::decline: c.stay(ru::which_solution); return true;
@@ -179,16 +179,16 @@ private:
                 }
                 if (c.off_topic == 1) {
                     call_data::count(c.off_topic);
-                    c.go(state::warn, c.format(ru::off_topic_warn, vars::service));
+                    c.go(state::warn, c.format(FMT_COMPILE(ru::off_topic_warn), vars::service));
                     return true;
                 }
                 call_data::count(c.off_topic);
                 if (in.what == i::personal_question)
-                    c.stay(c.knows_name(in) ? c.format(ru::personal_named, vars::operator_name, c.name_of(in))
-                                            : c.format(ru::personal, vars::operator_name));
+                    c.stay(c.knows_name(in) ? c.format(FMT_COMPILE(ru::personal_named), vars::operator_name, c.name_of(in))
+                                            : c.format(FMT_COMPILE(ru::personal), vars::operator_name));
                 else
-                    c.stay(c.knows_name(in) ? c.format(ru::off_topic_named, c.name_of(in), vars::company)
-                                            : c.format(ru::off_topic, vars::company));
+                    c.stay(c.knows_name(in) ? c.format(FMT_COMPILE(ru::off_topic_named), c.name_of(in), vars::company)
+                                            : c.format(FMT_COMPILE(ru::off_topic), vars::company));
                 return true;
             case i::silence:
                 if (c.silences >= 1) {
@@ -200,21 +200,21 @@ private:
                 return true;
             case i::venting: c.stay(call_data::rotate(ru::venting, c.venting_turn)); return true;
             case i::interrupting:
-                c.go(state::de_escalate, c.knows_name(in) ? c.format(ru::interrupting_named, c.name_of(in)) : ru::interrupting);
+                c.go(state::de_escalate, c.knows_name(in) ? c.format(FMT_COMPILE(ru::interrupting_named), c.name_of(in)) : ru::interrupting);
                 return true;
             case i::rapid_questions: c.stay(ru::rapid_questions); return true;
             case i::didnt_catch: c.stay(call_data::rotate(ru::didnt_catch, c.didnt_catch_turn)); return true;
             case i::demand_manager_contact: c.go(state::de_escalate, ru::manager_contact); return true;
             case i::demand_supervisor: c.go(state::transfer, ru::supervisor); return true;
-            case i::where_are_you: c.go(state::transfer, c.knows_name(in) ? c.format(ru::where_named, c.name_of(in)) : ru::where); return true;
+            case i::where_are_you: c.go(state::transfer, c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where); return true;
             case i::emergency: c.go(state::transfer, ru::emergency); return true;
             case i::child: c.go(state::child_check); return true;
-            case i::spam: c.go(state::close, c.format(ru::spam, vars::offers_email)); return true;
+            case i::spam: c.go(state::close, c.format(FMT_COMPILE(ru::spam), vars::offers_email)); return true;
             case i::operator_unwell: c.go(state::transfer, ru::unwell); return true;
             case i::tech_failure: c.go(state::close, ru::tech_failure); return true;
             case i::thanks:
             case i::goodbye:
-                if (c.knows_name(in)) c.go(state::close, c.format(ru::thanks_named, c.name_of(in)));
+                if (c.knows_name(in)) c.go(state::close, c.format(FMT_COMPILE(ru::thanks_named), c.name_of(in)));
                 else c.go(state::close);
                 return true;
             default: return false;

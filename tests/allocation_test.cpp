@@ -1,6 +1,11 @@
 // step() allocates nothing when the phrase has no placeholders, and at most once otherwise.
 #include "fixtures.hpp"
 
+#include <parley/compiler.hpp>
+
+#include <algorithm>
+#include <vector>
+
 #include <cstdlib>
 #include <new>
 
@@ -47,4 +52,39 @@ TEST_CASE("rendering a phrase allocates at most once, and not at all once the bu
     const auto again = allocations;
     for (int i = 0; i < 100; ++i) (void)call.step(give_name, 1.0, slots);
     CHECK(allocations - again == 0);  // the slot's storage and the render buffer are reused
+}
+
+TEST_CASE("on the default script, steps without slots allocate only to render, and at most once", "[session][allocation]") {
+    auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/rules/callcenter.rules");
+    REQUIRE(compiled.script);
+    const auto& script = *compiled.script;
+    const auto& pool = script.tables().pool;
+    std::vector<parley::label_id> labels;
+    for (parley::label_id l = 0; l < script.tables().labels.size(); ++l) labels.push_back(l);
+
+    std::vector<parley::session> calls(50, parley::session(script));
+    std::uint64_t seed = 12345;
+    std::size_t plain = 0, rendered = 0, most_when_rendered = 0, when_plain = 0;
+    for (int n = 0; n < 20000; ++n) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        auto& call = calls[(seed >> 33) % calls.size()];
+        if (call.ended()) call = parley::session(script);
+        const auto label = labels[(seed >> 17) % labels.size()];
+        const double confidence = (seed >> 7) % 16 == 0 ? 0.3 : 0.95;  // some go through confirmation
+        const auto before = allocations;
+        const auto r = call.step(label, confidence);
+        const auto made = allocations - before;
+        const bool from_script = r.phrase.empty() || (r.phrase.data() >= pool.data() && r.phrase.data() < pool.data() + pool.size());
+        if (from_script) {
+            ++plain;
+            when_plain += made;
+        } else {
+            ++rendered;
+            most_when_rendered = std::max(most_when_rendered, made);
+        }
+    }
+    CHECK(plain > 10000);
+    CHECK(rendered > 1000);
+    CHECK(when_plain == 0);
+    CHECK(most_when_rendered <= 1);
 }

@@ -18,6 +18,7 @@
 #include <parley/detail/throw.hpp>
 #include <parley/script.hpp>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -173,11 +174,17 @@ public:
                 auto remembered = std::move(pending_slots_);
                 clear_pending();
                 enter(origin, now_ms_);
-                std::array<slot_value, max_slots_per_utterance> views;  // no allocation to replay them
-                std::size_t count = 0;
-                if (remembered)
-                    for (const auto& [k, v] : *remembered) views[count++] = {k, v};
-                return dispatch(buffer, confirmed, std::span(views.data(), count));
+                if (!remembered) return dispatch(buffer, confirmed, {});
+                // Views of the remembered slots: on the stack for the usual few, else on the heap.
+                std::array<slot_value, 8> few;
+                std::vector<slot_value> many;
+                std::span<slot_value> views(few.data(), remembered->size());
+                if (remembered->size() > few.size()) {
+                    many.resize(remembered->size());
+                    views = many;
+                }
+                for (std::size_t i = 0; i < views.size(); ++i) views[i] = {(*remembered)[i].first, (*remembered)[i].second};
+                return dispatch(buffer, confirmed, views);
             }
             clear_pending();
             enter(origin, now_ms_);
@@ -460,7 +467,7 @@ private:
         buffer.clear();
         buffer.reserve(size);  // the one allocation, and only while the buffer is still growing
         auto out = std::back_inserter(buffer);
-        for (auto it = first; it != last; ++it) out = fmt::format_to(out, "{}", piece(*it));
+        for (auto it = first; it != last; ++it) out = fmt::format_to(out, FMT_COMPILE("{}"), piece(*it));
         return buffer;
     }
 
