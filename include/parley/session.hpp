@@ -467,7 +467,9 @@ private:
         buffer.clear();
         buffer.reserve(size);  // the one allocation, and only while the buffer is still growing
         auto out = std::back_inserter(buffer);
-        for (auto it = first; it != last; ++it) out = fmt::format_to(out, FMT_COMPILE("{}"), piece(*it));
+        for (auto it = first; it != last; ++it)
+            if (const auto part = piece(*it); !part.empty())  // an unset slot is an empty view, maybe null
+                out = fmt::format_to(out, FMT_COMPILE("{}"), part);
         return buffer;
     }
 
