@@ -131,9 +131,16 @@ void verify(const parley::script& script, const stream& s) {
                s.events.size(), restarts, rendered, confirmations);
 }
 
+// The fastest pass: on a shared machine the noise only ever adds time.
 struct throughput {
     std::size_t steps = 0;
     double seconds = 0;
+    void add(std::size_t n, double s) {
+        if (seconds == 0 || s < seconds) {
+            steps = n;
+            seconds = s;
+        }
+    }
     [[nodiscard]] double per_second() const { return seconds > 0 ? double(steps) / seconds : 0; }
 };
 std::map<std::string, throughput> measured;
@@ -148,8 +155,7 @@ void register_throughput(const parley::script& script, const stream& s) {
             state.ResumeTiming();
             const auto start = clock_type::now();
             benchmark::DoNotOptimize(run(s, engine));
-            t.seconds += std::chrono::duration<double>(clock_type::now() - start).count();
-            t.steps += s.events.size();
+            t.add(s.events.size(), std::chrono::duration<double>(clock_type::now() - start).count());
         }
         state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.events.size()));
     })->Unit(benchmark::kMillisecond)->MinTime(2.0);
@@ -342,7 +348,8 @@ int main(int argc, char** argv) {
     benchmark::Shutdown();
 
     const auto p = measured["parley"], w = measured["switch"], m = measured["Boost.MSM"];
-    fmt::print("\nstep throughput on rules/callcenter.rules, {} utterances over {} interleaved calls:\n", s.events.size(), calls);
+    fmt::print("\nstep throughput on rules/callcenter.rules, {} utterances over {} interleaved calls (fastest pass):\n",
+               s.events.size(), calls);
     fmt::print("  parley     {:>6.1f} M steps/s\n", p.per_second() / 1e6);
     fmt::print("  switch     {:>6.1f} M steps/s\n", w.per_second() / 1e6);
     fmt::print("  Boost.MSM  {:>6.1f} M steps/s\n", m.per_second() / 1e6);

@@ -425,16 +425,16 @@ private:
                      std::span<const slot_value> slots = {}) {
         const auto& t = tables();
         const auto& st = t.states[state_];
-        reply r;
-        r.action = static_cast<parley::action>(st.action);
-        ended_ = is_terminal(r.action);
-        r.ended = ended_;
-        r.state = state_;
-        r.state_name = t.str(st.name);
-        if (phrase != detail::none) r.phrase = say(buffer, phrase, subject, slots);
-        if (hint != detail::none) r.hint = t.str(t.texts[t.phrases[hint].first_text + language_].whole);
-        if (rule.line != 0) r.rule = {t.files[rule.file], rule.line};
-        return r;
+        const auto action = static_cast<parley::action>(st.action);
+        ended_ = is_terminal(action);
+        // Every field written once: a default-constructed reply would be zeroed first (rep stos).
+        return reply{.phrase = phrase != detail::none ? say(buffer, phrase, subject, slots) : std::string_view(),
+                     .action = action,
+                     .state = state_,
+                     .state_name = t.str(st.name),
+                     .hint = hint != detail::none ? t.str(t.texts[t.phrases[hint].first_text + language_].whole) : std::string_view(),
+                     .rule = rule.line != 0 ? rule_location{t.files[rule.file], rule.line} : rule_location{},
+                     .ended = ended_};
     }
 
     // Picks the variant (rotating, never the same twice in a row) and renders it.
@@ -443,9 +443,9 @@ private:
         const auto& p = t.phrases[phrase_index];
         std::uint32_t variant = 0;
         if (p.rotation != detail::none) {
-            auto& r = rotations()[p.rotation];
-            variant = r % p.variant_count;
-            r = static_cast<std::uint8_t>((variant + 1) % p.variant_count);
+            auto& r = rotations()[p.rotation];  // always below variant_count; no division on the hot path
+            variant = r < p.variant_count ? r : 0;
+            r = static_cast<std::uint8_t>(variant + 1 == p.variant_count ? 0 : variant + 1);
         }
         const auto& text = t.texts[p.first_text + variant * t.languages.size() + language_];
         if (!text.has_placeholders) return t.str(text.whole);
@@ -460,16 +460,27 @@ private:
             }
             return {};
         };
-        const auto first = t.segments.begin() + text.first_segment;
-        const auto last = first + text.segment_count;
+        // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
+        const detail::segment* segments = t.segments.data() + text.first_segment;
+        const std::size_t count = text.segment_count;
+        struct part_view {
+            const char* data;
+            std::size_t size;
+        };
+        part_view parts[16];  // left uninitialised: only the first `count` are read
+        const bool resolved = count <= std::size(parts);
         std::size_t size = 0;
-        for (auto it = first; it != last; ++it) size += piece(*it).size();
-        buffer.clear();
-        buffer.reserve(size);  // the one allocation, and only while the buffer is still growing
-        auto out = std::back_inserter(buffer);
-        for (auto it = first; it != last; ++it)
-            if (const auto part = piece(*it); !part.empty())  // an unset slot is an empty view, maybe null
-                out = fmt::format_to(out, FMT_COMPILE("{}"), part);
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto part = piece(segments[i]);
+            if (resolved) parts[i] = {part.data(), part.size()};
+            size += part.size();
+        }
+        buffer.resize(size);  // the one allocation, and only while the buffer is still growing
+        char* out = buffer.data();
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);
+            if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
+        }
         return buffer;
     }
 
