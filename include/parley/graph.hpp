@@ -38,18 +38,19 @@ struct graph_view {
         g.states.push_back(t.str(st.name));
         g.actions.push_back(static_cast<action>(st.action));
     }
-    auto edge = [&](state_id from, const detail::handler& h, bool global) {
+    auto edge = [&](state_id from, std::uint32_t index, bool global) {
+        const auto& h = t.handlers[index];
         if (h.target == detail::none) return;
-        g.edges.push_back({from, h.target, t.str(h.trigger_text), t.str(h.guard_text), global,
-                           {t.files[h.rule.file], h.rule.line}});
+        const auto& text = t.handler_texts[index];
+        g.edges.push_back({from, h.target, t.str(text.trigger), t.str(text.guard), global, {t.files[h.rule.file], h.rule.line}});
     };
     for (state_id i = 0; i < t.states.size(); ++i) {
         const auto& st = t.states[i];
-        for (std::uint32_t k = st.first_handler; k < st.first_handler + st.handler_count; ++k) edge(i, t.handlers[k], false);
-        for (std::uint32_t k = st.first_timer; k < st.first_timer + st.timer_count; ++k) edge(i, t.handlers[t.timers[k].handler], false);
+        for (std::uint32_t k = st.first_handler; k < st.first_handler + st.handler_count; ++k) edge(i, k, false);
+        for (std::uint32_t k = st.first_timer; k < st.first_timer + st.timer_count; ++k) edge(i, t.timers[k].handler, false);
     }
     for (std::uint32_t k = t.first_global_handler; k < t.first_global_handler + t.global_handler_count; ++k)
-        edge(any_state, t.handlers[k], true);
+        edge(any_state, k, true);
     return g;
 }
 

@@ -378,8 +378,8 @@ private:
     reply dispatch(std::string& buffer, label_id label, std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
-        for (std::uint32_t i = range.first; i < range.first + range.count; ++i) {
-            const auto& h = t.handlers[t.candidates[i]];
+        for (std::uint32_t i = 0; i < range.count; ++i) {
+            const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
             if (h.guard == detail::none || holds(h.guard, slots)) return fire(buffer, h, slots, now_ms_);
         }
         return make_reply(buffer, detail::none, detail::none, {});

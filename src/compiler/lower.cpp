@@ -229,12 +229,13 @@ std::shared_ptr<script_tables> compilation::lower() {
     };
     auto lower_handler = [&](const handler_ref& h) {
         handler out;
+        handler_text text;
         const auto& node = *h.node;
         if (node.guard) {
             out.guard = l.guard(*node.guard);
-            out.guard_text = l.intern(guard_text(*node.guard));
+            text.guard = l.intern(guard_text(*node.guard));
         }
-        out.trigger_text = l.intern(trigger_text(node.when));
+        text.trigger = l.intern(trigger_text(node.when));
         out.target = state_index(node.target);
         out.rule = line_of(h.file, node);
         out.first_effect = static_cast<std::uint32_t>(t.effects.size());
@@ -264,6 +265,7 @@ std::shared_ptr<script_tables> compilation::lower() {
         }
         out.effect_count = static_cast<std::uint32_t>(t.effects.size() - out.first_effect);
         t.handlers.push_back(out);
+        t.handler_texts.push_back(text);
         return static_cast<std::uint32_t>(t.handlers.size() - 1);
     };
 
@@ -327,7 +329,8 @@ std::shared_ptr<script_tables> compilation::lower() {
             for (; global_it != global_on.end() && global_it->first == label; ++global_it) t.candidates.push_back(global_it->second);
             t.candidates.insert(t.candidates.end(), otherwise_handlers[s].begin(), otherwise_handlers[s].end());
             t.candidates.insert(t.candidates.end(), global_otherwise.begin(), global_otherwise.end());
-            t.dispatch[std::size_t{s} * columns + label] = {first, static_cast<std::uint32_t>(t.candidates.size() - first)};
+            const auto count = static_cast<std::uint32_t>(t.candidates.size() - first);
+            t.dispatch[std::size_t{s} * columns + label] = {first, count, count ? t.candidates[first] : none};
         }
     }
 

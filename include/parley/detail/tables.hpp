@@ -88,8 +88,15 @@ struct handler {
     std::uint32_t hint = none;    // a phrase without variants
     std::uint32_t target = none;  // state; none = stay
     source_ref rule;
-    string_ref trigger_text;      // "insult, threat", "otherwise", "after 55s": for the graph
-    string_ref guard_text;        // the guard as written, normalised; empty when none
+};
+
+static_assert(sizeof(handler) == 32, "two handlers per cache line");
+
+// How a handler reads in the source, for the graph; kept apart so that the records step()
+// reads stay 32 bytes.
+struct handler_text {
+    string_ref trigger;  // "insult, threat", "otherwise", "after 55s"
+    string_ref guard;    // the guard as written, normalised; empty when none
 };
 
 // The handlers that may answer one label in one state, in priority order: the state's own,
@@ -97,6 +104,7 @@ struct handler {
 struct handler_range {
     std::uint32_t first = 0;  // into script_tables::candidates
     std::uint32_t count = 0;
+    std::uint32_t first_handler = none;  // candidates[first], to save step() one dependent read
 };
 
 struct timer {
@@ -159,7 +167,8 @@ struct script_tables {
     std::vector<std::uint32_t> guard_children;
     std::vector<effect> effects;
     std::vector<handler> handlers;
-    std::vector<std::uint32_t> candidates;  // handler indices
+    std::vector<handler_text> handler_texts;  // parallel to handlers
+    std::vector<std::uint32_t> candidates;    // handler indices
     std::vector<handler_range> dispatch;    // [state * (labels + 1) + label]; the last column: unknown labels
     std::vector<timer> timers;
     std::vector<forbidden> forbidden_phrases;
