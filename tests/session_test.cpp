@@ -59,6 +59,10 @@ TEST_CASE("a lent buffer receives rendered phrases and the session keeps none", 
     CHECK(r.phrase.data() == buffer.data());
     auto greeting = call.start(buffer);
     CHECK(greeting.phrase == "Здравствуйте! Компания Ромашка, меня зовут Анна.");
+    auto by_name = call.step("give_name", 1.0, slots, buffer);  // every entry point takes the buffer
+    CHECK(by_name.phrase.data() == buffer.data());
+    auto interned = call.step(parley::utterance{*small().find_label("give_name"), 1.0, slots}, buffer);
+    CHECK(interned.phrase.data() == buffer.data());
     // Only the kept slot is on the session's heap: no rendered text.
     const std::size_t slot_bytes = call.heap_bytes();
     session same(small());

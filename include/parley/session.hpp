@@ -148,6 +148,7 @@ public:
     }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
+    [[nodiscard]] reply step(const utterance& u, std::string& buffer) { return step(u.label, u.confidence, u.slots, buffer); }
 
     // The hot path: an interned label; no lookup by string, no allocation unless the phrase
     // has placeholders (or a low-confidence utterance has to be remembered).
@@ -198,7 +199,10 @@ public:
     // By name, for hosts that do not intern labels. An undeclared label is a session_error
     // (session_errc::unknown_label), or goes to `otherwise` when the script says so.
     [[nodiscard]] reply step(std::string_view label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
-        if (auto id = script_.find_label(label)) return step(*id, confidence, slots);
+        return step(label, confidence, slots, render_);
+    }
+    [[nodiscard]] reply step(std::string_view label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
+        if (auto id = script_.find_label(label)) return step(*id, confidence, slots, buffer);
         check_live();
         if (!tables().unknown_to_otherwise)
             detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
@@ -206,7 +210,7 @@ public:
             enter(pending_origin_, now_ms_);
             clear_pending();
         }
-        return dispatch(render_, static_cast<label_id>(tables().labels.size()), slots);
+        return dispatch(buffer, static_cast<label_id>(tables().labels.size()), slots);
     }
 
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
