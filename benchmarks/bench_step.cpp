@@ -24,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +76,12 @@ using switch_engine = hand_engine<hand::switch_call, switch_name>;
 using msm_engine = hand_engine<hand::msm_call, msm_name>;
 
 std::string_view phrase_of(const parley::reply& r) { return r.phrase; }
+
+// A phrase that is not a view of the script's text was rendered for this step.
+bool is_rendered(const parley::script& script, std::string_view phrase) {
+    const auto& pool = script.tables().pool;
+    return !phrase.empty() && (phrase.data() < pool.data() || phrase.data() >= pool.data() + pool.size());
+}
 std::string_view phrase_of(const hand::output& o) { return o.phrase; }
 
 // One pass over the stream; returns a checksum so that nothing is optimised away.
@@ -96,7 +101,6 @@ void verify(const parley::script& script, const stream& s) {
     switch_engine w(script, s.calls);
     msm_engine m(script, s.calls);
     std::size_t restarts = 0, rendered = 0, confirmations = 0;
-    const auto& pool = script.tables().pool;
     for (std::size_t n = 0; n < s.events.size(); ++n) {
         const auto& e = s.events[n];
         if (p.ended(e.call) || w.ended(e.call) || m.ended(e.call)) {
@@ -123,7 +127,7 @@ void verify(const parley::script& script, const stream& s) {
                 std::exit(1);
             }
         }
-        rendered += !a.phrase.empty() && (a.phrase.data() < pool.data() || a.phrase.data() >= pool.data() + pool.size());
+        rendered += is_rendered(script, a.phrase);
         confirmations += a.state_name == "clarify" && p.calls[e.call].pending_confirmation().has_value();
     }
     fmt::print("verified: parley, switch and Boost.MSM agree on all {} steps (state, action, end, phrase); "
@@ -207,7 +211,6 @@ void allocations(const parley::script& script, const stream& s) {
     };
     tally plain, rendered, with_slots, restarts;
     parley_engine engine(script, s.calls);
-    const auto& pool = script.tables().pool;
     std::vector<bool> pending_slots(s.calls);  // the call awaits yes or no to an utterance with slots
     for (const auto& e : s.events) {
         if (engine.ended(e.call)) {
@@ -221,9 +224,8 @@ void allocations(const parley::script& script, const stream& s) {
         const auto r = engine.step(s, e);
         const auto n = parley::bench::allocation_count.load() - before;
         pending_slots[e.call] = call.pending_confirmation() && e.slot_count > 0;
-        const bool is_rendered = !r.phrase.empty() && (r.phrase.data() < pool.data() || r.phrase.data() >= pool.data() + pool.size());
         if (e.slot_count > 0 || replays_slots) with_slots.add(n);
-        else if (is_rendered) rendered.add(n);
+        else if (is_rendered(script, r.phrase)) rendered.add(n);
         else plain.add(n);
     }
     auto row = [](const char* what, const tally& t) {
