@@ -1,5 +1,7 @@
 #include "fixtures.hpp"
 
+#include <fmt/format.h>
+
 #include <random>
 #include <vector>
 
@@ -205,6 +207,86 @@ TEST_CASE("a confirmed intent keeps the slots it came with", "[session][confirm]
     CHECK(call.step("accept").phrase == "Nice to meet you, Olga!");
 }
 
+TEST_CASE("a confirmed intent keeps all its slots, however many and long", "[session][confirm]") {
+    session call(small(), {.language = "en"});
+    // More slots and bytes than the confirmation keeps on the stack; the one that matters is last.
+    std::vector<std::string> names, values;
+    for (int i = 0; i < 20; ++i) {
+        names.push_back(fmt::format("extra{}", i));
+        values.push_back(std::string(100, char('a' + i)));
+    }
+    std::vector<parley::slot_value> slots;
+    for (int i = 0; i < 20; ++i) slots.push_back({names[i], values[i]});
+    slots.push_back({"name", "Olga"});
+    (void)call.step("give_name", 0.2, slots);
+    const auto again = session::restore(small(), call.snapshot());  // the remembered slots survive a snapshot too
+    CHECK(call.step("accept").phrase == "Nice to meet you, Olga!");
+    CHECK(call.slot("name") == "Olga");
+    auto restored = again;
+    CHECK(restored.step("accept").phrase == "Nice to meet you, Olga!");
+}
+
+TEST_CASE("a slot value the session handed out can be passed back to it", "[session]") {
+    session call(small());
+    const parley::slot_value first[] = {{"name", "Ольга"}};
+    (void)call.step("give_name", 1.0, first);
+    for (int i = 0; i < 3; ++i) {  // the same value, in place
+        const parley::slot_value same[] = {{"name", call.slot("name")}};
+        CHECK(call.step("give_name", 1.0, same).phrase == "Очень приятно, Ольга!");
+    }
+    const parley::slot_value shorter[] = {{"name", call.slot("name").substr(0, 4)}};  // its own bytes, resized
+    CHECK(call.step("give_name", 1.0, shorter).phrase == "Очень приятно, Ол!");
+    CHECK(call.slot("name") == "Ол");
+}
+
+TEST_CASE("reset starts a new call on the same session, just like a new session", "[session]") {
+    const auto& s = small();
+    session reused(s, {.language = "en"});
+    (void)reused.start();
+    const parley::slot_value slots[] = {{"name", "Olga"}, {"fault", "caller"}};
+    (void)reused.step("give_name", 1.0, slots);
+    (void)reused.step("insult");
+    (void)reused.step("complaint", 0.2, slots);  // leaves a confirmation pending
+    (void)reused.advance(30);
+    REQUIRE(reused.pending_confirmation());
+
+    SECTION("without options") {
+        reused.reset();
+        session fresh(s);
+        CHECK(reused.snapshot() == fresh.snapshot());
+        for (const char* label : {"greeting", "greeting", "insult", "give_name", "insult"}) {
+            const auto a = reused.step(label, 1.0, slots);
+            const auto b = fresh.step(label, 1.0, slots);
+            CHECK(a.phrase == b.phrase);
+            CHECK(a.state == b.state);
+            CHECK(a.ended == b.ended);
+        }
+        CHECK(reused.snapshot() == fresh.snapshot());
+    }
+    SECTION("with options, which apply as in the constructor") {
+        const parley::session_options options{.language = "en", .variables = {{"company", "Daisy"}}};
+        reused.reset(options);
+        session fresh(s, options);
+        CHECK(reused.start().phrase == "Hello! Daisy, this is Анна.");
+        CHECK(reused.snapshot() == fresh.snapshot());
+        CHECK(reused.slot("name").empty());
+        CHECK(reused.counter("insults") == 0);
+        CHECK_FALSE(reused.pending_confirmation());
+    }
+    SECTION("a bad option is an error and leaves the session at pickup") {
+        CHECK_THROWS_AS(reused.reset({.language = "xx"}), session_error);
+        CHECK(reused.state() == s.initial_state());
+        CHECK(reused.snapshot() == session(s).snapshot());
+    }
+    SECTION("an ended call can be reset") {
+        (void)reused.step("decline");
+        while (!reused.ended()) (void)reused.step("insult");
+        reused.reset();
+        CHECK_FALSE(reused.ended());
+        CHECK(reused.start().phrase == session(s).start().phrase);
+    }
+}
+
 TEST_CASE("events are never confirmed", "[session][confirm]") {
     session call(small());
     CHECK(call.step("tech_failure", 0.1).action == action::close);
@@ -287,7 +369,7 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
             auto timer = x.advance(at);
             std::string out = timer ? std::string(timer->phrase) + "|" : "";
             if (x.ended()) return out + "ended";
-            const std::string name = "N" + std::to_string(i);
+            const std::string name = fmt::format("N{}", i);  // "N" + to_string trips a false -Wrestrict in g++ 12
             const parley::slot_value slots[] = {{"name", name}, {"fault", "caller"}};
             auto r = x.step(labels[label], confidence, slots);
             return out + std::string(r.phrase) + "|" + std::string(r.state_name) + "|" + std::string(to_string(r.action));

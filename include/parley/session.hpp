@@ -16,6 +16,7 @@
 #include <parley/detail/small_bytes.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
+#include <parley/detail/value_store.hpp>
 #include <parley/script.hpp>
 
 #include <fmt/compile.h>
@@ -79,26 +80,10 @@ enum class restore_mode {
 inline constexpr std::size_t max_slots_per_utterance = 64;
 inline constexpr std::size_t max_slot_value_bytes = 4096;
 
-class session {
+class alignas(64) session {  // what every step reads is in the first cache line
 public:
-    explicit session(parley::script s, const session_options& options = {}) : script_(std::move(s)) {
-        const auto& t = tables();
-        state_ = t.initial_state;
-        bytes_ = detail::small_bytes(byte_count());
-        if (!options.language.empty()) set_language(options.language);
-        for (const auto& [name, value] : options.variables) {
-            auto it = t.variable_index.find(name);
-            if (it == t.variable_index.end())
-                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + name + "'");
-            set_value(value_key(variable_kind, it->second), value);
-        }
-        for (const auto& [name, value] : options.slots) {
-            auto it = t.slot_index.find(name);
-            if (it == t.slot_index.end())
-                detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
-            set_value(value_key(slot_kind, it->second), value);
-        }
-    }
+    explicit session(parley::script s) : script_(std::move(s)), state_(tables().initial_state), bytes_(byte_count()) {}
+    session(parley::script s, const session_options& options) : session(std::move(s)) { apply(options); }
 
     session(session&&) noexcept = default;
     session& operator=(session&&) noexcept = default;
@@ -106,6 +91,27 @@ public:
     session& operator=(const session& other) {
         if (this != &other) *this = session(other);
         return *this;
+    }
+
+    // A new call on this session, as if it had just been constructed over the same script, but
+    // keeping its buffers: a host that reuses its sessions from call to call (a pool, a table
+    // of lines) stops allocating once each session has seen its largest call. A bad option is a
+    // session_error that leaves the session at pickup with the options before it applied.
+    void reset() noexcept {
+        state_ = tables().initial_state;
+        pending_label_ = detail::none;
+        pending_origin_ = detail::none;
+        language_ = 0;
+        next_timer_ = 0;
+        ended_ = false;
+        entered_at_ms_ = 0;
+        now_ms_ = 0;
+        values_.clear();
+        bytes_.zero();
+    }
+    void reset(const session_options& options) {
+        reset();
+        apply(options);
     }
 
     [[nodiscard]] const parley::script& script() const noexcept { return script_; }
@@ -162,31 +168,14 @@ public:
     [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
         check_live();
         const auto& t = tables();
-        if (label >= t.labels.size())
-            detail::throw_session_error(session_errc::unknown_label, "label id " + std::to_string(label) + " is out of range");
-        if (!(confidence >= 0.0 && confidence <= 1.0))
-            detail::throw_session_error(session_errc::bad_confidence, "confidence must be a number from 0 to 1");
+        if (label >= t.label_count) [[unlikely]]
+            throw_label_out_of_range(label);
+        if (!(confidence >= 0.0 && confidence <= 1.0)) [[unlikely]]
+            throw_bad_confidence();
         check_slots(slots);
         if (pending_label_ != detail::none) {
             const state_id origin = pending_origin_;
-            if (label == t.accept_label) {
-                // Carry on exactly as if the intent had come with full confidence.
-                const label_id confirmed = pending_label_;
-                auto remembered = std::move(pending_slots_);
-                clear_pending();
-                enter(origin, now_ms_);
-                if (!remembered) return dispatch(buffer, confirmed, {});
-                // Views of the remembered slots: on the stack for the usual few, else on the heap.
-                std::array<slot_value, 8> few;
-                std::vector<slot_value> many;
-                std::span<slot_value> views(few.data(), remembered->size());
-                if (remembered->size() > few.size()) {
-                    many.resize(remembered->size());
-                    views = many;
-                }
-                for (std::size_t i = 0; i < views.size(); ++i) views[i] = {(*remembered)[i].first, (*remembered)[i].second};
-                return dispatch(buffer, confirmed, views);
-            }
+            if (label == t.accept_label) return confirm(buffer);
             clear_pending();
             enter(origin, now_ms_);
             if (label == t.decline_label) return make_reply(buffer, t.confirm_repeat, detail::none, t.confirm_where);
@@ -210,7 +199,7 @@ public:
             enter(pending_origin_, now_ms_);
             clear_pending();
         }
-        return dispatch(buffer, static_cast<label_id>(tables().labels.size()), slots);
+        return dispatch(buffer, tables().label_count, slots);
     }
 
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
@@ -256,20 +245,17 @@ public:
     // Heap bytes this session owns beyond sizeof(session), for capacity planning.
     [[nodiscard]] std::size_t heap_bytes() const noexcept {
         std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
-        n += values_.capacity() * sizeof(value_entry);
-        for (const auto& v : values_) n += v.value.capacity() > 15 ? v.value.capacity() + 1 : 0;
+        n += values_.capacity();
         n += render_.capacity() > 15 ? render_.capacity() + 1 : 0;
         return n;
     }
 
 private:
+    // Keys in values_: a slot's index, a variable's index with variable_kind, or pending_kind
+    // for a slot (name and value) of the utterance awaiting confirmation.
     static constexpr std::uint32_t slot_kind = 0;
     static constexpr std::uint32_t variable_kind = 1u << 31;
-    struct value_entry {
-        std::uint32_t key;
-        std::string value;
-    };
-    using slot_list = std::vector<std::pair<std::string, std::string>>;
+    static constexpr std::uint32_t pending_kind = 1u << 30;
 
     session(const parley::script& s, const session& other)
         : script_(s),
@@ -281,9 +267,25 @@ private:
           ended_(other.ended_),
           entered_at_ms_(other.entered_at_ms_),
           now_ms_(other.now_ms_),
-          values_(other.values_),
-          pending_slots_(other.pending_slots_ ? std::make_unique<slot_list>(*other.pending_slots_) : nullptr),
-          bytes_(other.bytes_) {}
+          bytes_(other.bytes_),
+          values_(other.values_) {}
+
+    void apply(const session_options& options) {
+        const auto& t = tables();
+        if (!options.language.empty()) set_language(options.language);
+        for (const auto& [name, value] : options.variables) {
+            auto it = t.variable_index.find(name);
+            if (it == t.variable_index.end())
+                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + name + "'");
+            set_value(value_key(variable_kind, it->second), value);
+        }
+        for (const auto& [name, value] : options.slots) {
+            auto it = t.slot_index.find(name);
+            if (it == t.slot_index.end())
+                detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            set_value(value_key(slot_kind, it->second), value);
+        }
+    }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return script_.tables(); }
     [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
@@ -292,37 +294,39 @@ private:
     static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return kind | index; }
 
     void check_live() const {
-        if (ended_)
-            detail::throw_session_error(session_errc::ended,
-                                        "the call has ended in state '" + std::string(state_name()) + "'; start a new session");
+        if (ended_) [[unlikely]]
+            throw_ended();
     }
     static void check_slots(std::span<const slot_value> slots) {
-        if (slots.size() > max_slots_per_utterance)
-            detail::throw_session_error(session_errc::limit, fmt::format("an utterance may carry at most {} slots", max_slots_per_utterance));
+        if (slots.size() > max_slots_per_utterance) [[unlikely]]
+            throw_too_many_slots();
         for (const auto& s : slots)
-            if (s.value.size() > max_slot_value_bytes)
-                detail::throw_session_error(session_errc::limit,
-                                            fmt::format("slot '{}' is longer than {} bytes", s.name, max_slot_value_bytes));
+            if (s.value.size() > max_slot_value_bytes) [[unlikely]]
+                throw_slot_too_long(s.name);
+    }
+    // The error paths, kept out of step()'s code.
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {
+        detail::throw_session_error(session_errc::ended, "the call has ended in state '" + std::string(state_name()) + "'; start a new session");
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_label_out_of_range(label_id label) {
+        detail::throw_session_error(session_errc::unknown_label, "label id " + std::to_string(label) + " is out of range");
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_bad_confidence() {
+        detail::throw_session_error(session_errc::bad_confidence, "confidence must be a number from 0 to 1");
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_too_many_slots() {
+        detail::throw_session_error(session_errc::limit, fmt::format("an utterance may carry at most {} slots", max_slots_per_utterance));
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_slot_too_long(std::string_view name) {
+        detail::throw_session_error(session_errc::limit, fmt::format("slot '{}' is longer than {} bytes", name, max_slot_value_bytes));
     }
 
-    [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept {
-        for (const auto& v : values_)
-            if (v.key == key) return v.value;
-        return {};
-    }
+    [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept { return values_.find(key).value_or(std::string_view()); }
     [[nodiscard]] std::string_view variable_value(std::uint32_t index) const noexcept {
-        for (const auto& v : values_)
-            if (v.key == value_key(variable_kind, index)) return v.value;
+        if (auto v = values_.find(value_key(variable_kind, index))) return *v;
         return tables().str(tables().variable_defaults[index]);
     }
-    void set_value(std::uint32_t key, std::string_view text) {
-        for (auto& v : values_)
-            if (v.key == key) {
-                v.value.assign(text);
-                return;
-            }
-        values_.push_back({key, std::string(text)});
-    }
+    void set_value(std::uint32_t key, std::string_view text) { values_.set(key, text); }
 
     void enter(state_id s, std::int64_t at) noexcept {
         state_ = s;
@@ -332,7 +336,7 @@ private:
     void clear_pending() noexcept {
         pending_label_ = detail::none;
         pending_origin_ = detail::none;
-        pending_slots_.reset();
+        values_.erase_kind(pending_kind);
     }
 
     // A slot's value while a handler runs: the utterance's own, else the call's.
@@ -417,12 +421,50 @@ private:
         const auto& t = tables();
         pending_label_ = label;
         pending_origin_ = state_;
-        if (!slots.empty()) {
-            pending_slots_ = std::make_unique<slot_list>();
-            for (const auto& s : slots) pending_slots_->emplace_back(s.name, s.value);
-        }
+        for (const auto& s : slots) values_.add(pending_kind, s.name, s.value);
         enter(t.confirm_state, now_ms_);
         return make_reply(buffer, t.confirm_ask, detail::none, t.confirm_where, label);
+    }
+
+    // The caller said yes: carry on exactly as if the pending intent had come with full
+    // confidence, with the slots it came with. They are copied out of values_ first, since
+    // the handler may change it: on the stack for the usual few short ones, else on the heap.
+    reply confirm(std::string& buffer) {
+        const label_id label = pending_label_;
+        enter(pending_origin_, now_ms_);
+        pending_label_ = detail::none;
+        pending_origin_ = detail::none;
+        std::size_t count = 0, bytes = 0;
+        values_.for_each([&](const detail::value_store::record& r) {
+            if (r.key != pending_kind) return;
+            ++count;
+            bytes += r.name.size() + r.value.size();
+        });
+        if (count == 0) return dispatch(buffer, label, {});
+        std::array<slot_value, 8> few_views;
+        char few_bytes[512];
+        std::vector<slot_value> many_views;
+        std::unique_ptr<char[]> many_bytes;
+        std::span<slot_value> views(few_views.data(), count);
+        if (count > few_views.size()) {
+            many_views.resize(count);
+            views = many_views;
+        }
+        char* text = few_bytes;
+        if (bytes > sizeof few_bytes) {
+            many_bytes = std::make_unique_for_overwrite<char[]>(bytes);
+            text = many_bytes.get();
+        }
+        std::size_t i = 0;
+        values_.for_each([&](const detail::value_store::record& r) {
+            if (r.key != pending_kind) return;
+            std::memcpy(text, r.name.data(), r.name.size());  // a record's views are never null
+            std::memcpy(text + r.name.size(), r.value.data(), r.value.size());
+            views[i++] = {{text, r.name.size()}, {text + r.name.size(), r.value.size()}};
+            text += r.name.size() + r.value.size();
+        });
+        values_.erase_kind(pending_kind);
+        return dispatch(buffer, label, views);
     }
 
     reply make_reply(std::string& buffer, std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none,
@@ -441,8 +483,10 @@ private:
                      .ended = ended_};
     }
 
-    // Picks the variant (rotating, never the same twice in a row) and renders it.
-    std::string_view say(std::string& buffer, std::uint32_t phrase_index, label_id subject, std::span<const slot_value> slots) {
+    // Picks the variant (rotating, never the same twice in a row). A text without placeholders,
+    // the common case, is handed out as it is, inline; the rest is rendered out of line.
+    [[gnu::always_inline]] std::string_view say(std::string& buffer, std::uint32_t phrase_index, label_id subject,
+                                                std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto& p = t.phrases[phrase_index];
         std::uint32_t variant = 0;
@@ -452,7 +496,14 @@ private:
             r = static_cast<std::uint8_t>(variant + 1 == p.variant_count ? 0 : variant + 1);
         }
         const auto& text = t.texts[p.first_text + variant * t.languages.size() + language_];
-        if (!text.has_placeholders) return t.str(text.whole);
+        if (!text.has_placeholders) [[likely]]
+            return t.str(text.whole);
+        return render(buffer, text, subject, slots);
+    }
+
+    [[gnu::noinline]] std::string_view render(std::string& buffer, const detail::text& text, label_id subject,
+                                              std::span<const slot_value> slots) {
+        const auto& t = tables();
         auto piece = [&](const detail::segment& seg) -> std::string_view {
             switch (seg.kind) {
                 case detail::segment_kind::literal: return t.str(seg.literal);
@@ -479,13 +530,15 @@ private:
             if (resolved) parts[i] = {part.data(), part.size()};
             size += part.size();
         }
-        buffer.resize(size);  // the one allocation, and only while the buffer is still growing
+        // The buffer only grows (the one allocation, while it still does): shrinking and then
+        // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
+        if (buffer.size() < size) buffer.resize(std::max(size, 2 * buffer.size()));
         char* out = buffer.data();
         for (std::size_t i = 0; i < count; ++i) {
             const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);
             if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
         }
-        return buffer;
+        return {buffer.data(), size};
     }
 
     parley::script script_;
@@ -497,10 +550,10 @@ private:
     bool ended_ = false;
     std::int64_t entered_at_ms_ = 0;
     std::int64_t now_ms_ = 0;
-    std::vector<value_entry> values_;           // slots and variable overrides that have a value
-    std::string render_;                        // the last rendered phrase, unless the host lends a buffer
-    std::unique_ptr<slot_list> pending_slots_;  // a low-confidence utterance's slots, until yes or no
-    detail::small_bytes bytes_;                 // counters, then rotation positions
+    detail::small_bytes bytes_;   // counters, then rotation positions
+    // The second cache line: only steps with slots or placeholders touch it.
+    detail::value_store values_;  // slot values, variable overrides, the slots awaiting confirmation
+    std::string render_;          // scratch for rendered phrases, unless the host lends a buffer
 };
 
 }  // namespace parley

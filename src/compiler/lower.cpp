@@ -272,6 +272,7 @@ std::shared_ptr<script_tables> compilation::lower() {
     // States, their handlers in file order (timers apart, sorted by time), then the globals.
     const auto labels = static_cast<std::uint32_t>(label_list_.size());
     const auto columns = labels + 1;  // the last column: labels the script does not declare
+    t.label_count = static_cast<std::uint32_t>(labels);
     using pair = std::pair<std::uint32_t, std::uint32_t>;  // label, handler
     std::vector<std::vector<pair>> on_handlers(state_list_.size());
     std::vector<std::vector<std::uint32_t>> otherwise_handlers(state_list_.size());

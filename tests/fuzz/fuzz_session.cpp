@@ -1,5 +1,6 @@
 // Random utterance sequences against the default script: labels, confidences, slots, time,
-// languages and snapshot/restore in between. Every session_error is a clean refusal; anything
+// languages, snapshot/restore and reset in between; an ended call goes on as a new call on the
+// same session. Every session_error is a clean refusal; anything
 // else (a crash, a sanitizer report, a restored session that answers differently) is a bug.
 #include <parley/compiler.hpp>
 #include <parley/session.hpp>
@@ -38,10 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input in(data, size);
     parley::session call(s);
     double clock = 0;
-    while (!in.empty() && !call.ended()) {
+    while (!in.empty()) {
+        if (call.ended()) call.reset();
         const auto op = in.byte();
         try {
-            switch (op % 8) {
+            switch (op % 10) {
                 case 0: (void)call.start(); break;
                 case 1: {
                     clock += in.byte() / 4.0;
@@ -59,6 +61,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 case 4: {
                     auto name = in.text();
                     (void)call.step(name, in.byte() / 255.0);
+                    break;
+                }
+                case 5: call.reset(); break;
+                case 6: {  // a value the session handed out, passed back to it
+                    const parley::slot_value slots[] = {{"name", call.slot(in.byte() % 2 ? "name" : "topic")}};
+                    (void)call.step(static_cast<parley::label_id>(in.byte() % s.label_count()), 1.0, slots);
                     break;
                 }
                 default: {

@@ -40,6 +40,11 @@ public:
         std::memcpy(other.storage_, temp, inline_capacity);
     }
 
+    void zero() noexcept {
+        if (on_heap()) std::memset(heap(), 0, size_);
+        else std::memset(storage_, 0, inline_capacity);  // a constant size: a few stores, no call
+    }
+
     [[nodiscard]] std::uint8_t* data() noexcept { return on_heap() ? heap() : storage_; }
     [[nodiscard]] const std::uint8_t* data() const noexcept { return on_heap() ? heap() : storage_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }

@@ -93,12 +93,14 @@ inline std::string session::snapshot() const {
     if (pending) {
         w.str(t.str(t.labels[pending_label_].name));
         w.str(t.str(t.states[pending_origin_].name));
-        w.varint(pending_slots_ ? pending_slots_->size() : 0);
-        if (pending_slots_)
-            for (const auto& [k, v] : *pending_slots_) {
-                w.str(k);
-                w.str(v);
-            }
+        std::size_t n = 0;
+        values_.for_each([&](const detail::value_store::record& r) { n += r.key == pending_kind; });
+        w.varint(n);
+        values_.for_each([&](const detail::value_store::record& r) {
+            if (r.key != pending_kind) return;
+            w.str(r.name);
+            w.str(r.value);
+        });
     }
     std::size_t nonzero = 0;
     for (std::size_t i = 0; i < t.counters.size(); ++i) nonzero += bytes_[i] != 0;
@@ -109,14 +111,17 @@ inline std::string session::snapshot() const {
             w.u8(bytes_[i]);
         }
     w.str({reinterpret_cast<const char*>(rotations()), t.rotation_count});
-    w.varint(values_.size());
-    for (const auto& v : values_) {
-        const bool is_variable = (v.key & variable_kind) != 0;
-        const auto index = v.key & ~variable_kind;
+    std::size_t values = 0;
+    values_.for_each([&](const detail::value_store::record& r) { values += r.key != pending_kind; });
+    w.varint(values);
+    values_.for_each([&](const detail::value_store::record& r) {
+        if (r.key == pending_kind) return;
+        const bool is_variable = (r.key & variable_kind) != 0;
+        const auto index = r.key & ~variable_kind;
         w.u8(is_variable ? 1 : 0);
         w.str(t.str(is_variable ? t.variables[index] : t.slots[index]));
-        w.str(v.value);
-    }
+        w.str(r.value);
+    });
     return w.take();
 }
 
@@ -156,12 +161,9 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         out.pending_label_ = lookup(t.label_index, r.str(), "intent");
         out.pending_origin_ = lookup(t.state_index, r.str(), "state");
         const auto n = r.count(max_slots_per_utterance);
-        if (n) {
-            out.pending_slots_ = std::make_unique<slot_list>();
-            for (std::size_t i = 0; i < n; ++i) {
-                std::string k(r.str());
-                out.pending_slots_->emplace_back(std::move(k), std::string(r.str()));
-            }
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto name = r.str();
+            out.values_.add(pending_kind, name, r.str());
         }
     }
     const auto counters = r.count(t.counters.size());

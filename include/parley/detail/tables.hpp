@@ -153,6 +153,7 @@ struct script_tables {
 
     std::vector<state> states;
     std::vector<label> labels;  // intents and events, in declaration order
+    std::uint32_t label_count = 0;  // labels.size(), which step() would otherwise divide to get
     std::vector<string_ref> slots;
     std::vector<string_ref> counters;
     std::vector<string_ref> variables;
@@ -195,7 +196,7 @@ struct script_tables {
     name_index state_index, label_index, language_index, slot_index, counter_index, variable_index;
 
     [[nodiscard]] std::string_view str(string_ref r) const noexcept { return {pool.data() + r.offset, r.size}; }
-    [[nodiscard]] std::size_t label_columns() const noexcept { return labels.size() + 1; }
+    [[nodiscard]] std::size_t label_columns() const noexcept { return std::size_t{label_count} + 1; }
 };
 
 }  // namespace parley::detail
