@@ -232,7 +232,7 @@ void allocations(const parley::script& script, const stream& s) {
         fmt::print("  {:<52} {:>9} steps {:>8} allocations  {:.4f} per step, at most {}\n", what, t.steps, t.allocations,
                    t.steps ? double(t.allocations) / double(t.steps) : 0.0, t.most);
     };
-    fmt::print("\nallocations in parley::session::step over one pass (fresh calls, own render buffer):\n");
+    fmt::print("\nallocations in parley::session::step over one pass (fresh sessions, reset when their call ends; own render buffer):\n");
     row("phrase without placeholders, no slots", plain);
     row("rendered phrase, no slots", rendered);
     row("utterance with slots, or confirming one that had them", with_slots);
@@ -266,7 +266,7 @@ void session_bytes(const parley::script& script, const stream& s) {
     for (const auto& c : lent.calls) lent_heap += c.heap_bytes();
     fmt::print("\nmemory per live call of the default script after the stream ({} calls):\n", s.calls);
     fmt::print("  sizeof(parley::session) {} B (target: <= 128 B plus slot values)\n", sizeof(parley::session));
-    fmt::print("  plus on average {:.1f} B of heap with a lent render buffer (the slot values and their index)\n",
+    fmt::print("  plus on average {:.1f} B of heap with a lent render buffer: the value store, as large as the largest call on its line has needed\n",
                double(lent_heap) / double(s.calls));
     fmt::print("  or {:.1f} B when each session renders into its own buffer\n", double(own_heap) / double(s.calls));
     fmt::print("  for comparison: sizeof(switch call) {} B, sizeof(Boost.MSM call) {} B, each plus its strings\n",

@@ -532,7 +532,7 @@ private:
         }
         // The buffer only grows (the one allocation, while it still does): shrinking and then
         // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
-        if (buffer.size() < size) buffer.resize(std::max(size, 2 * buffer.size()));
+        if (buffer.size() < size) buffer.resize(size);
         char* out = buffer.data();
         for (std::size_t i = 0; i < count; ++i) {
             const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);

@@ -103,7 +103,8 @@ int bench(const std::string& file, const std::string& input, int repeat) {
             auto& s = sessions[e.call];
             const auto t0 = per_step ? clock::now() : clock::time_point{};
             try {
-                if (!s || s->ended()) s.emplace(*script);
+                if (!s) s.emplace(*script);
+                else if (s->ended()) s->reset();  // the line's next call reuses the session and its buffers
                 if (e.at >= 0) (void)s->advance(std::max(e.at, s->now()));
                 if (e.what == event::kind::pickup) (void)s->start();
                 else if (e.what == event::kind::step && !s->ended())

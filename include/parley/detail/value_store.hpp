@@ -135,7 +135,7 @@ private:
     }
     void grow(std::size_t need) {
         if (need > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("parley: a session's values exceed 4 GiB");
-        std::size_t capacity = capacity_ ? std::size_t{capacity_} * 2 : 64;
+        std::size_t capacity = capacity_ ? std::size_t{capacity_} * 2 : 32;
         while (capacity < need) capacity *= 2;
         capacity = std::min<std::size_t>(capacity, std::numeric_limits<std::uint32_t>::max());
         char* bigger = new char[capacity];
