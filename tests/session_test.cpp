@@ -72,7 +72,7 @@ TEST_CASE("a lent buffer receives rendered phrases and the session keeps none", 
     CHECK(same.heap_bytes() > slot_bytes);
 }
 
-TEST_CASE("a session of a script with at most 12 counters and rotations is 128 bytes and no more", "[session]") {
+TEST_CASE("a session of a script with at most 12 counters and rotations fits in 128 bytes and owns no heap", "[session]") {
     STATIC_REQUIRE(sizeof(parley::session) <= 128);
     session call(small());
     CHECK(call.heap_bytes() == 0);

@@ -5,7 +5,7 @@
 // the name is empty except in a remembered utterance slot. There are a handful of records per
 // call, so a linear walk finds one faster than any index would. The buffer grows by doubling
 // and clear() keeps it: a session reused call after call (session::reset) stops allocating
-// once it has seen its largest call. 16 bytes, so that a session stays within 128.
+// once it has seen its largest call. 16 bytes, so that a session stays small.
 #ifndef PARLEY_DETAIL_VALUE_STORE_HPP_INCLUDED
 #define PARLEY_DETAIL_VALUE_STORE_HPP_INCLUDED
 
