@@ -1,8 +1,8 @@
 // parley run: JSON Lines of interleaved calls in, one JSON reply per line out, in order.
 //
-// Memory: one session per live call; a call's session is dropped as soon as its ending line is
-// answered, and only a 64-bit hash of its id is remembered (so that a later line for it is
-// reported as an error): 16 to 32 bytes per ended call.
+// Memory: one session per concurrent call. When a call's ending line is answered its session
+// is reset for the next new call, and only a 64-bit hash of its id is remembered (so that a
+// later line for it is reported as an error): 16 to 32 bytes per ended call.
 // Input is read in large blocks and parsed in place with simdjson; output is
 // written through one buffer.
 #include "cli.hpp"
@@ -38,17 +38,14 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignment
 namespace {
 
 // Every call seen so far, in one flat open-addressing table of (64-bit hash of the id, slot):
-// a slot is a live session in `live`, or `ended`. One probe answers both "is this call live"
-// and "has it ended", and an ended call costs 16 bytes. Live ids are compared in full; ended
+// a slot is a live session in `sessions_`, or `ended`. One probe answers both "is this call
+// live" and "has it ended", and an ended call costs 16 bytes. An ended call's session is reset
+// and handed to the next new call, buffers and all. Live ids are compared in full; ended
 // ones by hash (a false match needs two ids with one 64-bit hash: about 1 in 10^8 for a
 // billion calls).
 class call_table {
 public:
     static constexpr std::uint32_t ended = 0xFFFFFFFF;
-    struct live_call {
-        std::string id;
-        std::optional<parley::session> session;
-    };
 
     static std::uint64_t hash(std::string_view call) noexcept {
         std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix
@@ -65,27 +62,29 @@ public:
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
             auto& e = entries_[i];
             if (e.hash == 0) return nullptr;
-            if (e.hash == h && (e.slot == ended || live_[e.slot].id == call)) return &e.slot;
+            if (e.hash == h && (e.slot == ended || ids_[e.slot] == call)) return &e.slot;
         }
     }
-    live_call& add(std::string_view call, std::uint64_t h) {
+    // A new call's slot; a session_error from the options leaves the table as it was.
+    std::uint32_t add(std::string_view call, std::uint64_t h, const parley::script& script, const parley::session_options& options) {
         if ((count_ + 1) * 2 > entries_.size()) grow();
         std::uint32_t slot;
         if (!free_.empty()) {
             slot = free_.back();
+            sessions_[slot].reset(options);
             free_.pop_back();
         } else {
-            slot = static_cast<std::uint32_t>(live_.size());
-            live_.emplace_back();
+            slot = static_cast<std::uint32_t>(sessions_.size());
+            sessions_.emplace_back(script, options);
+            ids_.emplace_back();
         }
-        live_[slot].id.assign(call);
+        ids_[slot].assign(call);
         place(h, slot);
-        return live_[slot];
+        return slot;
     }
-    live_call& at(std::uint32_t slot) noexcept { return live_[slot]; }
-    // The call has ended: its session goes, its id's hash stays.
+    parley::session& at(std::uint32_t slot) noexcept { return sessions_[slot]; }
+    // The call has ended: its id's hash stays; its session waits for the next new call.
     void end(std::uint32_t& slot) {
-        live_[slot].session.reset();
         free_.push_back(slot);
         slot = ended;
     }
@@ -112,7 +111,8 @@ private:
     std::vector<entry> entries_;
     std::size_t mask_ = 0;
     std::size_t count_ = 0;
-    std::vector<live_call> live_;
+    std::vector<parley::session> sessions_;  // apart from the ids: a session is cache-line aligned
+    std::vector<std::string> ids_;
     std::vector<std::uint32_t> free_;
 };
 
@@ -198,18 +198,18 @@ private:
         std::uint32_t* slot = calls_.find(call, h);
         if (slot && *slot == call_table::ended) return error(number, &call, "call has ended");
         try {
-            call_table::live_call* c = slot ? &calls_.at(*slot) : nullptr;
-            if (!c) {
-                auto options = defaults_;
-                if (!f.lang.empty()) options.language = std::string(f.lang);
-                parley::session fresh(script_, options);  // may throw: nothing is added then
-                c = &calls_.add(call, h);
-                c->session.emplace(std::move(fresh));
+            if (!slot) {
+                parley::session_options with_language;
+                if (!f.lang.empty()) {
+                    with_language = defaults_;
+                    with_language.language = std::string(f.lang);
+                }
+                calls_.add(call, h, script_, f.lang.empty() ? defaults_ : with_language);  // may throw: nothing is added then
                 slot = calls_.find(call, h);
             } else if (!f.lang.empty()) {
-                c->session->set_language(f.lang);
+                calls_.at(*slot).set_language(f.lang);
             }
-            auto& session = *c->session;
+            auto& session = calls_.at(*slot);
             std::optional<parley::reply> timer;
             if (f.at) timer = session.advance(*f.at);
             if (f.event == "tick") {
