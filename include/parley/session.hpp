@@ -9,7 +9,9 @@
 // asks next_deadline() when to wake the session up for a timer.
 //
 // A reply's string views point into the script, the session's render buffer or the buffer the
-// host lent to step(): they stay valid until the next non-const call on the same session.
+// host lent to step(): they stay valid until the next non-const call on the same session (and,
+// for a lent buffer, until the host lends or changes it again). A render buffer is scratch:
+// it may hold more bytes than the phrase, so read the phrase from the reply.
 #ifndef PARLEY_SESSION_HPP_INCLUDED
 #define PARLEY_SESSION_HPP_INCLUDED
 
@@ -306,7 +308,7 @@ private:
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {
-        detail::throw_session_error(session_errc::ended, "the call has ended in state '" + std::string(state_name()) + "'; start a new session");
+        detail::throw_session_error(session_errc::ended, "the call has ended in state '" + std::string(state_name()) + "'; reset() the session or start a new one");
     }
     [[noreturn, gnu::cold, gnu::noinline]] static void throw_label_out_of_range(label_id label) {
         detail::throw_session_error(session_errc::unknown_label, "label id " + std::to_string(label) + " is out of range");
