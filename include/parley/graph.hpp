@@ -36,7 +36,7 @@ struct graph_view {
     g.initial = t.initial_state;
     for (const auto& st : t.states) {
         g.states.push_back(t.str(st.name));
-        g.actions.push_back(static_cast<action>(st.action));
+        g.actions.push_back(st.action);
     }
     auto edge = [&](state_id from, std::uint32_t index, bool global) {
         const auto& h = t.handlers[index];

@@ -6,6 +6,7 @@
 #ifndef PARLEY_SCRIPT_HPP_INCLUDED
 #define PARLEY_SCRIPT_HPP_INCLUDED
 
+#include <parley/action.hpp>
 #include <parley/detail/tables.hpp>
 
 #include <cstdint>
@@ -19,24 +20,6 @@ namespace parley {
 using state_id = std::uint32_t;
 using label_id = std::uint32_t;
 using language_id = std::uint32_t;
-
-// What the host should do after a reply.
-enum class action : std::uint8_t { continue_, hold, transfer, hangup, close };
-
-[[nodiscard]] constexpr std::string_view to_string(action a) noexcept {
-    switch (a) {
-        case action::continue_: return "continue";
-        case action::hold: return "hold";
-        case action::transfer: return "transfer";
-        case action::hangup: return "hangup";
-        case action::close: return "close";
-    }
-    return "continue";
-}
-
-[[nodiscard]] constexpr bool is_terminal(action a) noexcept {
-    return a == action::transfer || a == action::hangup || a == action::close;
-}
 
 // Where a rule was written: a file of the script and a 1-based line (0 when no rule fired).
 struct rule_location {
@@ -62,7 +45,7 @@ public:
     [[nodiscard]] bool is_event(label_id l) const { return tables_->labels.at(l).is_event; }
     [[nodiscard]] std::string_view language_name(language_id l) const { return tables_->str(tables_->languages.at(l)); }
     [[nodiscard]] state_id initial_state() const noexcept { return tables_->initial_state; }
-    [[nodiscard]] action state_action(state_id s) const { return static_cast<action>(tables_->states.at(s).action); }
+    [[nodiscard]] action state_action(state_id s) const { return tables_->states.at(s).action; }
     [[nodiscard]] double confidence_threshold() const noexcept { return tables_->confidence_threshold; }
     // Seconds of silence after which the host should send the `silence` intent (0 = not set).
     [[nodiscard]] double silence_timeout() const noexcept { return double(tables_->silence_timeout_ms) / 1000.0; }

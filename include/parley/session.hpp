@@ -18,6 +18,7 @@
 #include <parley/detail/small_bytes.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
+#include <parley/error.hpp>
 #include <parley/detail/value_store.hpp>
 #include <parley/script.hpp>
 
@@ -145,6 +146,13 @@ public:
     [[nodiscard]] std::string_view variable(std::string_view name) const {
         auto it = tables().variable_index.find(name);
         return it == tables().variable_index.end() ? std::string_view{} : variable_value(it->second);
+    }
+
+    // Where the call stands when nothing fires (say a tick with no timer due): the current state
+    // and its action, no phrase, no hint, no rule.
+    [[nodiscard]] reply idle() const noexcept {
+        const auto& st = tables().states[state_];
+        return reply{.phrase = {}, .action = st.action, .state = state_, .state_name = tables().str(st.name), .hint = {}, .rule = {}, .ended = ended_};
     }
 
     // The pickup: the initial state's entry phrase.
@@ -473,7 +481,7 @@ private:
                      std::span<const slot_value> slots = {}) {
         const auto& t = tables();
         const auto& st = t.states[state_];
-        const auto action = static_cast<parley::action>(st.action);
+        const auto action = st.action;
         ended_ = is_terminal(action);
         // Every field written once: a default-constructed reply would be zeroed first (rep stos).
         return reply{.phrase = phrase != detail::none ? say(buffer, phrase, subject, slots) : std::string_view(),

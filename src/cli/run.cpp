@@ -9,6 +9,7 @@
 
 #include "../support/json_string.hpp"
 
+#include <parley/detail/hash.hpp>
 #include <parley/session.hpp>
 
 #include <simdjson.h>
@@ -48,8 +49,9 @@ public:
     static constexpr std::uint32_t ended = 0xFFFFFFFF;
 
     static std::uint64_t hash(std::string_view call) noexcept {
-        std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix
-        for (unsigned char c : call) h = (h ^ c) * 0x100000001b3ULL;
+        detail::fnv1a fnv;  // then a final mix
+        fnv.add_bytes(call);
+        std::uint64_t h = fnv.value();
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
@@ -213,13 +215,7 @@ private:
             std::optional<parley::reply> timer;
             if (f.at) timer = session.advance(*f.at);
             if (f.event == "tick") {
-                if (timer) return answer(call, *timer, *slot);
-                parley::reply idle;
-                idle.state = session.state();
-                idle.state_name = session.state_name();
-                idle.action = script_.state_action(session.state());
-                idle.ended = session.ended();
-                return answer(call, idle, *slot);
+                return answer(call, timer ? *timer : session.idle(), *slot);
             }
             if (session.ended()) {
                 error(number, &call, "call has ended");

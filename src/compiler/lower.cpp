@@ -1,18 +1,21 @@
-// Lowering a checked compilation into the flat runtime tables (include/parley/detail/tables.hpp):
-// interned strings, phrases pre-split into segments with the language fallback resolved, guards
-// as a node array, and the state x label dispatch table, so that step() never looks anything
-// up by string.
-#include "compilation.hpp"
+// Phase 5, lower: takes the parsed_files and symbol_table of a script that passed the checks and
+// gives the flat runtime tables (include/parley/detail/tables.hpp): interned strings, phrases
+// pre-split into segments with the language fallback resolved, guards as a node array, and the
+// state x label dispatch table, so that step() never looks anything up by string. The script's
+// fingerprint is computed here.
+#include "pipeline.hpp"
+#include "text.hpp"
 
-#include <parley/detail/utf8.hpp>
+#include <parley/detail/hash.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
-namespace parley::detail {
+namespace parley::pipeline {
 
-namespace ast = dsl::ast;
+using namespace detail;  // the tables' types: text, phrase, handler, state, ...
 
 namespace {
 
@@ -181,201 +184,244 @@ private:
     std::unordered_map<std::string, string_ref, string_hash, std::equal_to<>> interned_;
 };
 
-// FNV-1a over what gives a snapshot's indices their meaning.
-class fingerprinter {
+
+// Builds the tables in the order their indices are handed out: names, labels, states and their
+// handlers, the globals, the dispatch table, settings, then the fingerprint and the name indices.
+class table_builder {
 public:
-    void add(std::string_view s) {
-        for (unsigned char c : s) mix(c);
-        mix(0xFF);
+    table_builder(const parsed_files& files, const symbol_table& symbols)
+        : files_(files), symbols_(symbols), l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
+
+    std::shared_ptr<const script_tables> build() {
+        lower_names();
+        lower_labels();
+        lower_states();
+        lower_dispatch();
+        lower_settings();
+        t_.fingerprint = fingerprint();
+        index_names();
+        return tables_;
     }
-    void add(std::uint64_t v) {
-        for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(v >> (8 * i)));
-    }
-    [[nodiscard]] std::uint64_t value() const noexcept { return h_; }
 
 private:
-    void mix(unsigned char c) { h_ = (h_ ^ c) * 0x100000001b3ULL; }
-    std::uint64_t h_ = 0xcbf29ce484222325ULL;
+    using candidate = std::pair<std::uint32_t, std::uint32_t>;  // label, handler
+
+    [[nodiscard]] source_ref line_of(std::uint32_t file, const ast::tagged& node) const {
+        return {file, files_.sources[file]->line_of(node.offset)};
+    }
+    [[nodiscard]] std::uint32_t value_index(const ast::identifier& name) const {
+        return symbols_.values.find(name.text)->second.index;
+    }
+    [[nodiscard]] std::uint32_t state_index(const ast::identifier& name) const {
+        return name.text == "stay" ? none : symbols_.states.find(name.text)->second.index;
+    }
+    [[nodiscard]] std::uint32_t label_index(std::string_view name) const { return symbols_.labels.find(name)->second.index; }
+
+    void lower_names();
+    void lower_labels();
+    void lower_states();
+    std::uint32_t lower_handler(const handler_ref& h);
+    void lower_effects(const ast::clause& clause, handler& out);
+    // Files the handler under its labels (`on`) or as an `otherwise` of the state (or the globals).
+    void collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise);
+    void lower_dispatch();
+    void lower_settings();
+    [[nodiscard]] std::uint64_t fingerprint() const;
+    void index_names();
+
+    const parsed_files& files_;
+    const symbol_table& symbols_;
+    std::shared_ptr<script_tables> tables_ = std::make_shared<script_tables>();
+    script_tables& t_ = *tables_;
+    lowering l_;
+    std::vector<std::vector<candidate>> on_handlers_;             // by state
+    std::vector<std::vector<std::uint32_t>> otherwise_handlers_;  // by state
+    std::vector<candidate> global_on_;
+    std::vector<std::uint32_t> global_otherwise_;
 };
+
+void table_builder::lower_names() {
+    for (const auto& f : files_.sources) t_.files.push_back(f->name());
+    for (const auto& lang : symbols_.languages) t_.languages.push_back(l_.intern(lang));
+    for (const auto& s : symbols_.slots) t_.slots.push_back(l_.intern(s));
+    for (const auto& s : symbols_.counters) t_.counters.push_back(l_.intern(s));
+    for (const auto& s : symbols_.variables) t_.variables.push_back(l_.intern(s));
+    for (const auto& s : symbols_.variable_defaults) t_.variable_defaults.push_back(l_.intern(s));
+}
+
+void table_builder::lower_labels() {
+    for (const auto& info : symbols_.label_list) {
+        label out;
+        out.name = l_.intern(info.name);
+        out.is_event = info.is_event;
+        out.where = {info.where.file, files_.sources[info.where.file]->line_of(info.where.offset)};
+        out.first_description = l_.description(info);
+        t_.labels.push_back(out);
+    }
+}
+
+std::uint32_t table_builder::lower_handler(const handler_ref& h) {
+    handler out;
+    handler_text text;
+    const auto& node = *h.node;
+    if (node.guard) {
+        out.guard = l_.guard(*node.guard);
+        text.guard = l_.intern(guard_text(*node.guard));
+    }
+    text.trigger = l_.intern(trigger_text(node.when));
+    out.target = state_index(node.target);
+    out.rule = line_of(h.file, node);
+    out.first_effect = static_cast<std::uint32_t>(t_.effects.size());
+    for (const auto& clause : node.clauses) lower_effects(clause, out);
+    out.effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_effect);
+    t_.handlers.push_back(out);
+    t_.handler_texts.push_back(text);
+    return static_cast<std::uint32_t>(t_.handlers.size() - 1);
+}
+
+void table_builder::lower_effects(const ast::clause& clause, handler& out) {
+    if (const auto* say = boost::get<ast::say_clause>(&clause)) {
+        out.phrase = l_.phrase(say->what);
+    } else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
+        out.hint = l_.phrase(hint->what);
+    } else if (const auto* c = boost::get<ast::counter_clause>(&clause)) {
+        effect e;
+        e.kind = c->verb == ast::counter_verb::increment ? effect_kind::increment : effect_kind::reset;
+        e.index = value_index(c->counter);
+        t_.effects.push_back(e);
+    } else if (const auto* k = boost::get<ast::keep_clause>(&clause)) {
+        for (const auto& slot : k->slots) {
+            effect e;
+            e.kind = effect_kind::keep_slot;
+            e.index = value_index(slot);
+            e.slot_name = l_.intern(slot.text);
+            t_.effects.push_back(e);
+        }
+    } else if (const auto* s = boost::get<ast::set_clause>(&clause)) {
+        effect e;
+        e.kind = effect_kind::set_variable;
+        e.index = value_index(s->variable);
+        e.value = l_.intern(s->value.value);
+        t_.effects.push_back(e);
+    }
+}
+
+void table_builder::collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on,
+                            std::vector<std::uint32_t>& otherwise) {
+    if (h.node->when.kind == ast::trigger_kind::otherwise) otherwise.push_back(index);
+    else
+        for (const auto& name : h.node->when.labels) on.emplace_back(label_index(name.text), index);
+}
+
+// States, their handlers in file order (timers apart, sorted by time), then the globals.
+void table_builder::lower_states() {
+    const auto& states = symbols_.state_list;
+    on_handlers_.resize(states.size());
+    otherwise_handlers_.resize(states.size());
+    for (std::uint32_t s = 0; s < states.size(); ++s) {
+        const auto& info = states[s];
+        state out;
+        out.name = l_.intern(info.node->name.text);
+        out.action = info.action;
+        out.where = line_of(info.file, *info.node);
+        if (info.node->entry) out.entry = l_.phrase(*info.node->entry);
+        out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
+        std::vector<const handler_ref*> timers;
+        for (const auto& h : info.handlers) {
+            if (h.node->when.kind == ast::trigger_kind::after) timers.push_back(&h);
+            else collect(h, lower_handler(h), on_handlers_[s], otherwise_handlers_[s]);
+        }
+        out.handler_count = static_cast<std::uint32_t>(t_.handlers.size() - out.first_handler);
+        std::stable_sort(timers.begin(), timers.end(),
+                         [](auto* a, auto* b) { return a->node->when.seconds.value < b->node->when.seconds.value; });
+        out.first_timer = static_cast<std::uint32_t>(t_.timers.size());
+        for (const auto* h : timers) t_.timers.push_back({std::llround(h->node->when.seconds.value * 1000.0), lower_handler(*h)});
+        out.timer_count = static_cast<std::uint32_t>(t_.timers.size() - out.first_timer);
+        t_.states.push_back(out);
+    }
+    t_.first_global_handler = static_cast<std::uint32_t>(t_.handlers.size());
+    for (const auto& h : symbols_.globals) collect(h, lower_handler(h), global_on_, global_otherwise_);
+    t_.global_handler_count = static_cast<std::uint32_t>(t_.handlers.size() - t_.first_global_handler);
+}
+
+// For each state and label, the candidate handlers in priority order: the state's own for the
+// label, the globals for it, the state's otherwise, the global otherwise.
+void table_builder::lower_dispatch() {
+    const auto labels = static_cast<std::uint32_t>(symbols_.label_list.size());
+    const auto columns = labels + 1;  // the last column: labels the script does not declare
+    t_.label_count = labels;
+    auto by_label = [](const candidate& a, const candidate& b) { return a.first < b.first; };
+    std::stable_sort(global_on_.begin(), global_on_.end(), by_label);
+    t_.dispatch.resize(std::size_t{symbols_.state_list.size()} * columns);
+    for (std::uint32_t s = 0; s < symbols_.state_list.size(); ++s) {
+        if (is_terminal(symbols_.state_list[s].action)) continue;
+        auto& own = on_handlers_[s];
+        std::stable_sort(own.begin(), own.end(), by_label);
+        auto own_it = own.begin();
+        auto global_it = global_on_.begin();
+        for (std::uint32_t label = 0; label < columns; ++label) {
+            const auto first = static_cast<std::uint32_t>(t_.candidates.size());
+            for (; own_it != own.end() && own_it->first == label; ++own_it) t_.candidates.push_back(own_it->second);
+            for (; global_it != global_on_.end() && global_it->first == label; ++global_it) t_.candidates.push_back(global_it->second);
+            t_.candidates.insert(t_.candidates.end(), otherwise_handlers_[s].begin(), otherwise_handlers_[s].end());
+            t_.candidates.insert(t_.candidates.end(), global_otherwise_.begin(), global_otherwise_.end());
+            const auto count = static_cast<std::uint32_t>(t_.candidates.size() - first);
+            t_.dispatch[std::size_t{s} * columns + label] = {first, count, count ? t_.candidates[first] : none};
+        }
+    }
+}
+
+void table_builder::lower_settings() {
+    const auto& settings = symbols_.settings;
+    t_.initial_state = symbols_.initial;
+    t_.confidence_threshold = settings.threshold;
+    t_.silence_timeout_ms = std::llround(settings.silence_timeout * 1000.0);
+    t_.hold_timeout_ms = std::llround(settings.hold_timeout * 1000.0);
+    t_.unknown_to_otherwise = settings.unknown_to_otherwise;
+    if (const auto* confirm = symbols_.confirm) {
+        t_.confirm_state = state_index(confirm->target);
+        t_.confirm_ask = l_.phrase(confirm->ask);
+        t_.confirm_repeat = l_.phrase(confirm->repeat);
+        t_.confirm_where = line_of(symbols_.confirm_file, *confirm);
+        t_.accept_label = label_index("accept");
+        t_.decline_label = label_index("decline");
+    }
+    for (const auto& f : symbols_.forbids)
+        t_.forbidden_phrases.push_back(
+            {l_.intern(f.node->phrase.value), f.folded, l_.intern(f.node->replacement.value), line_of(f.file, *f.node)});
+}
+
+// Over what gives a snapshot's indices their meaning.
+std::uint64_t table_builder::fingerprint() const {
+    fnv1a f;
+    for (const auto& s : symbols_.state_list) f.add(s.node->name.text), f.add(s.handlers.size());
+    for (const auto& s : symbols_.label_list) f.add(s.name);
+    for (const auto& s : symbols_.languages) f.add(s);
+    for (const auto& s : symbols_.counters) f.add(s);
+    for (const auto& s : symbols_.slots) f.add(s);
+    for (const auto& s : symbols_.variables) f.add(s);
+    for (const auto& p : t_.phrases) f.add(p.variant_count), f.add(p.rotation);
+    for (const auto& s : t_.states) f.add(s.timer_count);
+    return f.value();
+}
+
+void table_builder::index_names() {
+    auto index = [&](name_index& into, const std::vector<string_ref>& names) {
+        into.reserve(names.size());
+        for (std::uint32_t i = 0; i < names.size(); ++i) into.emplace(std::string(t_.str(names[i])), i);
+    };
+    for (std::uint32_t i = 0; i < t_.states.size(); ++i) t_.state_index.emplace(std::string(t_.str(t_.states[i].name)), i);
+    for (std::uint32_t i = 0; i < t_.labels.size(); ++i) t_.label_index.emplace(std::string(t_.str(t_.labels[i].name)), i);
+    index(t_.language_index, t_.languages);
+    index(t_.slot_index, t_.slots);
+    index(t_.counter_index, t_.counters);
+    index(t_.variable_index, t_.variables);
+}
 
 }  // namespace
 
-std::shared_ptr<script_tables> compilation::lower() {
-    auto tables = std::make_shared<script_tables>();
-    auto& t = *tables;
-    lowering l(t, languages_, fallback_, values_);
-
-    for (const auto& f : files_) t.files.push_back(f->name());
-    for (const auto& lang : languages_) t.languages.push_back(l.intern(lang));
-    for (const auto& s : slots_) t.slots.push_back(l.intern(s));
-    for (const auto& s : counters_) t.counters.push_back(l.intern(s));
-    for (const auto& s : variables_) t.variables.push_back(l.intern(s));
-    for (const auto& s : variable_defaults_) t.variable_defaults.push_back(l.intern(s));
-
-    auto line_of = [&](std::uint32_t file, const ast::tagged& node) {
-        return source_ref{file, files_[file]->line_of(node.offset)};
-    };
-    for (const auto& info : label_list_) {
-        label out;
-        out.name = l.intern(info.name);
-        out.is_event = info.is_event;
-        out.where = {info.where.file, files_[info.where.file]->line_of(info.where.offset)};
-        out.first_description = l.description(info);
-        t.labels.push_back(out);
-    }
-
-    auto state_index = [&](const ast::identifier& target) {
-        return target.text == "stay" ? none : states_.find(target.text)->second.index;
-    };
-    auto lower_handler = [&](const handler_ref& h) {
-        handler out;
-        handler_text text;
-        const auto& node = *h.node;
-        if (node.guard) {
-            out.guard = l.guard(*node.guard);
-            text.guard = l.intern(guard_text(*node.guard));
-        }
-        text.trigger = l.intern(trigger_text(node.when));
-        out.target = state_index(node.target);
-        out.rule = line_of(h.file, node);
-        out.first_effect = static_cast<std::uint32_t>(t.effects.size());
-        for (const auto& clause : node.clauses) {
-            if (const auto* say = boost::get<ast::say_clause>(&clause)) out.phrase = l.phrase(say->what);
-            else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) out.hint = l.phrase(hint->what);
-            else if (const auto* c = boost::get<ast::counter_clause>(&clause)) {
-                effect e;
-                e.kind = c->verb == ast::counter_verb::increment ? effect_kind::increment : effect_kind::reset;
-                e.index = values_.find(c->counter.text)->second.index;
-                t.effects.push_back(e);
-            } else if (const auto* k = boost::get<ast::keep_clause>(&clause)) {
-                for (const auto& slot : k->slots) {
-                    effect e;
-                    e.kind = effect_kind::keep_slot;
-                    e.index = values_.find(slot.text)->second.index;
-                    e.slot_name = l.intern(slot.text);
-                    t.effects.push_back(e);
-                }
-            } else if (const auto* s = boost::get<ast::set_clause>(&clause)) {
-                effect e;
-                e.kind = effect_kind::set_variable;
-                e.index = values_.find(s->variable.text)->second.index;
-                e.value = l.intern(s->value.value);
-                t.effects.push_back(e);
-            }
-        }
-        out.effect_count = static_cast<std::uint32_t>(t.effects.size() - out.first_effect);
-        t.handlers.push_back(out);
-        t.handler_texts.push_back(text);
-        return static_cast<std::uint32_t>(t.handlers.size() - 1);
-    };
-
-    // States, their handlers in file order (timers apart, sorted by time), then the globals.
-    const auto labels = static_cast<std::uint32_t>(label_list_.size());
-    const auto columns = labels + 1;  // the last column: labels the script does not declare
-    t.label_count = static_cast<std::uint32_t>(labels);
-    using pair = std::pair<std::uint32_t, std::uint32_t>;  // label, handler
-    std::vector<std::vector<pair>> on_handlers(state_list_.size());
-    std::vector<std::vector<std::uint32_t>> otherwise_handlers(state_list_.size());
-    auto collect = [&](const handler_ref& h, std::uint32_t index, std::vector<pair>& on, std::vector<std::uint32_t>& otherwise) {
-        if (h.node->when.kind == ast::trigger_kind::otherwise) otherwise.push_back(index);
-        else
-            for (const auto& name : h.node->when.labels) on.emplace_back(labels_.find(name.text)->second.index, index);
-    };
-    for (std::uint32_t s = 0; s < state_list_.size(); ++s) {
-        const auto& info = state_list_[s];
-        state out;
-        out.name = l.intern(info.node->name.text);
-        out.action = info.action;
-        out.where = line_of(info.file, *info.node);
-        if (info.node->entry) out.entry = l.phrase(*info.node->entry);
-        out.first_handler = static_cast<std::uint32_t>(t.handlers.size());
-        std::vector<const handler_ref*> timers;
-        for (const auto& h : info.handlers) {
-            if (h.node->when.kind == ast::trigger_kind::after) {
-                timers.push_back(&h);
-                continue;
-            }
-            collect(h, lower_handler(h), on_handlers[s], otherwise_handlers[s]);
-        }
-        out.handler_count = static_cast<std::uint32_t>(t.handlers.size() - out.first_handler);
-        std::stable_sort(timers.begin(), timers.end(), [](auto* a, auto* b) {
-            return a->node->when.seconds.value < b->node->when.seconds.value;
-        });
-        out.first_timer = static_cast<std::uint32_t>(t.timers.size());
-        for (const auto* h : timers)
-            t.timers.push_back({std::llround(h->node->when.seconds.value * 1000.0), lower_handler(*h)});
-        out.timer_count = static_cast<std::uint32_t>(t.timers.size() - out.first_timer);
-        t.states.push_back(out);
-    }
-    std::vector<pair> global_on;
-    std::vector<std::uint32_t> global_otherwise;
-    t.first_global_handler = static_cast<std::uint32_t>(t.handlers.size());
-    for (const auto& h : globals_) collect(h, lower_handler(h), global_on, global_otherwise);
-    t.global_handler_count = static_cast<std::uint32_t>(t.handlers.size() - t.first_global_handler);
-
-    // The dispatch table: for each state and label, the candidate handlers in priority order.
-    auto by_label = [](const pair& a, const pair& b) { return a.first < b.first; };
-    std::stable_sort(global_on.begin(), global_on.end(), by_label);
-    t.dispatch.resize(std::size_t{state_list_.size()} * columns);
-    for (std::uint32_t s = 0; s < state_list_.size(); ++s) {
-        const auto action = state_list_[s].action;
-        if (action == state_action::transfer || action == state_action::hangup || action == state_action::close) continue;
-        auto& own = on_handlers[s];
-        std::stable_sort(own.begin(), own.end(), by_label);
-        auto own_it = own.begin();
-        auto global_it = global_on.begin();
-        for (std::uint32_t label = 0; label < columns; ++label) {
-            const auto first = static_cast<std::uint32_t>(t.candidates.size());
-            for (; own_it != own.end() && own_it->first == label; ++own_it) t.candidates.push_back(own_it->second);
-            for (; global_it != global_on.end() && global_it->first == label; ++global_it) t.candidates.push_back(global_it->second);
-            t.candidates.insert(t.candidates.end(), otherwise_handlers[s].begin(), otherwise_handlers[s].end());
-            t.candidates.insert(t.candidates.end(), global_otherwise.begin(), global_otherwise.end());
-            const auto count = static_cast<std::uint32_t>(t.candidates.size() - first);
-            t.dispatch[std::size_t{s} * columns + label] = {first, count, count ? t.candidates[first] : none};
-        }
-    }
-
-    t.initial_state = initial_;
-    t.confidence_threshold = threshold_;
-    t.silence_timeout_ms = std::llround(silence_timeout_ * 1000.0);
-    t.hold_timeout_ms = std::llround(hold_timeout_ * 1000.0);
-    t.unknown_to_otherwise = unknown_to_otherwise_;
-    if (confirm_) {
-        t.confirm_state = states_.find(confirm_->target.text)->second.index;
-        t.confirm_ask = l.phrase(confirm_->ask);
-        t.confirm_repeat = l.phrase(confirm_->repeat);
-        t.confirm_where = line_of(confirm_file_, *confirm_);
-        t.accept_label = labels_.find("accept")->second.index;
-        t.decline_label = labels_.find("decline")->second.index;
-    }
-    for (std::size_t k = 0; k < forbids_.size(); ++k) {
-        const auto& [decl, file] = forbids_[k];
-        t.forbidden_phrases.push_back(
-            {l.intern(decl->phrase.value), forbid_folded_[k], l.intern(decl->replacement.value), line_of(file, *decl)});
-    }
-
-    fingerprinter f;
-    for (const auto& s : state_list_) f.add(s.node->name.text), f.add(s.handlers.size());
-    for (const auto& s : label_list_) f.add(s.name);
-    for (const auto& s : languages_) f.add(s);
-    for (const auto& s : counters_) f.add(s);
-    for (const auto& s : slots_) f.add(s);
-    for (const auto& s : variables_) f.add(s);
-    for (const auto& p : t.phrases) f.add(p.variant_count), f.add(p.rotation);
-    for (const auto& s : t.states) f.add(s.timer_count);
-    t.fingerprint = f.value();
-
-    auto index = [&](name_index& into, const std::vector<string_ref>& names) {
-        into.reserve(names.size());
-        for (std::uint32_t i = 0; i < names.size(); ++i) into.emplace(std::string(t.str(names[i])), i);
-    };
-    for (std::uint32_t i = 0; i < t.states.size(); ++i) t.state_index.emplace(std::string(t.str(t.states[i].name)), i);
-    for (std::uint32_t i = 0; i < t.labels.size(); ++i) t.label_index.emplace(std::string(t.str(t.labels[i].name)), i);
-    index(t.language_index, t.languages);
-    index(t.slot_index, t.slots);
-    index(t.counter_index, t.counters);
-    index(t.variable_index, t.variables);
-    return tables;
+std::shared_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols) {
+    return table_builder(files, symbols).build();
 }
 
-}  // namespace parley::detail
+}  // namespace parley::pipeline

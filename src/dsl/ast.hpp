@@ -1,6 +1,6 @@
 // The syntax tree of one .rules file, as the X3 grammar (parser.cpp) builds it. Every node
-// that a diagnostic may point at derives from `tagged`: the grammar's on_success handler
-// records the byte range the node was parsed from (X3 position tagging).
+// that a diagnostic may point at derives from `tagged`: the grammar's tag[] directive records
+// the byte range the node was parsed from (X3 position tagging).
 #ifndef PARLEY_SRC_DSL_AST_HPP_INCLUDED
 #define PARLEY_SRC_DSL_AST_HPP_INCLUDED
 

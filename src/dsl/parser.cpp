@@ -146,13 +146,19 @@ const auto skipper = blank | comment;
 const auto name_start = char_('a', 'z') | char_('A', 'Z') | char_('_');
 const auto name_char = name_start | char_('0', '9');
 
+// The statements, each beginning with its keyword, in the order "expected a statement (...)"
+// names them. Recovery after an error resumes at a line that starts with one of them.
+constexpr std::string_view statement_keywords[] = {"state", "intent", "event",   "slot",   "counter", "variable",
+                                                    "setting", "forbid", "confirm", "global", "include"};
+// Words that may not name anything: the statement keywords and the words inside statements.
+constexpr std::string_view inner_keywords[] = {"use",  "ask", "repeat", "initial", "action", "end",   "on",        "otherwise",
+                                               "after", "if", "stay",   "say",     "hint",   "increment", "reset", "keep",
+                                               "set",   "and", "or",    "not",     "known"};
+
 x3::symbols<x3::unused_type> make_reserved() {
     x3::symbols<x3::unused_type> s;
-    for (const char* k : {"include", "setting", "variable", "slot", "counter", "intent", "event", "forbid", "use",
-                          "confirm", "ask", "repeat", "global", "state", "initial", "action", "end", "on", "otherwise",
-                          "after", "if", "stay", "say", "hint", "increment", "reset", "keep", "set", "and", "or", "not",
-                          "known"})
-        s.add(k);
+    for (auto k : statement_keywords) s.add(k);
+    for (auto k : inner_keywords) s.add(k);
     return s;
 }
 const x3::symbols<x3::unused_type> reserved_words = make_reserved();
@@ -462,9 +468,6 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
 
 // ---- Driving the top level ---------------------------------------------------------------------
 
-constexpr std::string_view statement_keywords[] = {"include", "setting", "variable", "slot", "counter", "intent",
-                                                    "event",   "forbid",  "confirm",  "global", "state"};
-
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 bool starts_statement(std::string_view rest) {
@@ -543,6 +546,16 @@ void check_characters(const source_file& source, std::vector<diagnostic>& out, s
     }
 }
 
+// "state, intent, ... or include".
+std::string statement_list() {
+    std::string out;
+    for (const auto k : statement_keywords) {
+        if (!out.empty()) out += k == std::end(statement_keywords)[-1] ? " or " : ", ";
+        out += k;
+    }
+    return out;
+}
+
 constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
 
 // `first_token`: the token starts its line, so it more likely begins the next construct than
@@ -561,6 +574,27 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
     }
     if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
     return "expected " + which;
+}
+
+// "expected a statement (...)" at `start`, where no statement begins.
+diagnostic no_statement(const source_file& source, const char* start, const char* end) {
+    const auto n = token_length(start, end);
+    std::size_t shown = std::min<std::size_t>(n, 40);
+    while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
+    const std::string_view found(start, shown);
+    return source.make(severity::error, static_cast<std::size_t>(start - source.text().data()), n,
+                       fmt::format("expected a statement ({}){}", statement_list(),
+                                   printable(found) ? fmt::format(", found '{}'", found) : std::string()));
+}
+
+// After an error at `where` in the statement that began at `start`: the offending token when it
+// starts a statement on its own line (a missing 'end' before the next 'state'), else the next
+// line that starts one.
+const char* resume_point(const char* start, const char* where, const char* begin, const char* end) {
+    if (where > start && first_on_line(where, begin) &&
+        starts_statement(std::string_view(where, static_cast<std::size_t>(end - where))))
+        return where;
+    return recover(where, end);
 }
 
 constexpr std::size_t max_errors = 100;
@@ -599,15 +633,7 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                     file.items.push_back(std::move(node));
                     continue;
                 }
-                const auto n = token_length(start, end);
-                std::size_t shown = std::min<std::size_t>(n, 40);
-                while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
-                const std::string_view found(start, shown);
-                out.push_back(source.make(
-                    severity::error, offset_of(start), n,
-                    fmt::format("expected a statement (state, intent, event, slot, counter, variable, setting, forbid, "
-                                "confirm, global or include){}",
-                                printable(found) ? fmt::format(", found '{}'", found) : std::string())));
+                out.push_back(no_statement(source, start, end));
             } catch (const x3::expectation_failure<const char*>& e) {
                 where = e.where();  // before the blanks that precede the offending token
                 if (e.which() != close_quote_name) skip_blanks(where);
@@ -621,14 +647,7 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 state.depth = 0;
             }
             ++errors;
-            // Resume at the offending token when it starts a statement on its own line (a missing
-            // 'end' before the next 'state'), else at the next line that starts one.
-            where = std::max(where, start);
-            if (where > start && first_on_line(where, begin) &&
-                starts_statement(std::string_view(where, static_cast<std::size_t>(end - where))))
-                it = where;
-            else
-                it = recover(where, end);
+            it = resume_point(start, std::max(where, start), begin, end);
         }
         if (errors >= max_errors && (skip_blanks(it), it != end))
             out.push_back(source.make(severity::error, offset_of(it), 1, "too many errors; stopping here"));

@@ -188,7 +188,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         out.set_value(value_key(kind ? variable_kind : slot_kind, index), r.str());
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
-    if (out.ended_ != is_terminal(static_cast<action>(t.states[out.state_].action)))
+    if (out.ended_ != is_terminal(t.states[out.state_].action))
         snapshot_reader::fail("its ended flag contradicts its state");
     return out;
 }

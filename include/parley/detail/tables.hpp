@@ -4,6 +4,8 @@
 #ifndef PARLEY_DETAIL_TABLES_HPP_INCLUDED
 #define PARLEY_DETAIL_TABLES_HPP_INCLUDED
 
+#include <parley/action.hpp>
+
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -112,14 +114,12 @@ struct timer {
     std::uint32_t handler = 0;
 };
 
-enum class state_action : std::uint8_t { continue_, hold, transfer, hangup, close };
-
 struct state {
     string_ref name;
     std::uint32_t entry = none;  // entry phrase
     std::uint32_t first_timer = 0;
     std::uint32_t timer_count = 0;
-    state_action action = state_action::continue_;
+    parley::action action = parley::action::continue_;
     source_ref where;
     std::uint32_t first_handler = 0;  // the state's own handlers, in file order
     std::uint32_t handler_count = 0;

@@ -2,38 +2,16 @@
 #ifndef PARLEY_DETAIL_THROW_HPP_INCLUDED
 #define PARLEY_DETAIL_THROW_HPP_INCLUDED
 
-#include <stdexcept>
+#include <parley/error.hpp>
+
 #include <string>
 
-namespace parley {
+namespace parley::detail {
 
-// What went wrong in a session call; the message says it for a person.
-enum class session_errc {
-    ended,           // the call already reached a terminal state
-    unknown_label,   // the script declares no such intent or event
-    bad_confidence,  // confidence outside [0, 1] or not a number
-    bad_language,    // the script has no such language
-    bad_variable,    // a variable override names no variable
-    bad_slot,        // an initial slot names no slot
-    bad_snapshot,    // a snapshot that is damaged or belongs to another script
-    time_backwards,  // a timestamp earlier than the session's clock
-    limit            // a value past a documented limit
-};
-
-class session_error : public std::runtime_error {
-public:
-    session_error(session_errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
-    [[nodiscard]] session_errc code() const noexcept { return code_; }
-
-private:
-    session_errc code_;
-};
-
-namespace detail {
 [[noreturn]] inline void throw_session_error(session_errc code, const std::string& what) {
     throw session_error(code, what);
 }
-}  // namespace detail
-}  // namespace parley
+
+}  // namespace parley::detail
 
 #endif

@@ -1,0 +1,333 @@
+// Phase 3, check: takes parsed_files and the symbol_table, both const, and gives the usage that
+// later phases need (which intents and events are handled). Every semantic error of a declared
+// script is found here: names that resolve to nothing, phrases, guards, timers, handlers that
+// can never fire. Nothing but the diagnostic sink is written.
+#include "pipeline.hpp"
+#include "text.hpp"
+
+#include <parley/detail/utf8.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ranges>
+#include <set>
+
+namespace parley::pipeline {
+
+namespace {
+
+using std::views::keys;
+
+class checker {
+public:
+    checker(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink)
+        : files_(files), symbols_(symbols), options_(options), sink_(sink) {
+        used_.label_handled.resize(symbols.label_list.size());
+    }
+
+    [[nodiscard]] usage run() {
+        check_initial();
+        for (const auto& s : symbols_.state_list) check_state(s);
+        for (const auto& h : symbols_.globals) check_handler(h, true);
+        check_shadowing(symbols_.globals);
+        check_confirm();
+        check_descriptions();
+        return std::move(used_);
+    }
+
+private:
+    void check_initial();
+    void check_state(const state_info& s);
+    void check_handler(const handler_ref& h, bool global);
+    void check_trigger(const handler_ref& h, bool global);
+    void check_clauses(const handler_ref& h);
+    void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
+    void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
+    bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
+    void check_forbidden(const ast::text& t, std::uint32_t file);
+    void check_guard(const ast::disjunction& g, std::uint32_t file);
+    void check_comparison(const ast::comparison& cmp, std::uint32_t file);
+    void check_shadowing(const std::vector<handler_ref>& handlers);
+    void check_confirm();
+    void check_descriptions();
+
+    void need_state(const ast::identifier& name, std::uint32_t file) {
+        if (name.text != "stay" && !symbols_.states.count(name.text))
+            sink_.error(at(file, name), fmt::format("undefined state '{}'{}", name.text, suggest(name.text, keys(symbols_.states))));
+    }
+    void need_value(const ast::identifier& name, std::uint32_t file, value_kind kind, const char* what) {
+        const auto* v = symbols_.find_value(name.text);
+        if (!v || v->kind != kind)
+            sink_.error(at(file, name), fmt::format("undefined {} '{}'{}", what, name.text, suggest(name.text, keys(symbols_.values))));
+    }
+    [[nodiscard]] const std::string& language_of(const ast::text& t) const {
+        return t.language.empty() ? symbols_.settings.language : t.language;
+    }
+
+    const parsed_files& files_;
+    const symbol_table& symbols_;
+    const compile_options& options_;
+    diagnostic_sink& sink_;
+    usage used_;
+};
+
+void checker::check_initial() {
+    if (symbols_.initial == none && !symbols_.state_list.empty()) {
+        const auto& first = symbols_.state_list.front();
+        sink_.error(at(first.file, first.node->name), "no state is marked 'initial'; mark the state where a call starts");
+    } else if (symbols_.state_list.empty()) {
+        sink_.error({0, 0, 1}, "the script declares no state");
+    }
+}
+
+void checker::check_state(const state_info& s) {
+    if (s.node->entry) check_phrase(*s.node->entry, s.file, false, false);
+    if (is_terminal(s.action) && !s.handlers.empty())
+        sink_.error(at(s.file, *s.handlers.front().node),
+                    fmt::format("terminal state '{}' cannot have handlers: the call has ended there", s.node->name.text));
+    std::size_t timers = 0;
+    for (const auto& h : s.handlers) {
+        check_handler(h, false);
+        timers += h.node->when.kind == ast::trigger_kind::after;
+    }
+    if (const auto limit = options_.limits.max_timers_per_state; timers > limit)
+        sink_.error(at(s.file, s.node->name), fmt::format("state '{}' has more than {} timers", s.node->name.text, limit));
+    check_shadowing(s.handlers);
+}
+
+void checker::check_handler(const handler_ref& h, bool global) {
+    check_trigger(h, global);
+    if (h.node->guard) check_guard(*h.node->guard, h.file);
+    need_state(h.node->target, h.file);
+    check_clauses(h);
+}
+
+void checker::check_trigger(const handler_ref& h, bool global) {
+    const auto& when = h.node->when;
+    switch (when.kind) {
+        case ast::trigger_kind::on:
+            for (const auto& l : when.labels) {
+                const auto it = symbols_.labels.find(l.text);
+                if (it == symbols_.labels.end())
+                    sink_.error(at(h.file, l), fmt::format("undefined intent or event '{}'{}", l.text, suggest(l.text, keys(symbols_.labels))));
+                else
+                    used_.label_handled[it->second.index] = true;
+            }
+            break;
+        case ast::trigger_kind::after: {
+            const auto hold_timeout = symbols_.settings.hold_timeout;
+            if (global) sink_.error(at(h.file, when), "a timer belongs to a state, not to 'global'");
+            else if (!(when.seconds.value > 0 && when.seconds.value <= 86400))
+                sink_.error(at(h.file, when.seconds), "a timer needs a number of seconds from 0 to 86400 (more than 0)");
+            else if (symbols_.state_list[h.owner].action == action::hold && when.seconds.value > hold_timeout)
+                sink_.error(at(h.file, when.seconds),
+                            fmt::format("a hold must not last longer than hold_timeout ({} s)", number_text(hold_timeout)));
+            break;
+        }
+        case ast::trigger_kind::otherwise: break;
+    }
+}
+
+void checker::check_clauses(const handler_ref& h) {
+    int says = 0, hints = 0;
+    for (const auto& clause : h.node->clauses) {
+        if (const auto* say = boost::get<ast::say_clause>(&clause)) {
+            if (++says == 2) sink_.error(at(h.file, *say), "a handler says one phrase; separate variants with '|'");
+            check_phrase(say->what, h.file, false, false);
+        } else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
+            if (++hints == 2) sink_.error(at(h.file, *hint), "a handler has one hint");
+            check_phrase(hint->what, h.file, false, true);
+        } else if (const auto* count = boost::get<ast::counter_clause>(&clause)) {
+            need_value(count->counter, h.file, value_kind::counter, "counter");
+        } else if (const auto* keep = boost::get<ast::keep_clause>(&clause)) {
+            for (const auto& slot : keep->slots) need_value(slot, h.file, value_kind::slot, "slot");
+        } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
+            need_value(set->variable, h.file, value_kind::variable, "variable");
+        }
+    }
+}
+
+void checker::check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint) {
+    const auto& limits = options_.limits;
+    if (is_hint && p.variants.size() > 1) sink_.error(at(file, p.variants[1]), "a hint has one variant");
+    if (p.variants.size() > limits.max_variants)
+        sink_.error(at(file, p), fmt::format("a phrase may have at most {} variants", limits.max_variants));
+    for (const auto& v : p.variants) {
+        std::set<std::string> seen;
+        bool has_default = false;
+        for (const auto& t : v.texts) {
+            const auto& lang = language_of(t);
+            if (!t.language.empty() && !valid_language_tag(t.language)) {
+                sink_.error(at(file, t), fmt::format("'{}' is not a language tag such as 'ru' or 'pt-BR'", t.language));
+                continue;
+            }
+            if (!seen.insert(lang).second)
+                sink_.error(at(file, t), fmt::format("language '{}' appears twice in one variant", lang));
+            has_default = has_default || lang == symbols_.settings.language;
+            check_text(t, file, allow_intent, is_hint);
+        }
+        if (!has_default)
+            sink_.error(at(file, v), fmt::format("phrase has no text in the default language '{}'", symbols_.settings.language));
+    }
+}
+
+void checker::check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint) {
+    if (const auto limit = options_.limits.max_phrase_bytes; t.value.value.size() > limit)
+        sink_.error(at(file, t.value), fmt::format("phrase is longer than {} bytes", limit));
+    if (check_placeholders(t, file, allow_intent, is_hint) && !is_hint) check_forbidden(t, file);
+}
+
+// False when the text is no template at all (an unmatched brace).
+bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint) {
+    std::vector<template_piece> pieces;
+    std::uint32_t bad = 0;
+    const auto& value = t.value.value;
+    if (!split_template(value, pieces, bad)) {
+        sink_.error({file, t.value.offset + 1 + bad, 1},
+                    fmt::format("unmatched '{}' in a phrase; write '{}' for a literal brace", value[bad], std::string(2, value[bad])));
+        return false;
+    }
+    for (const auto& piece : pieces) {
+        if (!piece.placeholder) continue;
+        const origin here{file, t.value.offset + 1 + piece.where, static_cast<std::uint32_t>(piece.text.size() + 2)};
+        if (is_hint) {
+            sink_.error(here, "a hint cannot have placeholders");
+            break;
+        }
+        if (piece.text == "intent") {
+            if (!allow_intent) sink_.error(here, "'{intent}' can only be used in the 'ask' phrase of 'confirm'");
+            continue;
+        }
+        const auto* named = symbols_.find_value(piece.text);
+        if (!named)
+            sink_.error(here, fmt::format("placeholder '{{{}}}' names no variable or slot{}", piece.text,
+                                          suggest(piece.text, keys(symbols_.values))));
+        else if (named->kind == value_kind::counter)
+            sink_.error(here, fmt::format("'{}' is a counter; phrases show slots and variables", piece.text));
+    }
+    return true;
+}
+
+void checker::check_forbidden(const ast::text& t, std::uint32_t file) {
+    std::u32string folded;
+    detail::fold_utf8(t.value.value, folded);
+    for (const auto& f : symbols_.forbids) {
+        if (std::search(folded.begin(), folded.end(), f.folded.begin(), f.folded.end()) == folded.end()) continue;
+        sink_.error(at(file, t.value), fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead",
+                                                   f.node->phrase.value, f.node->replacement.value));
+        sink_.note(at(f.file, *f.node), "forbidden here");
+    }
+}
+
+void checker::check_guard(const ast::disjunction& g, std::uint32_t file) {
+    struct visitor {
+        checker& c;
+        std::uint32_t file;
+        void operator()(const ast::comparison& cmp) const { c.check_comparison(cmp, file); }
+        void operator()(const ast::known_check& k) const {
+            const auto* v = c.symbols_.find_value(k.name.text);
+            if (!v || v->kind != value_kind::slot)
+                c.sink_.error(at(file, k.name), fmt::format("'{}' is not a slot; known() takes a slot{}", k.name.text,
+                                                            v ? "" : suggest(k.name.text, keys(c.symbols_.values))));
+        }
+        void operator()(const ast::negation& n) const { boost::apply_visitor(*this, n.subject); }
+        void operator()(const ast::disjunction& d) const { c.check_guard(d, file); }
+    };
+    for (const auto& conj : g.terms)
+        for (const auto& term : conj.terms) boost::apply_visitor(visitor{*this, file}, term);
+}
+
+void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
+    const auto* v = symbols_.find_value(cmp.subject.text);
+    if (!v) {
+        sink_.error(at(file, cmp.subject), fmt::format("undefined counter, slot or variable '{}'{}", cmp.subject.text,
+                                                       suggest(cmp.subject.text, keys(symbols_.values))));
+        return;
+    }
+    const auto* number = boost::get<ast::number_literal>(&cmp.value);
+    if (v->kind == value_kind::counter) {
+        if (!number) sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a number", cmp.subject.text));
+        else if (const auto n = number->value; n != std::floor(n) || n < 0 || n > 255)
+            sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a whole number from 0 to 255", cmp.subject.text));
+    } else {
+        const char* kind = v->kind == value_kind::slot ? "slot" : "variable";
+        if (number) sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
+        else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
+            sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='", kind, cmp.subject.text));
+    }
+}
+
+// A handler that an earlier one for the same trigger always beats: one without a guard, or one
+// with the same guard.
+void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
+    std::map<std::string, const handler_ref*> always;  // trigger -> the first unguarded handler
+    std::map<std::string, const handler_ref*> seen;    // trigger + guard -> the first handler
+    for (const auto& h : handlers) {
+        std::vector<std::string> triggers;
+        switch (h.node->when.kind) {
+            case ast::trigger_kind::on:
+                for (const auto& l : h.node->when.labels) triggers.push_back("on " + l.text);
+                break;
+            case ast::trigger_kind::otherwise: triggers.push_back("otherwise"); break;
+            case ast::trigger_kind::after: triggers.push_back("after " + number_text(h.node->when.seconds.value)); break;
+        }
+        const std::string guard = h.node->guard ? guard_text(*h.node->guard) : std::string();
+        for (const auto& key : triggers) {
+            const handler_ref* earlier = nullptr;
+            if (auto it = always.find(key); it != always.end()) earlier = it->second;
+            else if (auto s = seen.find(key + "\n" + guard); s != seen.end()) earlier = s->second;
+            if (earlier) {
+                sink_.warning(at(h.file, h.node->when),
+                              fmt::format("this handler for '{}' can never fire: the handler on line {} always matches first",
+                                          key == "otherwise" ? key : key.substr(key.find(' ') + 1),
+                                          files_.sources[earlier->file]->line_of(earlier->node->offset)));
+                continue;
+            }
+            if (guard.empty()) always.emplace(key, &h);
+            seen.emplace(key + "\n" + guard, &h);
+        }
+    }
+}
+
+void checker::check_confirm() {
+    const auto* confirm = symbols_.confirm;
+    if (!confirm) {
+        if (symbols_.settings.threshold > 0)
+            for (const auto& [file, item] : files_.items)
+                if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "threshold")
+                    sink_.warning(at(file, *s), "'threshold' has no effect without a 'confirm' block");
+        return;
+    }
+    const auto file = symbols_.confirm_file;
+    need_state(confirm->target, file);
+    for (const char* needed : {"accept", "decline"}) {
+        const auto it = symbols_.labels.find(needed);
+        if (it == symbols_.labels.end()) sink_.error(at(file, *confirm), fmt::format("'confirm' needs the intent '{}'", needed));
+        else used_.label_handled[it->second.index] = true;
+    }
+    check_phrase(confirm->ask, file, true, false);
+    check_phrase(confirm->repeat, file, false, false);
+}
+
+void checker::check_descriptions() {
+    for (const auto& l : symbols_.label_list) {
+        if (!l.intent) continue;
+        std::set<std::string> seen;
+        for (const auto& t : l.intent->description) {
+            if (!t.language.empty() && !valid_language_tag(t.language))
+                sink_.error(at(l.where.file, t), fmt::format("'{}' is not a language tag such as 'ru' or 'pt-BR'", t.language));
+            else if (!seen.insert(language_of(t)).second)
+                sink_.error(at(l.where.file, t), fmt::format("language '{}' appears twice in one description", language_of(t)));
+        }
+    }
+}
+
+}  // namespace
+
+usage check(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink) {
+    return checker(files, symbols, options, sink).run();
+}
+
+}  // namespace parley::pipeline

@@ -1,0 +1,288 @@
+// Phase 2, declare: takes parsed_files and gives the symbol_table: states (with their actions),
+// intents and events, counters, slots and variables, settings, forbidden phrases, 'confirm', the
+// initial state, and the script's languages. Duplicates and bad settings are diagnosed here, and
+// so is the language limit: this is the one place that decides the languages and their indices.
+#include "pipeline.hpp"
+#include "text.hpp"
+
+#include <parley/detail/utf8.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ranges>
+#include <variant>
+
+namespace parley::pipeline {
+
+namespace {
+
+// ---- Settings: each listed once, with what it takes and where it goes --------------------------
+
+struct takes_language {
+    std::string settings::* into;
+};
+struct takes_number {
+    double low, high;
+    std::string_view unit;
+    double settings::* into;
+};
+struct takes_choice {  // one of two words: the first sets false, the second true
+    std::string_view no, yes;
+    bool settings::* into;
+};
+struct setting_spec {
+    std::string_view name;
+    std::variant<takes_language, takes_number, takes_choice> takes;
+};
+
+// In alphabetical order, which "did you mean" breaks ties by.
+const setting_spec setting_table[] = {
+    {"fallback", takes_language{&settings::fallback}},
+    {"hold_timeout", takes_number{1, 3600, " seconds", &settings::hold_timeout}},
+    {"language", takes_language{&settings::language}},
+    {"silence_timeout", takes_number{0, 3600, " seconds", &settings::silence_timeout}},
+    {"threshold", takes_number{0, 1, "", &settings::threshold}},
+    {"unknown_intents", takes_choice{"error", "otherwise", &settings::unknown_to_otherwise}},
+};
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+
+// Sets `s` as `spec` says, or says why it cannot.
+void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const origin& where, settings& into,
+                   diagnostic_sink& sink) {
+    const auto* number = boost::get<ast::number_literal>(&s.value);
+    std::string word;
+    if (const auto* id = boost::get<ast::identifier>(&s.value)) word = id->text;
+    if (const auto* str = boost::get<ast::string_literal>(&s.value)) word = str->value;
+    std::visit(overloaded{
+                   [&](const takes_language& t) {
+                       if (number || !valid_language_tag(word))
+                           sink.error(where, fmt::format("setting '{}' takes a language tag such as 'ru' or 'pt-BR'", spec.name));
+                       else
+                           into.*t.into = word;
+                   },
+                   [&](const takes_number& t) {
+                       if (!number || !(number->value >= t.low && number->value <= t.high))
+                           sink.error(where, fmt::format("setting '{}' takes a number from {} to {}{}", spec.name, t.low,
+                                                         t.high, t.unit));
+                       else
+                           into.*t.into = number->value;
+                   },
+                   [&](const takes_choice& t) {
+                       if (word == t.no || word == t.yes) into.*t.into = word == t.yes;
+                       else sink.error(where, fmt::format("setting '{}' takes '{}' or '{}'", spec.name, t.no, t.yes));
+                   },
+               },
+               spec.takes);
+}
+
+// ---- Declarations, one top-level item at a time -------------------------------------------------
+
+class declarer {
+public:
+    declarer(const compile_options& options, diagnostic_sink& sink) : options_(options), sink_(sink) {}
+
+    void declare(const located_item& item) {
+        file_ = item.file;
+        boost::apply_visitor(*this, *item.item);
+    }
+    // After every item: what depends on all of them.
+    [[nodiscard]] symbol_table finish() {
+        resolve_actions();
+        collect_languages();
+        return std::move(symbols_);
+    }
+
+    void operator()(const ast::include_decl&) {}
+    void operator()(const ast::setting_decl& s);
+    void operator()(const ast::variable_decl& v);
+    void operator()(const ast::slot_decl& s) { value(s.name, value_kind::slot, symbols_.slots); }
+    void operator()(const ast::counter_decl& s) { value(s.name, value_kind::counter, symbols_.counters); }
+    void operator()(const ast::intent_decl& i);
+    void operator()(const ast::event_decl& e) { label(e.name, true, nullptr); }
+    void operator()(const ast::forbid_decl& f);
+    void operator()(const ast::confirm_decl& d);
+    void operator()(const ast::global_decl& g);
+    void operator()(const ast::state_decl& s);
+
+private:
+    void duplicate(const origin& here, const origin& first, const std::string& what) {
+        sink_.error(here, "duplicate " + what);
+        sink_.note(first, "first declared here");
+    }
+    bool value(const ast::identifier& name, value_kind kind, std::vector<std::string>& list);
+    bool label(const ast::identifier& name, bool is_event, const ast::intent_decl* intent);
+    void mark_initial(const ast::state_decl& s, std::uint32_t index, const origin& where);
+    void note_languages(const ast::phrase& p);
+    void note_languages(const ast::handler& h);
+    void note_languages(const std::vector<ast::text>& texts);
+    void resolve_actions();
+    void collect_languages();
+
+    const compile_options& options_;
+    diagnostic_sink& sink_;
+    symbol_table symbols_;
+    std::uint32_t file_ = 0;
+    std::map<std::string, origin, std::less<>> settings_seen_;
+    std::vector<std::pair<std::uint32_t, const ast::text*>> tagged_texts_;  // in order of appearance
+};
+
+void declarer::operator()(const ast::setting_decl& s) {
+    const auto where = at(file_, s.name);
+    if (auto it = settings_seen_.find(s.name.text); it != settings_seen_.end()) {
+        sink_.error(where, fmt::format("setting '{}' is set twice", s.name.text));
+        sink_.note(it->second, "first set here");
+        return;
+    }
+    settings_seen_.emplace(s.name.text, where);
+    const auto spec = std::ranges::find(setting_table, std::string_view(s.name.text), &setting_spec::name);
+    if (spec != std::end(setting_table)) apply_setting(*spec, s, where, symbols_.settings, sink_);
+    else sink_.error(where, fmt::format("unknown setting '{}'{}", s.name.text,
+                                        suggest(s.name.text, setting_table | std::views::transform(&setting_spec::name))));
+}
+
+void declarer::operator()(const ast::variable_decl& v) {
+    if (value(v.name, value_kind::variable, symbols_.variables))
+        symbols_.variable_defaults.push_back(v.value ? v.value->value : std::string());
+}
+
+void declarer::operator()(const ast::intent_decl& i) {
+    if (label(i.name, false, &i)) note_languages(i.description);
+}
+
+void declarer::operator()(const ast::forbid_decl& f) {
+    std::u32string folded;
+    detail::fold_utf8(f.phrase.value, folded);
+    if (folded.empty()) {
+        sink_.error(at(file_, f.phrase), "a forbidden phrase cannot be empty");
+        return;
+    }
+    symbols_.forbids.push_back({&f, file_, std::move(folded)});
+}
+
+void declarer::operator()(const ast::confirm_decl& d) {
+    if (symbols_.confirm) {
+        sink_.error(at(file_, d), "duplicate 'confirm'");
+        sink_.note(at(symbols_.confirm_file, *symbols_.confirm), "first declared here");
+        return;
+    }
+    symbols_.confirm = &d;
+    symbols_.confirm_file = file_;
+    note_languages(d.ask);
+    note_languages(d.repeat);
+}
+
+void declarer::operator()(const ast::global_decl& g) {
+    for (const auto& h : g.handlers) {
+        symbols_.globals.push_back({&h, file_, none});
+        note_languages(h);
+    }
+}
+
+void declarer::operator()(const ast::state_decl& s) {
+    const auto where = at(file_, s.name);
+    if (auto it = symbols_.states.find(s.name.text); it != symbols_.states.end()) {
+        duplicate(where, it->second.where, fmt::format("state '{}'", s.name.text));
+        return;
+    }
+    const auto index = static_cast<std::uint32_t>(symbols_.state_list.size());
+    symbols_.states.emplace(s.name.text, symbol{index, where});
+    state_info info{&s, file_, action::continue_, {}};
+    for (const auto& h : s.handlers) info.handlers.push_back({&h, file_, index});
+    symbols_.state_list.push_back(std::move(info));
+    if (s.initial) mark_initial(s, index, where);
+    if (s.entry) note_languages(*s.entry);
+    for (const auto& h : s.handlers) note_languages(h);
+}
+
+void declarer::mark_initial(const ast::state_decl& s, std::uint32_t index, const origin& where) {
+    if (symbols_.initial == none) {
+        symbols_.initial = index;
+        return;
+    }
+    const auto& first = symbols_.state_list[symbols_.initial].node->name.text;
+    sink_.error(where, fmt::format("state '{}' is marked 'initial', but so is '{}'", s.name.text, first));
+    sink_.note(symbols_.states.find(first)->second.where, "the first initial state");
+}
+
+// False when the name is taken.
+bool declarer::value(const ast::identifier& name, value_kind kind, std::vector<std::string>& list) {
+    const auto where = at(file_, name);
+    if (const auto* existing = symbols_.find_value(name.text)) {
+        static constexpr const char* kinds[] = {"counter", "slot", "variable"};
+        sink_.error(where, fmt::format("'{}' is already declared as a {}", name.text, kinds[int(existing->kind)]));
+        sink_.note(existing->where, "first declared here");
+        return false;
+    }
+    symbols_.values.emplace(name.text, value_symbol{kind, static_cast<std::uint32_t>(list.size()), where});
+    list.push_back(name.text);
+    return true;
+}
+
+// False when the name is taken.
+bool declarer::label(const ast::identifier& name, bool is_event, const ast::intent_decl* intent) {
+    const auto where = at(file_, name);
+    if (auto it = symbols_.labels.find(name.text); it != symbols_.labels.end()) {
+        duplicate(where, it->second.where, fmt::format("intent or event '{}'", name.text));
+        return false;
+    }
+    symbols_.labels.emplace(name.text, symbol{static_cast<std::uint32_t>(symbols_.label_list.size()), where});
+    symbols_.label_list.push_back({name.text, is_event, intent, where});
+    return true;
+}
+
+void declarer::note_languages(const ast::phrase& p) {
+    for (const auto& v : p.variants) note_languages(v.texts);
+}
+
+void declarer::note_languages(const ast::handler& h) {
+    for (const auto& clause : h.clauses) {
+        if (const auto* say = boost::get<ast::say_clause>(&clause)) note_languages(say->what);
+        else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) note_languages(hint->what);
+    }
+}
+
+void declarer::note_languages(const std::vector<ast::text>& texts) {
+    for (const auto& t : texts)
+        if (!t.language.empty()) tagged_texts_.emplace_back(file_, &t);
+}
+
+void declarer::resolve_actions() {
+    for (auto& s : symbols_.state_list) {
+        if (!s.node->action) continue;
+        if (const auto named = action_from_string(s.node->action->text)) s.action = *named;
+        else sink_.error(at(s.file, *s.node->action),
+                         fmt::format("unknown action '{}'; a state's action is continue, hold, transfer, hangup or close",
+                                     s.node->action->text));
+    }
+}
+
+// The default language, the fallback, then each tag in order of appearance, up to the limit.
+// Malformed tags are left to the checks.
+void declarer::collect_languages() {
+    auto& settings = symbols_.settings;
+    auto& languages = symbols_.languages;
+    if (settings.fallback.empty()) settings.fallback = settings.language;
+    languages.push_back(settings.language);
+    if (settings.fallback != settings.language) languages.push_back(settings.fallback);
+    const auto limit = options_.limits.max_languages;
+    for (const auto& [file, t] : tagged_texts_) {
+        if (!valid_language_tag(t->language) || std::ranges::find(languages, t->language) != languages.end()) continue;
+        if (languages.size() >= limit) sink_.error(at(file, *t), fmt::format("a script may use at most {} languages", limit));
+        else languages.push_back(t->language);
+    }
+}
+
+}  // namespace
+
+symbol_table declare(const parsed_files& files, const compile_options& options, diagnostic_sink& sink) {
+    declarer d(options, sink);
+    for (const auto& item : files.items) d.declare(item);
+    return d.finish();
+}
+
+}  // namespace parley::pipeline

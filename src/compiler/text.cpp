@@ -1,0 +1,164 @@
+// Text that several phases read or write the same way (see text.hpp).
+#include "text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace parley::pipeline {
+
+namespace ast = dsl::ast;
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string_view op_text(ast::compare_op op) {
+    switch (op) {
+        case ast::compare_op::eq: return "==";
+        case ast::compare_op::ne: return "!=";
+        case ast::compare_op::lt: return "<";
+        case ast::compare_op::le: return "<=";
+        case ast::compare_op::gt: return ">";
+        case ast::compare_op::ge: return ">=";
+    }
+    return "==";
+}
+
+void write_guard(std::string& out, const ast::disjunction& g, bool nested);
+void write_operand(std::string& out, const ast::operand& o) {
+    struct {
+        std::string& out;
+        void operator()(const ast::comparison& c) const {
+            out += c.subject.text;
+            out += ' ';
+            out += op_text(c.op);
+            out += ' ';
+            if (auto* n = boost::get<ast::number_literal>(&c.value)) out += number_text(n->value);
+            else out += "\"" + boost::get<ast::string_literal>(c.value).value + "\"";
+        }
+        void operator()(const ast::known_check& k) const { out += "known(" + k.name.text + ")"; }
+        void operator()(const ast::negation& n) const {
+            out += "not ";
+            write_operand(out, n.subject);
+        }
+        void operator()(const ast::disjunction& d) const { write_guard(out, d, true); }
+    } visitor{out};
+    boost::apply_visitor(visitor, o);
+}
+void write_guard(std::string& out, const ast::disjunction& g, bool nested) {
+    const bool parens = nested && (g.terms.size() > 1 || (g.terms.size() == 1 && g.terms[0].terms.size() > 1));
+    if (parens) out += '(';
+    for (std::size_t i = 0; i < g.terms.size(); ++i) {
+        if (i) out += " or ";
+        for (std::size_t k = 0; k < g.terms[i].terms.size(); ++k) {
+            if (k) out += " and ";
+            write_operand(out, g.terms[i].terms[k]);
+        }
+    }
+    if (parens) out += ')';
+}
+
+}  // namespace
+
+std::string number_text(double v) { return fmt::format("{}", v); }
+
+bool valid_language_tag(std::string_view tag) {
+    std::size_t i = 0;
+    while (i < tag.size() && tag[i] >= 'a' && tag[i] <= 'z') ++i;
+    if (i < 2 || i > 3) return false;
+    while (i < tag.size()) {
+        if (tag[i++] != '-') return false;
+        std::size_t n = 0;
+        while (i < tag.size() && std::isalnum(static_cast<unsigned char>(tag[i]))) ++i, ++n;
+        if (n < 1 || n > 8) return false;
+    }
+    return true;
+}
+
+std::string guard_text(const ast::disjunction& g) {
+    std::string out;
+    write_guard(out, g, false);
+    return out;
+}
+
+std::string trigger_text(const ast::trigger& t) {
+    switch (t.kind) {
+        case ast::trigger_kind::otherwise: return "otherwise";
+        case ast::trigger_kind::after: return "after " + number_text(t.seconds.value) + "s";
+        case ast::trigger_kind::on: break;
+    }
+    std::string out;
+    for (const auto& l : t.labels) out += (out.empty() ? "" : ", ") + l.text;
+    return out;
+}
+
+bool split_template(std::string_view s, std::vector<template_piece>& out, std::uint32_t& error_at) {
+    out.clear();
+    std::string literal;
+    std::uint32_t literal_at = 0;
+    auto flush = [&] {
+        if (!literal.empty()) out.push_back({false, std::move(literal), literal_at});
+        literal.clear();
+    };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
+            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
+            literal.push_back('{');
+            ++i;
+        } else if (c == '}' && i + 1 < s.size() && s[i + 1] == '}') {
+            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
+            literal.push_back('}');
+            ++i;
+        } else if (c == '{') {
+            const auto close = s.find('}', i + 1);
+            if (close == std::string_view::npos) {
+                error_at = static_cast<std::uint32_t>(i);
+                return false;
+            }
+            auto name = s.substr(i + 1, close - i - 1);
+            while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+            while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+            flush();
+            out.push_back({true, std::string(name), static_cast<std::uint32_t>(i)});
+            i = close;
+        } else if (c == '}') {
+            error_at = static_cast<std::uint32_t>(i);
+            return false;
+        } else {
+            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
+            literal.push_back(c);
+        }
+    }
+    flush();
+    return true;
+}
+
+std::string suggest(std::string_view name, const std::vector<std::string_view>& names) {
+    // Close enough: at most a third of the name's letters differ (one for short names), and
+    // never the whole name ('b' is no misspelling of 'a').
+    std::string_view best;
+    std::size_t best_distance = std::min(std::max<std::size_t>(1, name.size() / 3), name.size() - (name.empty() ? 0 : 1)) + 1;
+    for (const auto candidate : names) {
+        const auto d = edit_distance(name, candidate);
+        if (d < best_distance) best_distance = d, best = candidate;
+    }
+    return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);
+}
+
+}  // namespace parley::pipeline
