@@ -16,6 +16,7 @@ namespace parley {
 struct screen_hit {
     std::size_t offset = 0;        // bytes into the screened text
     std::size_t length = 0;        // bytes
+    std::size_t column = 0;        // 1-based, in code points, as diagnostics count columns
     std::string_view phrase;       // the forbidden phrase as the script writes it
     std::string_view replacement;  // what to say instead
     rule_location rule;            // the `forbid` line
@@ -38,7 +39,7 @@ struct screen_hit {
             if (it == folded.end()) break;
             const auto first = static_cast<std::size_t>(it - folded.begin());
             const auto last = first + f.folded.size();
-            hits.push_back({offsets[first], offsets[last] - offsets[first], t.str(f.phrase), t.str(f.replacement),
+            hits.push_back({offsets[first], offsets[last] - offsets[first], first + 1, t.str(f.phrase), t.str(f.replacement),
                             {t.files[f.where.file], f.where.line}});
             from = it + 1;
         }
@@ -47,6 +48,14 @@ struct screen_hit {
         return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
     });
     return hits;
+}
+
+// Whether `text` contains `words`, ignoring case as screen() does.
+[[nodiscard]] inline bool contains_folded(std::string_view text, std::string_view words) {
+    std::u32string folded_text, folded_words;
+    detail::fold_utf8(text, folded_text);
+    detail::fold_utf8(words, folded_words);
+    return std::search(folded_text.begin(), folded_text.end(), folded_words.begin(), folded_words.end()) != folded_text.end();
 }
 
 }  // namespace parley

@@ -24,7 +24,8 @@ int check(const std::vector<std::string>& files, bool json);
 int graph(const std::string& file, const std::string& format, const std::string& output);
 int run(const run_options& options);
 int screen(const std::string& file, const std::vector<std::string>& texts, const std::string& input);
-int conversation_tests(const std::string& file, std::vector<std::string> tests);
+// Runs the conversation tests in `tests` (default: FILE.tests); a file with syntax errors fails.
+int run_tests(const std::string& file, std::vector<std::string> tests);
 int chat(const std::string& file, const std::string& language);
 int bench(const std::string& file, const std::string& input, int repeat);
 

@@ -56,7 +56,7 @@ and the run goes on; the exit status is 1 if any line was an error.)");
     auto* test = app.add_subcommand("test", "Run conversation tests (FILE.tests next to FILE by default)");
     test->add_option("FILE", test_file, "The .rules file")->required()->check(CLI::ExistingFile);
     test->add_option("TESTS", test_files, "Conversation test files")->check(CLI::ExistingFile);
-    test->callback([&] { status = parley::cli::conversation_tests(test_file, test_files); });
+    test->callback([&] { status = parley::cli::run_tests(test_file, test_files); });
 
     std::string screen_file, screen_input;
     std::vector<std::string> screen_texts;

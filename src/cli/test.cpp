@@ -1,0 +1,113 @@
+// parley test: runs the conversation tests that rule authors write (format in rules/README.md).
+#include "cli.hpp"
+#include "tests_file.hpp"
+
+#include <parley/screen.hpp>
+#include <parley/session.hpp>
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <iostream>
+
+namespace parley::cli {
+
+namespace {
+
+parley::reply play(parley::session& call, const input& in) {
+    switch (in.what) {
+        case input::kind::pickup: return call.start();
+        case input::kind::wait: {
+            auto timer = call.advance(call.now() + in.seconds);
+            return timer ? *timer : call.idle();
+        }
+        case input::kind::label: break;
+    }
+    std::vector<parley::slot_value> slots;
+    for (const auto& [name, value] : in.slots) slots.push_back({name, value});
+    return call.step(std::string_view(in.label), in.confidence, slots);
+}
+
+// What the reply got wrong; empty when it is as expected.
+std::vector<std::string> mismatches(const parley::reply& r, const expectation& e) {
+    std::vector<std::string> problems;
+    if (r.state_name != e.state) problems.push_back(fmt::format("expected state '{}', got '{}'", e.state, r.state_name));
+    if (e.action && r.action != *e.action)
+        problems.push_back(fmt::format("expected action '{}', got '{}'", to_string(*e.action), to_string(r.action)));
+    if (e.silent && !r.phrase.empty()) problems.push_back("expected no phrase, got one");
+    for (const auto& w : e.words)
+        if (!parley::contains_folded(r.phrase, w)) problems.push_back(fmt::format("expected the phrase to contain \"{}\"", w));
+    for (const auto& w : e.hint_words)
+        if (!parley::contains_folded(r.hint, w)) problems.push_back(fmt::format("expected the hint to contain \"{}\"", w));
+    return problems;
+}
+
+// Runs one conversation; empty on success, else the failure report.
+std::string run_one(const parley::script& script, const std::string& file, const conversation& c) {
+    std::string transcript;
+    try {
+        parley::session call(script, {.language = c.language, .variables = c.variables});
+        for (const auto& s : c.steps) {
+            std::vector<std::string> problems;
+            std::string got;
+            try {
+                const auto r = play(call, s.input);
+                got = fmt::format("[{}, {}] {}{}", r.state_name, to_string(r.action), r.phrase,
+                                  r.hint.empty() ? "" : fmt::format("  (hint: {})", r.hint));
+                problems = mismatches(r, s.expect);
+            } catch (const parley::session_error& e) {
+                got = fmt::format("error: {}", e.what());
+                problems.emplace_back(e.what());
+            }
+            transcript += fmt::format("    > {}\n    < {}\n", to_string(s.input), got);
+            if (!problems.empty()) {
+                std::string report = fmt::format("{}:{}: FAILED: {}\n  conversation so far:\n{}  at {}:{}:\n", file, c.line, c.name,
+                                                 transcript, file, s.line);
+                for (const auto& p : problems) report += "    " + p + "\n";
+                return report;
+            }
+        }
+    } catch (const parley::session_error& e) {
+        return fmt::format("{}:{}: FAILED: {}\n  the call could not start: {}\n", file, c.line, c.name, e.what());
+    }
+    return {};
+}
+
+}  // namespace
+
+int run_tests(const std::string& file, std::vector<std::string> tests) {
+    auto script = load_script(file);
+    if (!script) return 1;
+    if (tests.empty()) {
+        auto path = std::filesystem::path(file).replace_extension(".tests");
+        if (!std::filesystem::exists(path)) {
+            std::cerr << "parley: no tests given and no " << path.string() << '\n';
+            return 1;
+        }
+        tests.push_back(path.string());
+    }
+    std::size_t passed = 0, failed = 0;
+    for (auto& t : tests) {
+        const auto parsed = read_tests_file(std::move(t));
+        // A file with syntax errors counts as one failure, and none of its tests run.
+        if (!parsed.diagnostics.empty()) {
+            parley::print(std::cerr, parsed.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
+            ++failed;
+            continue;
+        }
+        for (const auto& c : parsed.conversations) {
+            const auto report = run_one(*script, parsed.path, c);
+            if (report.empty())
+                ++passed;
+            else {
+                ++failed;
+                std::cout << report << '\n';
+            }
+        }
+    }
+    std::cout << passed << " passed, " << failed << " failed\n";
+    return failed ? 1 : 0;
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,73 @@
+// The .tests format (rules/README.md, "Conversation tests"): its syntax tree and its parser.
+// Errors are diagnostics in the compiler's format; the parser recovers at the next line, so
+// one run reports every broken line.
+#ifndef PARLEY_SRC_CLI_TESTS_FILE_HPP_INCLUDED
+#define PARLEY_SRC_CLI_TESTS_FILE_HPP_INCLUDED
+
+#include <parley/action.hpp>
+#include <parley/diagnostic.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::cli {
+
+// What the caller (or the clock) did: `pickup`, `wait SECONDS`, or `LABEL [@CONFIDENCE] [slot="value"]...`.
+struct input {
+    enum class kind : std::uint8_t { pickup, wait, label };
+    kind what = kind::label;
+    std::string label;
+    double confidence = 1.0;
+    double seconds = 0;  // for wait
+    std::vector<std::pair<std::string, std::string>> slots;
+};
+
+// The input as a line would write it, for transcripts.
+[[nodiscard]] std::string to_string(const input& in);
+
+// `-> STATE [ACTION] ["WORDS"...] [hint "WORDS"]...`
+struct expectation {
+    std::string state;
+    std::optional<parley::action> action;  // checked when given
+    std::vector<std::string> words;        // each occurs in the phrase, ignoring case
+    bool silent = false;                   // `""`: the phrase is empty
+    std::vector<std::string> hint_words;
+};
+
+struct step {
+    std::uint32_t line = 0;
+    cli::input input;
+    cli::expectation expect;
+};
+
+// `test "NAME" [lang L]`, `with NAME = "VALUE"` lines, steps, `end`.
+struct conversation {
+    std::uint32_t line = 0;
+    std::string name;
+    std::string language;
+    std::vector<std::pair<std::string, std::string>> variables;
+    std::vector<step> steps;
+};
+
+struct tests_file {
+    std::string path;
+    std::vector<conversation> conversations;
+    std::vector<diagnostic> diagnostics;  // syntax errors, in line order; none means the tests can run
+};
+
+[[nodiscard]] tests_file parse_tests_file(std::string path, std::string_view text);
+// Reads and parses; a file that cannot be read is one diagnostic.
+[[nodiscard]] tests_file read_tests_file(std::string path);
+
+// One line that holds only an input, as `parley chat` reads them; `file` and `line_number` say
+// where it came from in the diagnostics. nullopt when it is malformed (the reason is appended).
+[[nodiscard]] std::optional<input> parse_input(std::string_view line, std::vector<diagnostic>& diagnostics,
+                                               std::string_view file = "<input>", std::uint32_t line_number = 1);
+
+}  // namespace parley::cli
+
+#endif
