@@ -43,6 +43,9 @@ parley_golden(check_json 1 stdout check --json tests/cli/errors.rules)
 parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl)
 parley_golden(graph_dot 0 stdout graph tests/cli/timers.rules)
 parley_golden(test_failing 1 stdout test tests/cli/timers.rules tests/cli/failing.tests)
+# Syntax errors in .tests files: all of them in one run, and each broken file counts as one failure.
+parley_golden(test_syntax_errors 1 stderr test tests/cli/timers.rules tests/cli/bad_steps.tests tests/cli/bad_structure.tests)
+parley_golden(test_syntax_errors_count 1 stdout test tests/cli/timers.rules tests/cli/failing.tests tests/cli/bad_structure.tests)
 parley_golden(screen_hits 1 stdout screen rules/callcenter.rules "Алло, НЕ КРИЧИТЕ НА МЕНЯ! Сбавьте тон.")
 add_test(NAME cli.chat_piped_input COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/timers.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.txt
@@ -50,3 +53,4 @@ add_test(NAME cli.chat_piped_input COMMAND ${CMAKE_COMMAND}
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 add_test(NAME cli.help COMMAND ${parley_bin} run --help)
 set_tests_properties(cli.help PROPERTIES PASS_REGULAR_EXPRESSION "exactly one line per input line")
+include(${CMAKE_CURRENT_SOURCE_DIR}/diagnostics/diagnostics.cmake)

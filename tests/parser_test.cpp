@@ -4,7 +4,6 @@
 #include "../src/dsl/parser.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -12,17 +11,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define PARLEY_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define PARLEY_TEST_SANITIZED 1
-#endif
-#endif
-#ifndef PARLEY_TEST_SANITIZED
-#define PARLEY_TEST_SANITIZED 0
-#endif
 
 namespace {
 
@@ -73,13 +61,12 @@ bool has_message(const parsed& p, std::string_view part) {
     return false;
 }
 
-double seconds_to_parse(const std::string& text, parsed* out = nullptr) {
-    const auto start = std::chrono::steady_clock::now();
-    auto p = parse(text);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// Parses text that may be anything: every diagnostic still points into the file. How fast is
+// bench_parse's business; a test under sanitizers cannot say.
+parsed parse_anything(std::string text) {
+    auto p = parse(std::move(text));
     for (const auto& d : p.diagnostics) CHECK(d.line >= 1);
-    if (out) *out = std::move(p);
-    return s;
+    return p;
 }
 
 std::string read(const std::filesystem::path& path) {
@@ -492,11 +479,10 @@ TEST_CASE("recovery never resumes inside a string", "[parser][recovery]") {
     CHECK(boost::get<ast::slot_decl>(p.file.items[0].get()).name.text == "s");
 }
 
-TEST_CASE("errors are capped so that a file of garbage stays quick", "[parser][recovery]") {
+TEST_CASE("errors are capped at 100 and parsing stops there", "[parser][recovery]") {
     std::string text;
     for (int i = 0; i < 500; ++i) text += "state s" + std::to_string(i) + "\n  on => x\nend\n";
-    parsed p;
-    CHECK(seconds_to_parse(text, &p) < 1.0);
+    const auto p = parse_anything(text);
     CHECK(p.diagnostics.size() == 101);
     CHECK(p.diagnostics.back().message == "too many errors; stopping here");
 }
@@ -545,13 +531,13 @@ TEST_CASE("deep guard nesting is refused at the limit without exhausting the sta
     parsed p;
     const std::string deep =
         "state a\n  on hi if " + std::string(100'000, '(') + "c > 1" + std::string(100'000, ')') + " -> stay\nend\n";
-    CHECK(seconds_to_parse(deep, &p) < 1.0);
+    p = parse_anything(deep);
     CHECK(messages(p) == std::vector<std::string>{"2:44: guard is nested too deeply (the limit is 32)"});
 
     std::string nots = "state a\n  on hi if ";
     for (int i = 0; i < 50'000; ++i) nots += "not ";
     nots += "c > 1 -> stay\nend\n";
-    CHECK(seconds_to_parse(nots, &p) < 1.0);
+    p = parse_anything(nots);
     CHECK(has_message(p, "guard is nested too deeply (the limit is 32)"));
 
     const std::string fine = "state a\n  on hi if " + std::string(32, '(') + "c > 1" + std::string(32, ')') + " -> stay\nend\n";
@@ -560,22 +546,22 @@ TEST_CASE("deep guard nesting is refused at the limit without exhausting the sta
     CHECK(has_message(parse(over), "guard is nested too deeply"));
 }
 
-TEST_CASE("a 1 MB line and 1 MB of random bytes are handled in well under a second", "[parser][robustness]") {
+TEST_CASE("a 1 MB line and 1 MB of random bytes are diagnosed", "[parser][robustness]") {
     parsed p;
-    CHECK(seconds_to_parse(std::string(1 << 20, 'x'), &p) < 1.0);
+    p = parse_anything(std::string(1 << 20, 'x'));
     CHECK_FALSE(p.diagnostics.empty());
 
-    CHECK(seconds_to_parse("state a\n  on hi -> stay\n    say \"" + std::string(1 << 20, 'a') + "\"\nend\n", &p) < 1.0);
+    p = parse_anything("state a\n  on hi -> stay\n    say \"" + std::string(1 << 20, 'a') + "\"\nend\n");
     CHECK(p.diagnostics.empty());
-    CHECK(seconds_to_parse("forbid \"" + std::string(1 << 20, 'a'), &p) < 1.0);
+    p = parse_anything("forbid \"" + std::string(1 << 20, 'a'));
     CHECK(has_message(p, "unterminated string"));
-    CHECK(seconds_to_parse("state a\n  on " + std::string(1 << 20, 'a'), &p) < 1.0);
+    p = parse_anything("state a\n  on " + std::string(1 << 20, 'a'));
     CHECK_FALSE(p.diagnostics.empty());
 
     std::mt19937 rng(7);
     std::string noise(1 << 20, '\0');
     for (auto& c : noise) c = static_cast<char>(rng());
-    CHECK(seconds_to_parse(noise, &p) < 1.0);
+    p = parse_anything(noise);
     CHECK_FALSE(p.diagnostics.empty());
 
     // Random keywords and punctuation reach deeper into the grammar than random bytes.
@@ -601,7 +587,7 @@ TEST_CASE("the sample malformed files give diagnostics", "[parser][robustness]")
     CHECK(files >= 5);
 }
 
-TEST_CASE("a 10,000-state file parses quickly", "[parser][performance]") {
+TEST_CASE("a 10,000-state file parses cleanly", "[parser]") {
     std::string text = "counter c\nslot name\n";
     for (int s = 0; s < 10'000; ++s) {
         text += "state s" + std::to_string(s) + "\n  say \"Hello from state " + std::to_string(s) + "\"\n";
@@ -610,12 +596,7 @@ TEST_CASE("a 10,000-state file parses quickly", "[parser][performance]") {
                     std::to_string((s + h + 1) % 10'000) + "\n    say \"Reply number " + std::to_string(h) + "\"\n    increment c\n";
         text += "end\n";
     }
-    parsed p;
-    const double s = seconds_to_parse(text, &p);
+    const auto p = parse(text);
     CHECK(p.diagnostics.empty());
     CHECK(p.file.items.size() == 10'002);
-    UNSCOPED_INFO("parsed " << text.size() << " bytes in " << s << " s");
-#if defined(NDEBUG) && !PARLEY_TEST_SANITIZED
-    CHECK(s < 1.0);  // 0.15 s warm, about 0.5 s cold (fresh heap pages) in a Release build
-#endif
 }

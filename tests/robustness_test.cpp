@@ -2,7 +2,6 @@
 // never a crash, a hang or unbounded work.
 #include "fixtures.hpp"
 
-#include <chrono>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -28,13 +27,12 @@ bool has_message(const parley::compile_result& r, std::string_view part) {
     return false;
 }
 
-double seconds_to_compile(std::string_view text, parley::compile_result* out = nullptr) {
-    const auto start = std::chrono::steady_clock::now();
+// Compiles text that may be anything: every diagnostic still renders. How fast is bench_parse's
+// business; a test under sanitizers cannot say.
+parley::compile_result compile_anything(std::string_view text) {
     auto r = parley::compile_string(text, "m.rules");
-    const auto s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& d : r.diagnostics) (void)parley::format(d);
-    if (out) *out = std::move(r);
-    return s;
+    return r;
 }
 
 }  // namespace
@@ -56,22 +54,22 @@ TEST_CASE("the default script cut at any point yields diagnostics, never a crash
 
 TEST_CASE("stray bytes, invalid UTF-8 and control characters are diagnosed", "[robustness][parser]") {
     parley::compile_result r;
-    seconds_to_compile("intent hi\nstate a initial\n  on hi -> stay\n    say \"caf\xC3\"\nend\n", &r);
+    r = compile_anything("intent hi\nstate a initial\n  on hi -> stay\n    say \"caf\xC3\"\nend\n");
     CHECK_FALSE(r.script);
     CHECK(has_message(r, "invalid UTF-8"));
 
-    seconds_to_compile(std::string("intent hi\n\x01\x02 state a initial\nend\n"), &r);
+    r = compile_anything(std::string("intent hi\n\x01\x02 state a initial\nend\n"));
     CHECK_FALSE(r.script);
     CHECK(has_message(r, "expected a statement"));
 
-    seconds_to_compile(std::string("intent hi\0\0\0", 12), &r);
+    r = compile_anything(std::string("intent hi\0\0\0", 12));
     CHECK_FALSE(r.script);
 
     std::mt19937 rng(42);
     for (int round = 0; round < 200; ++round) {
         std::string noise = default_script().substr(rng() % 5000, 2000);
         for (int k = 0; k < 20; ++k) noise[rng() % noise.size()] = static_cast<char>(rng());
-        seconds_to_compile(noise, &r);  // any outcome but a crash
+        r = compile_anything(noise);  // any outcome but a crash
     }
 }
 
@@ -79,36 +77,35 @@ TEST_CASE("deeply nested guards are refused at the documented limit without exha
     parley::compile_result r;
     const std::string deep = "counter c\nintent hi\nstate a initial\n  on hi if " + std::string(100'000, '(') + "c > 1" +
                              std::string(100'000, ')') + " -> stay\nend\n";
-    CHECK(seconds_to_compile(deep, &r) < 2.0);
+    r = compile_anything(deep);
     CHECK(has_message(r, "guard is nested too deeply (the limit is 32)"));
 
     std::string nots = "counter c\nintent hi\nstate a initial\n  on hi if ";
     for (int i = 0; i < 50'000; ++i) nots += "not ";
     nots += "c > 1 -> stay\nend\n";
-    seconds_to_compile(nots, &r);
+    r = compile_anything(nots);
     CHECK(has_message(r, "guard is nested too deeply"));
 
     std::string fine = "counter c\nintent hi\nstate a initial\n  on hi if " + std::string(30, '(') + "c > 1" + std::string(30, ')') +
                        " -> stay\nend\n";
-    seconds_to_compile(fine, &r);
+    r = compile_anything(fine);
     CHECK(r.script);
 }
 
-TEST_CASE("a 1 MB line is handled in linear time", "[robustness][parser]") {
+TEST_CASE("a 1 MB line is diagnosed", "[robustness][parser]") {
     parley::compile_result r;
     const std::string garbage(1 << 20, 'x');
-    CHECK(seconds_to_compile(garbage, &r) < 2.0);
+    r = compile_anything(garbage);
     CHECK_FALSE(r.script);
     const std::string long_phrase = "intent hi\nstate a initial\n  on hi -> stay\n    say \"" + std::string(1 << 20, 'a') + "\"\nend\n";
-    CHECK(seconds_to_compile(long_phrase, &r) < 2.0);
+    r = compile_anything(long_phrase);
     CHECK(has_message(r, "phrase is longer than 4096 bytes"));
 }
 
 TEST_CASE("many errors in one file are all reported, up to a cap", "[robustness][parser]") {
     std::string text;
     for (int i = 0; i < 500; ++i) text += "state s" + std::to_string(i) + "\n  on => x\nend\n";
-    parley::compile_result r;
-    CHECK(seconds_to_compile(text, &r) < 2.0);
+    const auto r = compile_anything(text);
     CHECK(r.diagnostics.size() >= 100);
     CHECK(has_message(r, "too many errors"));
 }
@@ -134,8 +131,7 @@ TEST_CASE("phrase variants and languages have documented limits", "[robustness][
     std::string many = "intent hi\nstate a initial\n  on hi -> stay\n    say \"v\"";
     for (int i = 0; i < 70; ++i) many += " | \"v" + std::to_string(i) + "\"";
     many += "\nend\n";
-    parley::compile_result r;
-    seconds_to_compile(many, &r);
+    const auto r = compile_anything(many);
     CHECK(has_message(r, "a phrase may have at most 64 variants"));
 }
 
