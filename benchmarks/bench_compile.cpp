@@ -40,7 +40,7 @@ void compile_generated(benchmark::State& state) {
             state.SkipWithError("the generated script does not compile");
             return;
         }
-        f.handlers = result.script->tables().handlers.size();
+        f.handlers = result.script->handler_count();
         benchmark::DoNotOptimize(result);
     }
     state.counters["parse_ms"] = f.timings.parse * 1e3;

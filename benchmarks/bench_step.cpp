@@ -79,8 +79,7 @@ std::string_view phrase_of(const parley::reply& r) { return r.phrase; }
 
 // A phrase that is not a view of the script's text was rendered for this step.
 bool is_rendered(const parley::script& script, std::string_view phrase) {
-    const auto& pool = script.tables().pool;
-    return !phrase.empty() && (phrase.data() < pool.data() || phrase.data() >= pool.data() + pool.size());
+    return !phrase.empty() && !script.owns(phrase);
 }
 std::string_view phrase_of(const hand::output& o) { return o.phrase; }
 

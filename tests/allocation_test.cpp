@@ -63,9 +63,8 @@ TEST_CASE("on the default script, steps without slots allocate only to render, a
     auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/rules/callcenter.rules");
     REQUIRE(compiled.script);
     const auto& script = *compiled.script;
-    const auto& pool = script.tables().pool;
     std::vector<parley::label_id> labels;
-    for (parley::label_id l = 0; l < script.tables().labels.size(); ++l) labels.push_back(l);
+    for (parley::label_id l = 0; l < script.label_count(); ++l) labels.push_back(l);
 
     std::vector<parley::session> calls(50, parley::session(script));
     std::uint64_t seed = 12345;
@@ -79,7 +78,7 @@ TEST_CASE("on the default script, steps without slots allocate only to render, a
         const auto before = allocations;
         const auto r = call.step(label, confidence);
         const auto made = allocations - before;
-        const bool from_script = r.phrase.empty() || (r.phrase.data() >= pool.data() && r.phrase.data() < pool.data() + pool.size());
+        const bool from_script = r.phrase.empty() || script.owns(r.phrase);
         if (from_script) {
             ++plain;
             when_plain += made;

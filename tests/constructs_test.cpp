@@ -220,7 +220,7 @@ TEST_CASE("construct: include brings in another file's declarations", "[construc
     REQUIRE(r.script);
     parley::session c(*r.script);
     CHECK(say(c, "hello", {{"name", "Ann"}}) == "s: hi Ann");
-    CHECK(r.script->tables().files.at(1) == "site/intents.rules");
+    CHECK(r.script->file_name(1) == "site/intents.rules");
 }
 
 TEST_CASE("construct: forbid declares screened phrases", "[constructs]") {

@@ -31,7 +31,7 @@ struct graph_view {
 // Every transition the script can take: each state's handlers and timers that change state,
 // and the global handlers once, from any_state. `stay` handlers are not edges.
 [[nodiscard]] inline graph_view make_graph(const script& s) {
-    const auto& t = s.tables();
+    const auto& t = detail::tables_of(s);
     graph_view g;
     g.initial = t.initial_state;
     for (const auto& st : t.states) {

@@ -25,7 +25,7 @@ struct screen_hit {
 // Every occurrence of every forbidden phrase, ignoring case (Latin, Cyrillic, Greek; ё = е),
 // ordered by position. Malformed UTF-8 in `said` is tolerated.
 [[nodiscard]] inline std::vector<screen_hit> screen(const script& s, std::string_view said) {
-    const auto& t = s.tables();
+    const auto& t = detail::tables_of(s);
     std::vector<screen_hit> hits;
     if (t.forbidden_phrases.empty()) return hits;
     std::u32string folded;

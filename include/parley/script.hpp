@@ -10,6 +10,7 @@
 #include <parley/detail/tables.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -28,9 +29,15 @@ struct rule_location {
     [[nodiscard]] explicit operator bool() const noexcept { return line != 0; }
 };
 
+class script;
+namespace detail {
+// The compiler makes scripts and the runtime reads their tables; hosts see neither.
+[[nodiscard]] script make_script(std::shared_ptr<const script_tables> tables) noexcept;
+[[nodiscard]] const script_tables& tables_of(const script& s) noexcept;
+}  // namespace detail
+
 class script {
 public:
-    explicit script(std::shared_ptr<const detail::script_tables> tables) noexcept : tables_(std::move(tables)) {}
 
     [[nodiscard]] std::optional<state_id> find_state(std::string_view name) const { return find(tables_->state_index, name); }
     [[nodiscard]] std::optional<label_id> find_label(std::string_view name) const { return find(tables_->label_index, name); }
@@ -51,10 +58,23 @@ public:
     [[nodiscard]] double silence_timeout() const noexcept { return double(tables_->silence_timeout_ms) / 1000.0; }
     [[nodiscard]] double hold_timeout() const noexcept { return double(tables_->hold_timeout_ms) / 1000.0; }
     [[nodiscard]] std::uint64_t fingerprint() const noexcept { return tables_->fingerprint; }
-
-    [[nodiscard]] const detail::script_tables& tables() const noexcept { return *tables_; }
+    // Handlers, timers included, as the compiler lowered them.
+    [[nodiscard]] std::size_t handler_count() const noexcept { return tables_->handlers.size(); }
+    // The files the script was compiled from: [0] the root, then its includes, as diagnostics name them.
+    [[nodiscard]] std::size_t file_count() const noexcept { return tables_->files.size(); }
+    [[nodiscard]] std::string_view file_name(std::size_t i) const { return tables_->files.at(i); }
+    // Whether `text` is a view of the script's own strings: a phrase said as written rather
+    // than rendered into a buffer (which is what allocation and benchmark checks ask).
+    [[nodiscard]] bool owns(std::string_view text) const noexcept {
+        const auto& pool = tables_->pool;
+        return !text.empty() && std::less_equal<>()(pool.data(), text.data()) && std::less<>()(text.data(), pool.data() + pool.size());
+    }
 
 private:
+    friend script detail::make_script(std::shared_ptr<const detail::script_tables>) noexcept;
+    friend const detail::script_tables& detail::tables_of(const script&) noexcept;
+    explicit script(std::shared_ptr<const detail::script_tables> tables) noexcept : tables_(std::move(tables)) {}
+
     static std::optional<std::uint32_t> find(const detail::name_index& index, std::string_view name) {
         auto it = index.find(name);
         if (it == index.end()) return std::nullopt;
@@ -62,6 +82,9 @@ private:
     }
     std::shared_ptr<const detail::script_tables> tables_;
 };
+
+inline script detail::make_script(std::shared_ptr<const script_tables> tables) noexcept { return script(std::move(tables)); }
+inline const detail::script_tables& detail::tables_of(const script& s) noexcept { return *s.tables_; }
 
 }  // namespace parley
 

@@ -74,7 +74,7 @@ int screen(const std::string& file, const std::vector<std::string>& texts, const
     auto check = [&](std::string_view text, std::size_t line) {
         for (const auto& hit : parley::screen(*script, text)) {
             ++hits;
-            const auto column = parley::detail::code_points(text.substr(0, hit.offset)) + 1;
+            const auto column = hit.column;
             std::cout << line << ':' << column << ": forbidden '" << text.substr(hit.offset, hit.length) << "' ("
                       << hit.rule.file << ':' << hit.rule.line << "); say instead: " << hit.replacement << '\n';
         }

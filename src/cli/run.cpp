@@ -9,7 +9,6 @@
 
 #include "../support/json_string.hpp"
 
-#include <parley/detail/hash.hpp>
 #include <parley/session.hpp>
 
 #include <simdjson.h>
@@ -49,9 +48,7 @@ public:
     static constexpr std::uint32_t ended = 0xFFFFFFFF;
 
     static std::uint64_t hash(std::string_view call) noexcept {
-        detail::fnv1a fnv;  // then a final mix
-        fnv.add_bytes(call);
-        std::uint64_t h = fnv.value();
+        std::uint64_t h = std::hash<std::string_view>{}(call);  // then a final mix
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
@@ -277,21 +274,21 @@ private:
 
     void answer(std::string_view call, const parley::reply& r, std::uint32_t& slot) {
         out_ += "{\"call\": ";
-        detail::append_json_string(out_, call);
+        support::append_json_string(out_, call);
         out_ += ", \"state\": ";
-        detail::append_json_string(out_, r.state_name);
+        support::append_json_string(out_, r.state_name);
         out_ += ", \"action\": \"";
         out_ += to_string(r.action);
         out_ += "\", \"phrase\": ";
-        detail::append_json_string(out_, r.phrase);
+        support::append_json_string(out_, r.phrase);
         if (!r.hint.empty()) {
             out_ += ", \"hint\": ";
-            detail::append_json_string(out_, r.hint);
+            support::append_json_string(out_, r.hint);
         }
         out_ += ", \"rule\": ";
         rule_.clear();
         if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
-        detail::append_json_string(out_, rule_);
+        support::append_json_string(out_, rule_);
         out_ += r.ended ? ", \"ended\": true}\n" : ", \"ended\": false}\n";
         if (r.ended) calls_.end(slot);
     }
@@ -301,10 +298,10 @@ private:
         out_ += fmt::format("{{\"line\": {}", number);
         if (call) {
             out_ += ", \"call\": ";
-            detail::append_json_string(out_, *call);
+            support::append_json_string(out_, *call);
         }
         out_ += ", \"error\": ";
-        detail::append_json_string(out_, message);
+        support::append_json_string(out_, message);
         out_ += "}\n";
     }
 

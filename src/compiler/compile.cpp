@@ -35,7 +35,7 @@ compile_result compile(const compile_options& options, Load load) {
         lap(&compile_timings::check);
         if (!sink.failed()) pipeline::warn(pipeline::analyse(symbols, used), symbols, sink);
         lap(&compile_timings::analyse);
-        if (!sink.failed()) result.script.emplace(pipeline::lower(files, symbols));
+        if (!sink.failed()) result.script.emplace(detail::make_script(pipeline::lower(files, symbols)));
         lap(&compile_timings::lower);
     }
     result.diagnostics = sink.take();

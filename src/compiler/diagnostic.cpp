@@ -64,10 +64,10 @@ std::string to_json(std::span<const diagnostic> diagnostics) {
         if (!first) out += ",";
         first = false;
         out += "\n  {\"file\": ";
-        detail::append_json_string(out, d.file);
+        support::append_json_string(out, d.file);
         out += fmt::format(", \"line\": {}, \"column\": {}, \"length\": {}, \"severity\": \"{}\", \"message\": ", d.line,
                            d.column, d.length, to_string(d.severity));
-        detail::append_json_string(out, d.message);
+        support::append_json_string(out, d.message);
         out += "}";
     }
     out += diagnostics.empty() ? "]\n" : "\n]\n";

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace parley::detail {
+namespace parley::support {
 
 inline void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -33,6 +33,6 @@ inline void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
-}  // namespace parley::detail
+}  // namespace parley::support
 
 #endif
