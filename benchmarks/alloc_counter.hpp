@@ -24,8 +24,7 @@ void* operator new(std::size_t n) {
     allocation_count.fetch_add(1, std::memory_order_relaxed);
     const auto live = live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed) + malloc_usable_size(p);
     auto peak = peak_bytes.load(std::memory_order_relaxed);
-    while (live > peak && !peak_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
-    }
+    while (live > peak && !peak_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {}
     return p;
 }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {

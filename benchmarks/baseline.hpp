@@ -21,40 +21,131 @@ namespace parley::bench::hand {
 
 // In the order rules/callcenter.rules declares them; the last three are operator events.
 enum class intent : std::uint8_t {
-    greeting, state_purpose, give_name, complaint, anger, venting, interrupting, insult, threat,
-    demand_manager_contact, demand_supervisor, unclear, rambling, off_topic, personal_question, child,
-    out_of_script, emergency, spam, where_are_you, no_time, reject_terms, reject_all, accept, decline,
-    call_later, rapid_questions, didnt_catch, thanks, goodbye, silence, tech_failure, operator_unwell,
+    greeting,
+    state_purpose,
+    give_name,
+    complaint,
+    anger,
+    venting,
+    interrupting,
+    insult,
+    threat,
+    demand_manager_contact,
+    demand_supervisor,
+    unclear,
+    rambling,
+    off_topic,
+    personal_question,
+    child,
+    out_of_script,
+    emergency,
+    spam,
+    where_are_you,
+    no_time,
+    reject_terms,
+    reject_all,
+    accept,
+    decline,
+    call_later,
+    rapid_questions,
+    didnt_catch,
+    thanks,
+    goodbye,
+    silence,
+    tech_failure,
+    operator_unwell,
     answer_found
 };
 inline constexpr std::size_t intent_count = 34;
-inline constexpr std::array<std::string_view, intent_count> intent_names = {
-    "greeting", "state_purpose", "give_name", "complaint", "anger", "venting", "interrupting", "insult", "threat",
-    "demand_manager_contact", "demand_supervisor", "unclear", "rambling", "off_topic", "personal_question", "child",
-    "out_of_script", "emergency", "spam", "where_are_you", "no_time", "reject_terms", "reject_all", "accept", "decline",
-    "call_later", "rapid_questions", "didnt_catch", "thanks", "goodbye", "silence", "tech_failure", "operator_unwell",
-    "answer_found"};
+inline constexpr std::array<std::string_view, intent_count> intent_names = {"greeting",
+                                                                            "state_purpose",
+                                                                            "give_name",
+                                                                            "complaint",
+                                                                            "anger",
+                                                                            "venting",
+                                                                            "interrupting",
+                                                                            "insult",
+                                                                            "threat",
+                                                                            "demand_manager_contact",
+                                                                            "demand_supervisor",
+                                                                            "unclear",
+                                                                            "rambling",
+                                                                            "off_topic",
+                                                                            "personal_question",
+                                                                            "child",
+                                                                            "out_of_script",
+                                                                            "emergency",
+                                                                            "spam",
+                                                                            "where_are_you",
+                                                                            "no_time",
+                                                                            "reject_terms",
+                                                                            "reject_all",
+                                                                            "accept",
+                                                                            "decline",
+                                                                            "call_later",
+                                                                            "rapid_questions",
+                                                                            "didnt_catch",
+                                                                            "thanks",
+                                                                            "goodbye",
+                                                                            "silence",
+                                                                            "tech_failure",
+                                                                            "operator_unwell",
+                                                                            "answer_found"};
 // What the operator paraphrases when confirming a low-confidence intent (S05).
-inline constexpr std::array<std::string_view, intent_count> descriptions = {
-    "вы здороваетесь", "вы звоните с вопросом по нашим услугам", "вы называете своё имя", "вы хотите оставить жалобу",
-    "вы недовольны нашим обслуживанием", "вы хотите рассказать, что произошло", "вы хотите что-то добавить",
-    "вы недовольны разговором", "вы очень недовольны разговором", "вам нужны контакты руководства",
-    "вы хотите поговорить с руководителем", "вам сложно сформулировать вопрос", "вы рассказываете о своей ситуации",
-    "вопрос не касается наших услуг", "вы хотите узнать что-то обо мне", "со мной говорит ребёнок",
-    "у вас вопрос, на который мне нужно уточнить ответ", "вам срочно нужна помощь",
-    "вы хотите предложить нам товары или услуги", "вы хотите узнать местные подробности",
-    "вам не подходит предложенное время", "вам не подходят условия услуги", "вам не подходит ни один вариант",
-    "вы согласны", "вы не согласны", "вам сейчас неудобно говорить", "у вас несколько вопросов", "вы не расслышали меня",
-    "вы благодарите", "вы прощаетесь", "вас не слышно", "", "", ""};
+inline constexpr std::array<std::string_view, intent_count> descriptions = {"вы здороваетесь",
+                                                                            "вы звоните с вопросом по нашим услугам",
+                                                                            "вы называете своё имя",
+                                                                            "вы хотите оставить жалобу",
+                                                                            "вы недовольны нашим обслуживанием",
+                                                                            "вы хотите рассказать, что произошло",
+                                                                            "вы хотите что-то добавить",
+                                                                            "вы недовольны разговором",
+                                                                            "вы очень недовольны разговором",
+                                                                            "вам нужны контакты руководства",
+                                                                            "вы хотите поговорить с руководителем",
+                                                                            "вам сложно сформулировать вопрос",
+                                                                            "вы рассказываете о своей ситуации",
+                                                                            "вопрос не касается наших услуг",
+                                                                            "вы хотите узнать что-то обо мне",
+                                                                            "со мной говорит ребёнок",
+                                                                            "у вас вопрос, на который мне нужно уточнить ответ",
+                                                                            "вам срочно нужна помощь",
+                                                                            "вы хотите предложить нам товары или услуги",
+                                                                            "вы хотите узнать местные подробности",
+                                                                            "вам не подходит предложенное время",
+                                                                            "вам не подходят условия услуги",
+                                                                            "вам не подходит ни один вариант",
+                                                                            "вы согласны",
+                                                                            "вы не согласны",
+                                                                            "вам сейчас неудобно говорить",
+                                                                            "у вас несколько вопросов",
+                                                                            "вы не расслышали меня",
+                                                                            "вы благодарите",
+                                                                            "вы прощаетесь",
+                                                                            "вас не слышно",
+                                                                            "",
+                                                                            "",
+                                                                            ""};
 [[nodiscard]] constexpr bool is_event(intent i) noexcept { return i >= intent::tech_failure; }
 
 enum class state : std::uint8_t {
-    intake, clarify, de_escalate, offer_alternative, callback, warn, hold, hold_expired, child_check, transfer, hangup, close
+    intake,
+    clarify,
+    de_escalate,
+    offer_alternative,
+    callback,
+    warn,
+    hold,
+    hold_expired,
+    child_check,
+    transfer,
+    hangup,
+    close
 };
 inline constexpr std::size_t state_count = 12;
-inline constexpr std::array<std::string_view, state_count> state_names = {
-    "intake", "clarify", "de_escalate", "offer_alternative", "callback", "warn", "hold", "hold_expired",
-    "child_check", "transfer", "hangup", "close"};
+inline constexpr std::array<std::string_view, state_count> state_names = {"intake",      "clarify",  "de_escalate", "offer_alternative",
+                                                                          "callback",    "warn",     "hold",        "hold_expired",
+                                                                          "child_check", "transfer", "hangup",      "close"};
 // The same actions as parley::action (this header is also compiled as C++17, for Boost.MSM).
 enum class action : std::uint8_t { continue_, hold, transfer, hangup, close };
 inline constexpr std::array<std::string_view, 5> action_names = {"continue", "hold", "transfer", "hangup", "close"};
@@ -86,13 +177,17 @@ inline constexpr double threshold = 0.6;
 
 // The Russian phrases; "{}" marks where a value goes, in the order the comment names.
 namespace ru {
-inline constexpr std::string_view intake_entry = "Здравствуйте! Компания {}, меня зовут {}. Как я могу к вам обращаться?";  // company, operator
+inline constexpr std::string_view intake_entry =
+    "Здравствуйте! Компания {}, меня зовут {}. Как я могу к вам обращаться?";  // company, operator
 inline constexpr std::string_view clarify_entry = "Если вам трудно сформулировать вопрос, подскажите тему, которая вас интересует.";
-inline constexpr std::string_view de_escalate_entry = "Я понимаю ваше беспокойство. Пожалуйста, опишите ситуацию, дату и время произошедшего.";
-inline constexpr std::string_view offer_entry = "Как вы видите выход из этой ситуации? Я расскажу, что мы можем сделать, а что, к сожалению, невозможно.";
+inline constexpr std::string_view de_escalate_entry =
+    "Я понимаю ваше беспокойство. Пожалуйста, опишите ситуацию, дату и время произошедшего.";
+inline constexpr std::string_view offer_entry =
+    "Как вы видите выход из этой ситуации? Я расскажу, что мы можем сделать, а что, к сожалению, невозможно.";
 inline constexpr std::string_view callback_entry = "Если сейчас вам неудобно, скажите, когда вам удобно, и мы перезвоним.";
 inline constexpr std::string_view hold_entry = "Одну минуту, пожалуйста, я уточню ответ на ваш вопрос.";
-inline constexpr std::string_view hold_expired_entry = "Спасибо за ожидание. Мне нужно ещё немного времени. Вам удобнее, чтобы мы перезвонили, или вы подождёте ещё?";
+inline constexpr std::string_view hold_expired_entry =
+    "Спасибо за ожидание. Мне нужно ещё немного времени. Вам удобнее, чтобы мы перезвонили, или вы подождёте ещё?";
 inline constexpr std::string_view child_check_entry = "У вас есть рядом взрослый, с которым я могу продолжить разговор?";
 inline constexpr std::string_view transfer_entry = "Для решения вашего вопроса я переведу вас на специалиста. Оставайтесь на линии.";
 inline constexpr std::string_view hangup_entry = "До свидания.";
@@ -105,27 +200,38 @@ inline constexpr std::string_view confirm_repeat = "Простите, повто
 inline constexpr std::string_view abuse_hangup = "Я вынуждена завершить разговор. До свидания.";
 inline constexpr std::string_view abuse_warn = "Если вы будете продолжать разговор в том же духе, я буду вынуждена завершить разговор.";
 inline constexpr std::string_view off_topic_hangup = "К сожалению, я вынуждена завершить разговор. До свидания.";
-inline constexpr std::string_view off_topic_warn = "Прошу прощения, но данный вопрос не относится к тематике {}. Если вы продолжите разговор не по теме, я буду вынуждена положить трубку.";  // service
-inline constexpr std::string_view personal_named = "К сожалению, нет. Меня зовут {}. {}, давайте вернёмся к вашему вопросу.";  // operator, name
+inline constexpr std::string_view off_topic_warn =
+    "Прошу прощения, но данный вопрос не относится к тематике {}. Если вы продолжите разговор не по теме, я буду вынуждена положить трубку.";  // service
+inline constexpr std::string_view personal_named =
+    "К сожалению, нет. Меня зовут {}. {}, давайте вернёмся к вашему вопросу.";                                       // operator, name
 inline constexpr std::string_view personal = "К сожалению, нет. Меня зовут {}. Давайте вернёмся к вашему вопросу.";  // operator
-inline constexpr std::string_view off_topic_named = "{}, давайте вернёмся к вашему вопросу. Чем компания {} может вам помочь?";  // name, company
+inline constexpr std::string_view off_topic_named =
+    "{}, давайте вернёмся к вашему вопросу. Чем компания {} может вам помочь?";                                        // name, company
 inline constexpr std::string_view off_topic = "Давайте вернёмся к вашему вопросу. Чем компания {} может вам помочь?";  // company
 inline constexpr std::string_view silence_hangup = "К сожалению, вас не слышно. Перезвоните, пожалуйста.";
 inline constexpr std::string_view silence = "Говорите, пожалуйста, я вас слушаю.";
 inline constexpr std::array<std::string_view, 3> venting = {"Да…", "Так…", "Поняла вас."};
-inline constexpr std::string_view interrupting_named = "{}, будьте добры, разговаривайте со мной во взаимоуважительном тоне. Пожалуйста, выслушайте меня, не перебивая. И мы обязательно найдём выход из ситуации.";  // name
-inline constexpr std::string_view interrupting = "Будьте добры, разговаривайте со мной во взаимоуважительном тоне. Пожалуйста, выслушайте меня, не перебивая. И мы обязательно найдём выход из ситуации.";
+inline constexpr std::string_view interrupting_named =
+    "{}, будьте добры, разговаривайте со мной во взаимоуважительном тоне. Пожалуйста, выслушайте меня, не перебивая. И мы обязательно найдём выход из ситуации.";  // name
+inline constexpr std::string_view interrupting =
+    "Будьте добры, разговаривайте со мной во взаимоуважительном тоне. Пожалуйста, выслушайте меня, не перебивая. И мы обязательно найдём выход из ситуации.";
 inline constexpr std::string_view rapid_questions = "Чтобы ответить на ваши вопросы, мне потребуется время. Могу я начать прямо сейчас?";
 inline constexpr std::array<std::string_view, 2> didnt_catch = {"Простите, скажу иначе: …", "Позвольте, я объясню по-другому: …"};
-inline constexpr std::string_view manager_contact = "К сожалению, предоставить такую информацию не представляется возможным. Если вы хотите подать жалобу, я могу записать ваши претензии прямо сейчас.";
+inline constexpr std::string_view manager_contact =
+    "К сожалению, предоставить такую информацию не представляется возможным. Если вы хотите подать жалобу, я могу записать ваши претензии прямо сейчас.";
 inline constexpr std::string_view supervisor = "Конечно. Я переведу вас на руководителя. Оставайтесь, пожалуйста, на линии.";
-inline constexpr std::string_view where_named = "{}, для решения этого вопроса я сейчас переведу вас на специалиста, который подскажет данную информацию.";  // name
-inline constexpr std::string_view where = "Для решения этого вопроса я сейчас переведу вас на специалиста, который подскажет данную информацию.";
+inline constexpr std::string_view where_named =
+    "{}, для решения этого вопроса я сейчас переведу вас на специалиста, который подскажет данную информацию.";  // name
+inline constexpr std::string_view where =
+    "Для решения этого вопроса я сейчас переведу вас на специалиста, который подскажет данную информацию.";
 inline constexpr std::string_view emergency = "Я вас слышу. Пожалуйста, оставайтесь на линии, я сейчас же соединю вас с нужной службой.";
-inline constexpr std::string_view spam = "Спасибо за предложение. Пожалуйста, направьте его на электронную почту {}. Всего доброго!";  // offers e-mail
+inline constexpr std::string_view spam =
+    "Спасибо за предложение. Пожалуйста, направьте его на электронную почту {}. Всего доброго!";  // offers e-mail
 inline constexpr std::string_view unwell = "Минуту, пожалуйста.";
-inline constexpr std::string_view tech_failure = "Извините, в данный момент по техническим причинам нет возможности вас проконсультировать. Давайте я запишу вашу заявку, и мы перезвоним вам в ближайшее время.";
-inline constexpr std::string_view thanks_named = "{}, спасибо вам за звонок и за понимание! Вы для нас очень важный клиент. Всего доброго!";  // name
+inline constexpr std::string_view tech_failure =
+    "Извините, в данный момент по техническим причинам нет возможности вас проконсультировать. Давайте я запишу вашу заявку, и мы перезвоним вам в ближайшее время.";
+inline constexpr std::string_view thanks_named =
+    "{}, спасибо вам за звонок и за понимание! Вы для нас очень важный клиент. Всего доброго!";  // name
 
 // intake
 inline constexpr std::string_view greeting = "Здравствуйте! Как я могу к вам обращаться?";
@@ -133,18 +239,24 @@ inline constexpr std::string_view give_name = "Очень приятно, {}! Ч
 inline constexpr std::string_view address = "Продиктуйте, пожалуйста, адрес, я запишу.";
 inline constexpr std::string_view purpose_named = "{}, сейчас во всём разберёмся. Расскажите, пожалуйста, подробнее.";  // name
 inline constexpr std::string_view purpose = "Сейчас во всём разберёмся. Скажите, пожалуйста, как я могу к вам обращаться?";
-inline constexpr std::string_view caller_at_fault = "Мы всегда стараемся работать как можно лучше. Давайте всё-таки поможем вам решить этот вопрос.";
-inline constexpr std::string_view complaint_named = "{}, спасибо, что сообщили нам. Извините за эту ситуацию. Сейчас во всём разберёмся.";  // name
-inline constexpr std::string_view complaint = "Спасибо, что сообщили нам. Извините за эту ситуацию. Скажите, пожалуйста, как я могу к вам обращаться?";
+inline constexpr std::string_view caller_at_fault =
+    "Мы всегда стараемся работать как можно лучше. Давайте всё-таки поможем вам решить этот вопрос.";
+inline constexpr std::string_view complaint_named =
+    "{}, спасибо, что сообщили нам. Извините за эту ситуацию. Сейчас во всём разберёмся.";  // name
+inline constexpr std::string_view complaint =
+    "Спасибо, что сообщили нам. Извините за эту ситуацию. Скажите, пожалуйста, как я могу к вам обращаться?";
 inline constexpr std::string_view rambling = "Какова цель вашего звонка?";
-inline constexpr std::string_view no_time = "Правильно ли я понимаю, вам необходимо назначить другое время, например, в среду с 13 до 16 или в четверг с 10 до 13?";
-inline constexpr std::string_view reject_terms = "Правильно ли я понимаю, вам необходимо рассмотреть другие варианты получения этой услуги?";
+inline constexpr std::string_view no_time =
+    "Правильно ли я понимаю, вам необходимо назначить другое время, например, в среду с 13 до 16 или в четверг с 10 до 13?";
+inline constexpr std::string_view reject_terms =
+    "Правильно ли я понимаю, вам необходимо рассмотреть другие варианты получения этой услуги?";
 inline constexpr std::string_view accept = "Хорошо. Чем ещё я могу помочь?";
 inline constexpr std::string_view decline = "Поняла вас. Чем я могу помочь?";
 
 // clarify
 inline constexpr std::string_view clarify_purpose = "Понятно. Сейчас во всём разберёмся.";
-inline constexpr std::string_view rambling_topic = "Простите, что перебиваю, правильно ли я понимаю, что вы звоните по поводу {}?";  // topic
+inline constexpr std::string_view rambling_topic =
+    "Простите, что перебиваю, правильно ли я понимаю, что вы звоните по поводу {}?";  // topic
 inline constexpr std::string_view rambling_advice = "Простите, что перебиваю, правильно ли я понимаю, что вы хотите получить консультацию?";
 inline constexpr std::string_view unclear = "Например, оплата, доставка, подключение услуги. Какая тема ближе?";
 inline constexpr std::string_view clarify_accept = "Хорошо, слушаю вас.";
@@ -152,10 +264,13 @@ inline constexpr std::string_view clarify_decline = "Подскажите, по�
 
 // de_escalate
 inline constexpr std::string_view assure_named = "{}, сейчас во всём разберёмся.";  // name
-inline constexpr std::string_view join = "Да, я понимаю вас, ситуация очень неприятная. Извините за неудобства. Я сейчас же передам всю информацию специалистам. Мой добавочный номер — {}. Меня зовут {}.";  // extension, operator
-inline constexpr std::array<std::string_view, 2> anger = {"Я понимаю ваше беспокойство, мы решим ситуацию и перезвоним.", "Какое решение этой проблемы вы бы хотели?"};
+inline constexpr std::string_view join =
+    "Да, я понимаю вас, ситуация очень неприятная. Извините за неудобства. Я сейчас же передам всю информацию специалистам. Мой добавочный номер — {}. Меня зовут {}.";  // extension, operator
+inline constexpr std::array<std::string_view, 2> anger = {"Я понимаю ваше беспокойство, мы решим ситуацию и перезвоним.",
+                                                          "Какое решение этой проблемы вы бы хотели?"};
 inline constexpr std::string_view which_solution = "Какое решение этой проблемы вы бы хотели?";
-inline constexpr std::string_view understanding = "Спасибо вам за понимание! Вы для нас очень важный клиент. Мы сделаем всё, чтобы это не повторилось.";
+inline constexpr std::string_view understanding =
+    "Спасибо вам за понимание! Вы для нас очень важный клиент. Мы сделаем всё, чтобы это не повторилось.";
 
 // offer_alternative, callback
 inline constexpr std::string_view deal = "Отлично, договорились! Спасибо за звонок, всего доброго!";
@@ -196,7 +311,9 @@ struct call_data {
     std::string_view phrase;  // the reply being built
 
     // A slot while a handler runs: the utterance's, else the call's.
-    static std::string_view slot(std::string_view said, const std::string& kept) noexcept { return said.empty() ? std::string_view(kept) : said; }
+    static std::string_view slot(std::string_view said, const std::string& kept) noexcept {
+        return said.empty() ? std::string_view(kept) : said;
+    }
     [[nodiscard]] std::string_view name_of(const input& in) const noexcept { return slot(in.name, name); }
     [[nodiscard]] bool knows_name(const input& in) const noexcept { return !name_of(in).empty(); }
     void keep_name(const input& in) {

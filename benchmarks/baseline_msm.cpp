@@ -83,18 +83,24 @@ struct greet_by_name {
 struct take_purpose {
     static void run(call_data& c, const input& in) {
         c.keep_topic(in);
-        if (call_data::slot(in.topic, c.topic) == "address") c.phrase = ru::address;
-        else if (c.knows_name(in)) c.phrase = c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in));
-        else c.phrase = ru::purpose;
+        if (call_data::slot(in.topic, c.topic) == "address")
+            c.phrase = ru::address;
+        else if (c.knows_name(in))
+            c.phrase = c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in));
+        else
+            c.phrase = ru::purpose;
     }
 };
 struct take_complaint {
     static void run(call_data& c, const input& in) {
         const bool at_fault = call_data::slot(in.fault, c.fault) == "caller";
         c.keep_fault(in);
-        if (at_fault) c.phrase = ru::caller_at_fault;
-        else if (c.knows_name(in)) c.phrase = c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in));
-        else c.phrase = ru::complaint;
+        if (at_fault)
+            c.phrase = ru::caller_at_fault;
+        else if (c.knows_name(in))
+            c.phrase = c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in));
+        else
+            c.phrase = ru::complaint;
     }
 };
 struct ask_purpose {
@@ -111,8 +117,10 @@ struct clarified {
 };
 struct interrupt_softly {
     static void run(call_data& c, const input& in) {
-        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.phrase = c.format(FMT_COMPILE(ru::rambling_topic), topic);
-        else c.phrase = ru::rambling_advice;
+        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty())
+            c.phrase = c.format(FMT_COMPILE(ru::rambling_topic), topic);
+        else
+            c.phrase = ru::rambling_advice;
     }
 };
 struct assure {
@@ -171,7 +179,8 @@ struct warn_off_topic {
 struct back_on_topic {
     static void run(call_data& c, const input& in) {
         call_data::count(c.off_topic);
-        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::off_topic_named), c.name_of(in), vars::company) : c.format(FMT_COMPILE(ru::off_topic), vars::company);
+        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::off_topic_named), c.name_of(in), vars::company)
+                                    : c.format(FMT_COMPILE(ru::off_topic), vars::company);
     }
 };
 struct not_about_me {
@@ -199,7 +208,9 @@ struct ask_for_respect {
     }
 };
 struct refer_to_specialist {
-    static void run(call_data& c, const input& in) { c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where; }
+    static void run(call_data& c, const input& in) {
+        c.phrase = c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where;
+    }
 };
 struct decline_spam {
     static void run(call_data& c, const input&) { c.phrase = c.format(FMT_COMPILE(ru::spam), vars::offers_email); }
@@ -248,29 +259,23 @@ struct first_silence {
 // ---- states --------------------------------------------------------------------------------
 struct intake : base_state<state::intake> {
     struct internal_transition_table
-        : mpl::vector<Internal<ev<intent::greeting>, say<ru::greeting>, none>,
-                      Internal<ev<intent::give_name>, act<greet_by_name>, none>,
-                      Internal<ev<intent::state_purpose>, act<take_purpose>, none>,
-                      Internal<ev<intent::accept>, say<ru::accept>, none>,
+        : mpl::vector<Internal<ev<intent::greeting>, say<ru::greeting>, none>, Internal<ev<intent::give_name>, act<greet_by_name>, none>,
+                      Internal<ev<intent::state_purpose>, act<take_purpose>, none>, Internal<ev<intent::accept>, say<ru::accept>, none>,
                       Internal<ev<intent::decline>, say<ru::decline>, none>> {};
 };
 using clarify = base_state<state::clarify>;
 struct de_escalate : entry_state<state::de_escalate> {
     struct internal_transition_table
-        : mpl::vector<Internal<ev<intent::give_name>, act<assure>, none>,
-                      Internal<ev<intent::complaint>, act<join_complaint>, none>,
-                      Internal<ev<intent::state_purpose>, act<join_purpose>, none>,
-                      Internal<ev<intent::anger>, act<calm_anger>, none>,
+        : mpl::vector<Internal<ev<intent::give_name>, act<assure>, none>, Internal<ev<intent::complaint>, act<join_complaint>, none>,
+                      Internal<ev<intent::state_purpose>, act<join_purpose>, none>, Internal<ev<intent::anger>, act<calm_anger>, none>,
                       Internal<ev<intent::decline>, say<ru::which_solution>, none>> {};
 };
 struct offer_alternative : base_state<state::offer_alternative> {
     struct internal_transition_table
-        : mpl::vector<Internal<ev<intent::accept>, act<offer_option>, when<no_offer_yet>>,
-                      Internal<ev<intent::no_time>, say<ru::no_time>, none>,
-                      Internal<ev<intent::reject_terms>, say<ru::reject_terms>, none>,
-                      Internal<ev<intent::reject_all>, say<ru::offer_entry>, none>,
-                      Internal<ev<intent::decline>, say<ru::offer_entry>, none>,
-                      Internal<otherwise_event, none, none>> {};
+        : mpl::vector<
+              Internal<ev<intent::accept>, act<offer_option>, when<no_offer_yet>>, Internal<ev<intent::no_time>, say<ru::no_time>, none>,
+              Internal<ev<intent::reject_terms>, say<ru::reject_terms>, none>, Internal<ev<intent::reject_all>, say<ru::offer_entry>, none>,
+              Internal<ev<intent::decline>, say<ru::offer_entry>, none>, Internal<otherwise_event, none, none>> {};
 };
 using callback = base_state<state::callback>;
 using warn = entry_state<state::warn>;
@@ -289,53 +294,49 @@ struct conversation_ : msm::front::state_machine_def<conversation_> {
     using explicit_creation = mpl::vector<hangup, transfer>;
 
     struct transition_table
-        : mpl::vector<
-              Row<intake, ev<intent::complaint>, de_escalate, act<take_complaint>, none>,
-              Row<intake, ev<intent::anger>, de_escalate, none, none>,
-              Row<intake, ev<intent::unclear>, clarify, none, none>,
-              Row<intake, ev<intent::rambling>, clarify, act<ask_purpose>, none>,
-              Row<intake, ev<intent::no_time>, offer_alternative, say<ru::no_time>, none>,
-              Row<intake, ev<intent::reject_terms>, offer_alternative, say<ru::reject_terms>, none>,
-              Row<intake, ev<intent::reject_all>, offer_alternative, none, none>,
-              Row<intake, ev<intent::call_later>, callback, none, none>,
-              Row<intake, ev<intent::out_of_script>, hold, none, none>,
+        : mpl::vector<Row<intake, ev<intent::complaint>, de_escalate, act<take_complaint>, none>,
+                      Row<intake, ev<intent::anger>, de_escalate, none, none>, Row<intake, ev<intent::unclear>, clarify, none, none>,
+                      Row<intake, ev<intent::rambling>, clarify, act<ask_purpose>, none>,
+                      Row<intake, ev<intent::no_time>, offer_alternative, say<ru::no_time>, none>,
+                      Row<intake, ev<intent::reject_terms>, offer_alternative, say<ru::reject_terms>, none>,
+                      Row<intake, ev<intent::reject_all>, offer_alternative, none, none>,
+                      Row<intake, ev<intent::call_later>, callback, none, none>, Row<intake, ev<intent::out_of_script>, hold, none, none>,
 
-              Row<clarify, ev<intent::state_purpose>, intake, act<clarified>, none>,
-              Row<clarify, ev<intent::rambling>, none, act<interrupt_softly>, none>,
-              Row<clarify, ev<intent::unclear>, none, say<ru::unclear>, none>,
-              Row<clarify, ev<intent::accept>, intake, say<ru::clarify_accept>, none>,
-              Row<clarify, ev<intent::decline>, none, say<ru::clarify_decline>, none>,
-              Row<clarify, otherwise_event, intake, none, none>,
+                      Row<clarify, ev<intent::state_purpose>, intake, act<clarified>, none>,
+                      Row<clarify, ev<intent::rambling>, none, act<interrupt_softly>, none>,
+                      Row<clarify, ev<intent::unclear>, none, say<ru::unclear>, none>,
+                      Row<clarify, ev<intent::accept>, intake, say<ru::clarify_accept>, none>,
+                      Row<clarify, ev<intent::decline>, none, say<ru::clarify_decline>, none>,
+                      Row<clarify, otherwise_event, intake, none, none>,
 
-              Row<de_escalate, ev<intent::accept>, close, say<ru::understanding>, none>,
-              Row<de_escalate, ev<intent::no_time>, offer_alternative, none, none>,
-              Row<de_escalate, ev<intent::reject_terms>, offer_alternative, none, none>,
-              Row<de_escalate, ev<intent::reject_all>, offer_alternative, none, none>,
+                      Row<de_escalate, ev<intent::accept>, close, say<ru::understanding>, none>,
+                      Row<de_escalate, ev<intent::no_time>, offer_alternative, none, none>,
+                      Row<de_escalate, ev<intent::reject_terms>, offer_alternative, none, none>,
+                      Row<de_escalate, ev<intent::reject_all>, offer_alternative, none, none>,
 
-              Row<offer_alternative, ev<intent::accept>, close, say<ru::deal>, when<offered>>,
-              Row<offer_alternative, ev<intent::call_later>, callback, none, none>,
+                      Row<offer_alternative, ev<intent::accept>, close, say<ru::deal>, when<offered>>,
+                      Row<offer_alternative, ev<intent::call_later>, callback, none, none>,
 
-              Row<callback, otherwise_event, close, say<ru::call_back>, none>,
+                      Row<callback, otherwise_event, close, say<ru::call_back>, none>,
 
-              Row<warn, ev<intent::state_purpose>, intake, act<back_to_question>, none>,
-              Row<warn, ev<intent::complaint>, intake, act<back_to_question>, none>,
-              Row<warn, ev<intent::accept>, intake, act<back_to_question>, none>,
-              Row<warn, ev<intent::give_name>, intake, act<back_to_question>, none>,
-              Row<warn, otherwise_event, intake, say<ru::back>, none>,
+                      Row<warn, ev<intent::state_purpose>, intake, act<back_to_question>, none>,
+                      Row<warn, ev<intent::complaint>, intake, act<back_to_question>, none>,
+                      Row<warn, ev<intent::accept>, intake, act<back_to_question>, none>,
+                      Row<warn, ev<intent::give_name>, intake, act<back_to_question>, none>,
+                      Row<warn, otherwise_event, intake, say<ru::back>, none>,
 
-              Row<hold, ev<intent::answer_found>, intake, say<ru::answer_found>, none>,
-              Row<hold, ev<intent::silence>, none, none, none>,
-              Row<hold, otherwise_event, none, say<ru::still_checking>, none>,
+                      Row<hold, ev<intent::answer_found>, intake, say<ru::answer_found>, none>,
+                      Row<hold, ev<intent::silence>, none, none, none>, Row<hold, otherwise_event, none, say<ru::still_checking>, none>,
 
-              Row<hold_expired, ev<intent::accept>, transfer, say<ru::specialist>, when<held_before>>,
-              Row<hold_expired, ev<intent::accept>, hold, act<hold_again>, when<first_hold>>,
-              Row<hold_expired, ev<intent::call_later>, close, say<ru::call_back_later>, none>,
-              Row<hold_expired, ev<intent::decline>, close, say<ru::call_back_later>, none>,
-              Row<hold_expired, ev<intent::answer_found>, intake, say<ru::answer_found>, none>,
-              Row<hold_expired, otherwise_event, none, none, none>,
+                      Row<hold_expired, ev<intent::accept>, transfer, say<ru::specialist>, when<held_before>>,
+                      Row<hold_expired, ev<intent::accept>, hold, act<hold_again>, when<first_hold>>,
+                      Row<hold_expired, ev<intent::call_later>, close, say<ru::call_back_later>, none>,
+                      Row<hold_expired, ev<intent::decline>, close, say<ru::call_back_later>, none>,
+                      Row<hold_expired, ev<intent::answer_found>, intake, say<ru::answer_found>, none>,
+                      Row<hold_expired, otherwise_event, none, none, none>,
 
-              Row<child_check, ev<intent::accept>, intake, say<ru::adult>, none>,
-              Row<child_check, otherwise_event, close, say<ru::adults_only>, none>> {};
+                      Row<child_check, ev<intent::accept>, intake, say<ru::adult>, none>,
+                      Row<child_check, otherwise_event, close, say<ru::adults_only>, none>> {};
 
     template <class M, class E>
     void no_transition(const E&, M&, int) {}
@@ -352,33 +353,32 @@ struct call_ : msm::front::state_machine_def<call_> {
     using initial_state = conversation;
 
     struct transition_table
-        : mpl::vector<
-              Row<conversation, ev<intent::insult>, to<hangup>, say<ru::abuse_hangup>, when<abusive_before>>,
-              Row<conversation, ev<intent::insult>, to<warn>, act<warn_abuse>, when<no_abuse_yet>>,
-              Row<conversation, ev<intent::threat>, to<hangup>, say<ru::abuse_hangup>, when<abusive_before>>,
-              Row<conversation, ev<intent::threat>, to<warn>, act<warn_abuse>, when<no_abuse_yet>>,
-              Row<conversation, ev<intent::off_topic>, to<hangup>, say<ru::off_topic_hangup>, when<off_topic_twice>>,
-              Row<conversation, ev<intent::off_topic>, to<warn>, act<warn_off_topic>, when<off_topic_once>>,
-              Row<conversation, ev<intent::off_topic>, none, act<back_on_topic>, when<on_topic_so_far>>,
-              Row<conversation, ev<intent::personal_question>, to<hangup>, say<ru::off_topic_hangup>, when<off_topic_twice>>,
-              Row<conversation, ev<intent::personal_question>, to<warn>, act<warn_off_topic>, when<off_topic_once>>,
-              Row<conversation, ev<intent::personal_question>, none, act<not_about_me>, when<on_topic_so_far>>,
-              Row<conversation, ev<intent::silence>, to<hangup>, say<ru::silence_hangup>, when<silent_before>>,
-              Row<conversation, ev<intent::silence>, none, act<ask_to_speak>, when<first_silence>>,
-              Row<conversation, ev<intent::venting>, none, act<backchannel>, none>,
-              Row<conversation, ev<intent::interrupting>, to<de_escalate>, act<ask_for_respect>, none>,
-              Row<conversation, ev<intent::rapid_questions>, none, say<ru::rapid_questions>, none>,
-              Row<conversation, ev<intent::didnt_catch>, none, act<rephrase>, none>,
-              Row<conversation, ev<intent::demand_manager_contact>, to<de_escalate>, say<ru::manager_contact>, none>,
-              Row<conversation, ev<intent::demand_supervisor>, to<transfer>, say<ru::supervisor>, none>,
-              Row<conversation, ev<intent::where_are_you>, to<transfer>, act<refer_to_specialist>, none>,
-              Row<conversation, ev<intent::emergency>, to<transfer>, say<ru::emergency>, none>,
-              Row<conversation, ev<intent::child>, to<child_check>, none, none>,
-              Row<conversation, ev<intent::spam>, to<close>, act<decline_spam>, none>,
-              Row<conversation, ev<intent::operator_unwell>, to<transfer>, say<ru::unwell>, none>,
-              Row<conversation, ev<intent::tech_failure>, to<close>, say<ru::tech_failure>, none>,
-              Row<conversation, ev<intent::thanks>, to<close>, act<thank_by_name>, none>,
-              Row<conversation, ev<intent::goodbye>, to<close>, act<thank_by_name>, none>> {};
+        : mpl::vector<Row<conversation, ev<intent::insult>, to<hangup>, say<ru::abuse_hangup>, when<abusive_before>>,
+                      Row<conversation, ev<intent::insult>, to<warn>, act<warn_abuse>, when<no_abuse_yet>>,
+                      Row<conversation, ev<intent::threat>, to<hangup>, say<ru::abuse_hangup>, when<abusive_before>>,
+                      Row<conversation, ev<intent::threat>, to<warn>, act<warn_abuse>, when<no_abuse_yet>>,
+                      Row<conversation, ev<intent::off_topic>, to<hangup>, say<ru::off_topic_hangup>, when<off_topic_twice>>,
+                      Row<conversation, ev<intent::off_topic>, to<warn>, act<warn_off_topic>, when<off_topic_once>>,
+                      Row<conversation, ev<intent::off_topic>, none, act<back_on_topic>, when<on_topic_so_far>>,
+                      Row<conversation, ev<intent::personal_question>, to<hangup>, say<ru::off_topic_hangup>, when<off_topic_twice>>,
+                      Row<conversation, ev<intent::personal_question>, to<warn>, act<warn_off_topic>, when<off_topic_once>>,
+                      Row<conversation, ev<intent::personal_question>, none, act<not_about_me>, when<on_topic_so_far>>,
+                      Row<conversation, ev<intent::silence>, to<hangup>, say<ru::silence_hangup>, when<silent_before>>,
+                      Row<conversation, ev<intent::silence>, none, act<ask_to_speak>, when<first_silence>>,
+                      Row<conversation, ev<intent::venting>, none, act<backchannel>, none>,
+                      Row<conversation, ev<intent::interrupting>, to<de_escalate>, act<ask_for_respect>, none>,
+                      Row<conversation, ev<intent::rapid_questions>, none, say<ru::rapid_questions>, none>,
+                      Row<conversation, ev<intent::didnt_catch>, none, act<rephrase>, none>,
+                      Row<conversation, ev<intent::demand_manager_contact>, to<de_escalate>, say<ru::manager_contact>, none>,
+                      Row<conversation, ev<intent::demand_supervisor>, to<transfer>, say<ru::supervisor>, none>,
+                      Row<conversation, ev<intent::where_are_you>, to<transfer>, act<refer_to_specialist>, none>,
+                      Row<conversation, ev<intent::emergency>, to<transfer>, say<ru::emergency>, none>,
+                      Row<conversation, ev<intent::child>, to<child_check>, none, none>,
+                      Row<conversation, ev<intent::spam>, to<close>, act<decline_spam>, none>,
+                      Row<conversation, ev<intent::operator_unwell>, to<transfer>, say<ru::unwell>, none>,
+                      Row<conversation, ev<intent::tech_failure>, to<close>, say<ru::tech_failure>, none>,
+                      Row<conversation, ev<intent::thanks>, to<close>, act<thank_by_name>, none>,
+                      Row<conversation, ev<intent::goodbye>, to<close>, act<thank_by_name>, none>> {};
 
     template <class M, class E>
     void no_transition(const E&, M&, int) {}
@@ -435,8 +435,7 @@ output msm_call::start() {
 
 output msm_call::step(const input& in) {
     return confirming_step(data_, in, [this](call_data&, const input& u) {
-        if (fire_table[static_cast<std::size_t>(u.what)](get(), u) != msm::back::HANDLED_TRUE)
-            get().process_event(otherwise_event{&u});
+        if (fire_table[static_cast<std::size_t>(u.what)](get(), u) != msm::back::HANDLED_TRUE) get().process_event(otherwise_event{&u});
     });
 }
 

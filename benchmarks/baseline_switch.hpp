@@ -34,16 +34,22 @@ private:
                         return true;
                     case i::state_purpose:
                         c.keep_topic(in);
-                        if (call_data::slot(in.topic, c.topic) == "address") c.stay(ru::address);
-                        else if (c.knows_name(in)) c.stay(c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in)));
-                        else c.stay(ru::purpose);
+                        if (call_data::slot(in.topic, c.topic) == "address")
+                            c.stay(ru::address);
+                        else if (c.knows_name(in))
+                            c.stay(c.format(FMT_COMPILE(ru::purpose_named), c.name_of(in)));
+                        else
+                            c.stay(ru::purpose);
                         return true;
                     case i::complaint: {
                         const bool at_fault = call_data::slot(in.fault, c.fault) == "caller";
                         c.keep_fault(in);
-                        if (at_fault) c.go(state::de_escalate, ru::caller_at_fault);
-                        else if (c.knows_name(in)) c.go(state::de_escalate, c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in)));
-                        else c.go(state::de_escalate, ru::complaint);
+                        if (at_fault)
+                            c.go(state::de_escalate, ru::caller_at_fault);
+                        else if (c.knows_name(in))
+                            c.go(state::de_escalate, c.format(FMT_COMPILE(ru::complaint_named), c.name_of(in)));
+                        else
+                            c.go(state::de_escalate, ru::complaint);
                         return true;
                     }
                     case i::anger: c.go(state::de_escalate); return true;
@@ -68,8 +74,10 @@ private:
                         c.go(state::intake, ru::clarify_purpose);
                         return true;
                     case i::rambling:
-                        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty()) c.stay(c.format(FMT_COMPILE(ru::rambling_topic), topic));
-                        else c.stay(ru::rambling_advice);
+                        if (const auto topic = call_data::slot(in.topic, c.topic); !topic.empty())
+                            c.stay(c.format(FMT_COMPILE(ru::rambling_topic), topic));
+                        else
+                            c.stay(ru::rambling_advice);
                         return true;
                     case i::unclear: c.stay(ru::unclear); return true;
                     case i::accept: c.go(state::intake, ru::clarify_accept); return true;
@@ -200,13 +208,16 @@ private:
                 return true;
             case i::venting: c.stay(call_data::rotate(ru::venting, c.venting_turn)); return true;
             case i::interrupting:
-                c.go(state::de_escalate, c.knows_name(in) ? c.format(FMT_COMPILE(ru::interrupting_named), c.name_of(in)) : ru::interrupting);
+                c.go(state::de_escalate,
+                     c.knows_name(in) ? c.format(FMT_COMPILE(ru::interrupting_named), c.name_of(in)) : ru::interrupting);
                 return true;
             case i::rapid_questions: c.stay(ru::rapid_questions); return true;
             case i::didnt_catch: c.stay(call_data::rotate(ru::didnt_catch, c.didnt_catch_turn)); return true;
             case i::demand_manager_contact: c.go(state::de_escalate, ru::manager_contact); return true;
             case i::demand_supervisor: c.go(state::transfer, ru::supervisor); return true;
-            case i::where_are_you: c.go(state::transfer, c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where); return true;
+            case i::where_are_you:
+                c.go(state::transfer, c.knows_name(in) ? c.format(FMT_COMPILE(ru::where_named), c.name_of(in)) : ru::where);
+                return true;
             case i::emergency: c.go(state::transfer, ru::emergency); return true;
             case i::child: c.go(state::child_check); return true;
             case i::spam: c.go(state::close, c.format(FMT_COMPILE(ru::spam), vars::offers_email)); return true;
@@ -214,8 +225,10 @@ private:
             case i::tech_failure: c.go(state::close, ru::tech_failure); return true;
             case i::thanks:
             case i::goodbye:
-                if (c.knows_name(in)) c.go(state::close, c.format(FMT_COMPILE(ru::thanks_named), c.name_of(in)));
-                else c.go(state::close);
+                if (c.knows_name(in))
+                    c.go(state::close, c.format(FMT_COMPILE(ru::thanks_named), c.name_of(in)));
+                else
+                    c.go(state::close);
                 return true;
             default: return false;
         }

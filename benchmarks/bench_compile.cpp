@@ -59,13 +59,13 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-    fmt::print("\n{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}\n", "states", "handlers", "parse ms", "check ms",
-               "graph ms", "lower ms", "total ms", "peak MB", "growth");
+    fmt::print("\n{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8}\n", "states", "handlers", "parse ms", "check ms", "graph ms",
+               "lower ms", "total ms", "peak MB", "growth");
     const figures* previous = nullptr;
     for (const auto& [states, f] : results) {
-        fmt::print("{:>8} {:>9} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.1f} {:>9.1f} {:>8}\n", states, f.handlers,
-                   f.timings.parse * 1e3, f.timings.check * 1e3, f.timings.analyse * 1e3, f.timings.lower * 1e3,
-                   f.total * 1e3, double(f.peak) / 1e6, previous ? fmt::format("x{:.1f}", f.total / previous->total) : "");
+        fmt::print("{:>8} {:>9} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.1f} {:>9.1f} {:>8}\n", states, f.handlers, f.timings.parse * 1e3,
+                   f.timings.check * 1e3, f.timings.analyse * 1e3, f.timings.lower * 1e3, f.total * 1e3, double(f.peak) / 1e6,
+                   previous ? fmt::format("x{:.1f}", f.total / previous->total) : "");
         previous = &f;
     }
 }

@@ -50,8 +50,10 @@ struct basic_parley_engine {
     }
     [[nodiscard]] bool ended(std::size_t i) const { return calls[i].ended(); }
     parley::reply step(const stream& s, const stream::event& e) {
-        if constexpr (Lend) return calls[e.call].step(e.label, e.input.confidence, s.slots_of(e), lent);
-        else return calls[e.call].step(e.label, e.input.confidence, s.slots_of(e));
+        if constexpr (Lend)
+            return calls[e.call].step(e.label, e.input.confidence, s.slots_of(e), lent);
+        else
+            return calls[e.call].step(e.label, e.input.confidence, s.slots_of(e));
     }
 };
 using parley_engine = basic_parley_engine<false>;
@@ -78,9 +80,7 @@ using msm_engine = hand_engine<hand::msm_call, msm_name>;
 std::string_view phrase_of(const parley::reply& r) { return r.phrase; }
 
 // A phrase that is not a view of the script's text was rendered for this step.
-bool is_rendered(const parley::script& script, std::string_view phrase) {
-    return !phrase.empty() && !script.owns(phrase);
-}
+bool is_rendered(const parley::script& script, std::string_view phrase) { return !phrase.empty() && !script.owns(phrase); }
 std::string_view phrase_of(const hand::output& o) { return o.phrase; }
 
 // One pass over the stream; returns a checksum so that nothing is optimised away.
@@ -116,22 +116,24 @@ void verify(const parley::script& script, const stream& s) {
         const auto b = w.step(s, e);
         const auto c = m.step(s, e);
         for (const hand::output* o : {&b, &c}) {
-            if (a.state_name != hand::state_names[static_cast<std::size_t>(o->where)] || parley::to_string(a.action) != hand::action_names[static_cast<std::size_t>(o->action)] ||
-                a.ended != o->ended || a.phrase != o->phrase) {
-                fmt::print(stderr,
-                           "step {} (call {}, intent {}, confidence {}): parley says [{} {} '{}'], {} says [{} {} '{}']\n", n,
-                           e.call, hand::intent_names[static_cast<std::size_t>(e.input.what)], e.input.confidence,
-                           a.state_name, parley::to_string(a.action), a.phrase, o == &b ? "switch" : "Boost.MSM",
-                           hand::state_names[static_cast<std::size_t>(o->where)], hand::action_names[static_cast<std::size_t>(o->action)], o->phrase);
+            if (a.state_name != hand::state_names[static_cast<std::size_t>(o->where)] ||
+                parley::to_string(a.action) != hand::action_names[static_cast<std::size_t>(o->action)] || a.ended != o->ended ||
+                a.phrase != o->phrase) {
+                fmt::print(stderr, "step {} (call {}, intent {}, confidence {}): parley says [{} {} '{}'], {} says [{} {} '{}']\n", n,
+                           e.call, hand::intent_names[static_cast<std::size_t>(e.input.what)], e.input.confidence, a.state_name,
+                           parley::to_string(a.action), a.phrase, o == &b ? "switch" : "Boost.MSM",
+                           hand::state_names[static_cast<std::size_t>(o->where)], hand::action_names[static_cast<std::size_t>(o->action)],
+                           o->phrase);
                 std::exit(1);
             }
         }
         rendered += is_rendered(script, a.phrase);
         confirmations += a.state_name == "clarify" && p.calls[e.call].pending_confirmation().has_value();
     }
-    fmt::print("verified: parley, switch and Boost.MSM agree on all {} steps (state, action, end, phrase); "
-               "{} calls restarted, {} phrases rendered, {} confirmations asked\n",
-               s.events.size(), restarts, rendered, confirmations);
+    fmt::print(
+        "verified: parley, switch and Boost.MSM agree on all {} steps (state, action, end, phrase); "
+        "{} calls restarted, {} phrases rendered, {} confirmations asked\n",
+        s.events.size(), restarts, rendered, confirmations);
 }
 
 // The fastest pass: on a shared machine the noise only ever adds time.
@@ -150,18 +152,21 @@ std::map<std::string, throughput> measured;
 
 template <class Engine>
 void register_throughput(const parley::script& script, const stream& s) {
-    benchmark::RegisterBenchmark((std::string("step/") + Engine::name).c_str(), [&script, &s](benchmark::State& state) {
-        auto& t = measured[Engine::name];
-        for (auto _ : state) {
-            state.PauseTiming();
-            Engine engine(script, s.calls);
-            state.ResumeTiming();
-            const auto start = clock_type::now();
-            benchmark::DoNotOptimize(run(s, engine));
-            t.add(s.events.size(), std::chrono::duration<double>(clock_type::now() - start).count());
-        }
-        state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.events.size()));
-    })->Unit(benchmark::kMillisecond)->MinTime(2.0);
+    benchmark::RegisterBenchmark((std::string("step/") + Engine::name).c_str(),
+                                 [&script, &s](benchmark::State& state) {
+                                     auto& t = measured[Engine::name];
+                                     for (auto _ : state) {
+                                         state.PauseTiming();
+                                         Engine engine(script, s.calls);
+                                         state.ResumeTiming();
+                                         const auto start = clock_type::now();
+                                         benchmark::DoNotOptimize(run(s, engine));
+                                         t.add(s.events.size(), std::chrono::duration<double>(clock_type::now() - start).count());
+                                     }
+                                     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.events.size()));
+                                 })
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(2.0);
 }
 
 // Each step timed alone over one pass; the clock's own cost is printed alongside.
@@ -223,9 +228,12 @@ void allocations(const parley::script& script, const stream& s) {
         const auto r = engine.step(s, e);
         const auto n = parley::bench::allocation_count.load() - before;
         pending_slots[e.call] = call.pending_confirmation() && e.slot_count > 0;
-        if (e.slot_count > 0 || replays_slots) with_slots.add(n);
-        else if (is_rendered(script, r.phrase)) rendered.add(n);
-        else plain.add(n);
+        if (e.slot_count > 0 || replays_slots)
+            with_slots.add(n);
+        else if (is_rendered(script, r.phrase))
+            rendered.add(n);
+        else
+            plain.add(n);
     }
     auto row = [](const char* what, const tally& t) {
         fmt::print("  {:<52} {:>9} steps {:>8} allocations  {:.4f} per step, at most {}\n", what, t.steps, t.allocations,
@@ -265,8 +273,9 @@ void session_bytes(const parley::script& script, const stream& s) {
     for (const auto& c : lent.calls) lent_heap += c.heap_bytes();
     fmt::print("\nmemory per live call of the default script after the stream ({} calls):\n", s.calls);
     fmt::print("  sizeof(parley::session) {} B (target: <= 128 B plus slot values)\n", sizeof(parley::session));
-    fmt::print("  plus on average {:.1f} B of heap with a lent render buffer: the value store, as large as the largest call on its line has needed\n",
-               double(lent_heap) / double(s.calls));
+    fmt::print(
+        "  plus on average {:.1f} B of heap with a lent render buffer: the value store, as large as the largest call on its line has needed\n",
+        double(lent_heap) / double(s.calls));
     fmt::print("  or {:.1f} B when each session renders into its own buffer\n", double(own_heap) / double(s.calls));
     fmt::print("  for comparison: sizeof(switch call) {} B, sizeof(Boost.MSM call) {} B, each plus its strings\n",
                sizeof(hand::switch_call), sizeof(hand::msm_call));
@@ -349,8 +358,8 @@ int main(int argc, char** argv) {
     benchmark::Shutdown();
 
     const auto p = measured["parley"], w = measured["switch"], m = measured["Boost.MSM"];
-    fmt::print("\nstep throughput on rules/callcenter.rules, {} utterances over {} interleaved calls (fastest pass):\n",
-               s.events.size(), calls);
+    fmt::print("\nstep throughput on rules/callcenter.rules, {} utterances over {} interleaved calls (fastest pass):\n", s.events.size(),
+               calls);
     fmt::print("  parley     {:>6.1f} M steps/s\n", p.per_second() / 1e6);
     fmt::print("  switch     {:>6.1f} M steps/s\n", w.per_second() / 1e6);
     fmt::print("  Boost.MSM  {:>6.1f} M steps/s\n", m.per_second() / 1e6);
@@ -368,7 +377,8 @@ int main(int argc, char** argv) {
 
     allocations(script, s);
     session_bytes(script, s);
-    fmt::print("  peak RSS with {} live sessions (two slots each, one lent render buffer): {:.1f} MB; "
-               "the same process with none: {:.1f} MB (target: <= 256 MB)\n",
-               sessions, double(full_kb) / 1024.0, double(empty_kb) / 1024.0);
+    fmt::print(
+        "  peak RSS with {} live sessions (two slots each, one lent render buffer): {:.1f} MB; "
+        "the same process with none: {:.1f} MB (target: <= 256 MB)\n",
+        sessions, double(full_kb) / 1024.0, double(empty_kb) / 1024.0);
 }

@@ -21,11 +21,12 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1);
     // Weighted towards what callers mostly do; terminal intents are rare.
     static const std::pair<const char*, int> intents[] = {
-        {"greeting", 8}, {"state_purpose", 14}, {"give_name", 8}, {"complaint", 6}, {"anger", 5}, {"venting", 6},
-        {"unclear", 4}, {"rambling", 4}, {"accept", 8}, {"decline", 5}, {"didnt_catch", 4}, {"rapid_questions", 3},
-        {"no_time", 3}, {"reject_terms", 3}, {"reject_all", 2}, {"call_later", 1}, {"off_topic", 1},
-        {"personal_question", 1}, {"interrupting", 2}, {"demand_manager_contact", 1}, {"out_of_script", 2},
-        {"silence", 1}, {"thanks", 1}, {"insult", 1}};
+        {"greeting", 8},      {"state_purpose", 14},    {"give_name", 8},    {"complaint", 6},
+        {"anger", 5},         {"venting", 6},           {"unclear", 4},      {"rambling", 4},
+        {"accept", 8},        {"decline", 5},           {"didnt_catch", 4},  {"rapid_questions", 3},
+        {"no_time", 3},       {"reject_terms", 3},      {"reject_all", 2},   {"call_later", 1},
+        {"off_topic", 1},     {"personal_question", 1}, {"interrupting", 2}, {"demand_manager_contact", 1},
+        {"out_of_script", 2}, {"silence", 1},           {"thanks", 1},       {"insult", 1}};
     std::vector<const char*> bag;
     for (const auto& [name, weight] : intents) bag.insert(bag.end(), static_cast<std::size_t>(weight), name);
     std::vector<double> clock(calls, 0.0);
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
             const double confidence = rng() % 20 == 0 ? 0.45 : 0.9 + double(rng() % 10) / 100.0;
             std::string slots;
             if (std::string_view(intent) == "give_name") slots = fmt::format(", \"slots\": {{\"name\": \"Имя{}\"}}", slot % 97);
-            if (std::string_view(intent) == "complaint") slots = rng() % 2 ? ", \"slots\": {\"fault\": \"company\"}" : ", \"slots\": {\"fault\": \"caller\"}";
+            if (std::string_view(intent) == "complaint")
+                slots = rng() % 2 ? ", \"slots\": {\"fault\": \"company\"}" : ", \"slots\": {\"fault\": \"caller\"}";
             fmt::format_to(o, "{{\"call\": \"call-{}\", \"intent\": \"{}\", \"confidence\": {:.2f}, \"at\": {}{}}}\n", call, intent,
                            confidence, clock[slot], slots);
         }

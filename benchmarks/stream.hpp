@@ -19,11 +19,11 @@ namespace parley::bench {
 
 struct stream {
     struct event {
-        std::uint32_t call;          // which of the live calls; it restarts when it has ended
-        parley::label_id label;      // interned for parley
-        std::uint32_t first_slot;    // into slots
+        std::uint32_t call;        // which of the live calls; it restarts when it has ended
+        parley::label_id label;    // interned for parley
+        std::uint32_t first_slot;  // into slots
         std::uint32_t slot_count;
-        hand::input input;           // the same utterance as a hand-written host sees it
+        hand::input input;  // the same utterance as a hand-written host sees it
     };
     std::vector<event> events;
     std::vector<parley::slot_value> slots;
@@ -39,16 +39,40 @@ struct stream {
 // one in twenty comes with low confidence and is confirmed first.
 inline stream make_stream(const parley::script& script, std::size_t size, std::size_t calls, std::uint64_t seed = 7) {
     using hand::intent;
-    static constexpr std::array<std::pair<intent, int>, hand::intent_count> weights = {{
-        {intent::greeting, 6}, {intent::state_purpose, 12}, {intent::give_name, 7}, {intent::complaint, 5},
-        {intent::anger, 4}, {intent::venting, 5}, {intent::interrupting, 2}, {intent::insult, 1}, {intent::threat, 1},
-        {intent::demand_manager_contact, 1}, {intent::demand_supervisor, 1}, {intent::unclear, 3}, {intent::rambling, 3},
-        {intent::off_topic, 2}, {intent::personal_question, 1}, {intent::child, 1}, {intent::out_of_script, 3},
-        {intent::emergency, 1}, {intent::spam, 1}, {intent::where_are_you, 1}, {intent::no_time, 3},
-        {intent::reject_terms, 3}, {intent::reject_all, 2}, {intent::accept, 8}, {intent::decline, 5},
-        {intent::call_later, 2}, {intent::rapid_questions, 2}, {intent::didnt_catch, 3}, {intent::thanks, 2},
-        {intent::goodbye, 1}, {intent::silence, 2}, {intent::tech_failure, 1}, {intent::operator_unwell, 1},
-        {intent::answer_found, 3}}};
+    static constexpr std::array<std::pair<intent, int>, hand::intent_count> weights = {{{intent::greeting, 6},
+                                                                                        {intent::state_purpose, 12},
+                                                                                        {intent::give_name, 7},
+                                                                                        {intent::complaint, 5},
+                                                                                        {intent::anger, 4},
+                                                                                        {intent::venting, 5},
+                                                                                        {intent::interrupting, 2},
+                                                                                        {intent::insult, 1},
+                                                                                        {intent::threat, 1},
+                                                                                        {intent::demand_manager_contact, 1},
+                                                                                        {intent::demand_supervisor, 1},
+                                                                                        {intent::unclear, 3},
+                                                                                        {intent::rambling, 3},
+                                                                                        {intent::off_topic, 2},
+                                                                                        {intent::personal_question, 1},
+                                                                                        {intent::child, 1},
+                                                                                        {intent::out_of_script, 3},
+                                                                                        {intent::emergency, 1},
+                                                                                        {intent::spam, 1},
+                                                                                        {intent::where_are_you, 1},
+                                                                                        {intent::no_time, 3},
+                                                                                        {intent::reject_terms, 3},
+                                                                                        {intent::reject_all, 2},
+                                                                                        {intent::accept, 8},
+                                                                                        {intent::decline, 5},
+                                                                                        {intent::call_later, 2},
+                                                                                        {intent::rapid_questions, 2},
+                                                                                        {intent::didnt_catch, 3},
+                                                                                        {intent::thanks, 2},
+                                                                                        {intent::goodbye, 1},
+                                                                                        {intent::silence, 2},
+                                                                                        {intent::tech_failure, 1},
+                                                                                        {intent::operator_unwell, 1},
+                                                                                        {intent::answer_found, 3}}};
     static constexpr std::array<std::string_view, 4> topics = {"address", "оплата", "доставка", "подключение"};
 
     std::array<parley::label_id, hand::intent_count> labels{};

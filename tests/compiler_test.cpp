@@ -39,12 +39,10 @@ TEST_CASE("the small script compiles without diagnostics", "[compiler]") {
 TEST_CASE("each semantic error has its exact location and message", "[compiler][diagnostics]") {
     auto [source, expected] = GENERATE(table<std::string, std::string>({
         {"intent hi\nstate a initial\n  on hi -> b\nend\n", "t.rules:3:12: error: undefined state 'b'"},
-        {"intent hi\nstate a initial\n  on ho -> stay\nend\n",
-         "t.rules:3:6: error: undefined intent or event 'ho'; did you mean 'hi'?"},
+        {"intent hi\nstate a initial\n  on ho -> stay\nend\n", "t.rules:3:6: error: undefined intent or event 'ho'; did you mean 'hi'?"},
         {"intent hi\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules:2:8: error: duplicate intent or event 'hi'"},
         {"intent hi\nstate a initial\n  on hi -> stay\nend\nstate a\nend\n", "t.rules:5:7: error: duplicate state 'a'"},
-        {"slot x\ncounter x\nintent hi\nstate a initial\n  on hi -> stay\nend\n",
-         "t.rules:2:9: error: 'x' is already declared as a slot"},
+        {"slot x\ncounter x\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules:2:9: error: 'x' is already declared as a slot"},
         {"intent hi\nstate a initial\n  on hi -> stay\n    say \"hello {who}\"\nend\n",
          "t.rules:4:16: error: placeholder '{who}' names no variable or slot"},
         {"setting language = ru\nintent hi\nstate a initial\n  on hi -> stay\n    say en \"hello\"\nend\n",
@@ -53,9 +51,9 @@ TEST_CASE("each semantic error has its exact location and message", "[compiler][
          "t.rules:5:9: error: phrase contains the forbidden phrase 'алло'; say 'Спасибо за ожидание' instead"},
         {"intent hi\nstate a initial\n  on hi if n > 1 -> stay\nend\n", "t.rules:3:12: error: undefined counter, slot or variable 'n'"},
         {"slot s\nintent hi\nstate a initial\n  on hi if s > 1 -> stay\nend\n", "t.rules:4:12: error: slot 's' compares with a string"},
-        {"counter c\nintent hi\nstate a initial\n  on hi -> stay\n    increment d\nend\n",
-         "t.rules:5:15: error: undefined counter 'd'"},
-        {"intent hi\nstate a\n  on hi -> stay\nend\n", "t.rules:2:7: error: no state is marked 'initial'; mark the state where a call starts"},
+        {"counter c\nintent hi\nstate a initial\n  on hi -> stay\n    increment d\nend\n", "t.rules:5:15: error: undefined counter 'd'"},
+        {"intent hi\nstate a\n  on hi -> stay\nend\n",
+         "t.rules:2:7: error: no state is marked 'initial'; mark the state where a call starts"},
         {"intent hi\nstate a initial\n  on hi -> stay\nend\nstate b initial\n  on hi -> a\nend\n",
          "t.rules:5:7: error: state 'b' is marked 'initial', but so is 'a'"},
         {"setting speed = 3\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules:1:9: error: unknown setting 'speed'"},
@@ -118,12 +116,14 @@ state done action close
     CHECK(contains(all, "t.rules:7:7: warning: states 'b' and 'c' form a cycle that can never be left: no handler leads out of it"));
     CHECK(contains(all, "t.rules:13:7: warning: state 'lost' is unreachable from the initial state 'a'"));
     CHECK(contains(all, "t.rules:16:7: warning: state 'stuck' is unreachable from the initial state 'a'"));
-    auto dead_end = diagnose("intent hi\nintent bye\nstate a initial\n  on hi -> b\n  on bye -> done\nend\nstate b\nend\nstate done action close\n");
+    auto dead_end =
+        diagnose("intent hi\nintent bye\nstate a initial\n  on hi -> b\n  on bye -> done\nend\nstate b\nend\nstate done action close\n");
     CHECK(contains(dead_end, "t.rules:7:7: warning: no terminal state can be reached from state 'b'"));
 }
 
 TEST_CASE("global handlers count as ways out of every state", "[compiler][graph]") {
-    auto all = diagnose("intent hi\nintent bye\nglobal\n  on bye -> done\nend\nstate a initial\n  on hi -> b\nend\nstate b\nend\nstate done action close\n");
+    auto all = diagnose(
+        "intent hi\nintent bye\nglobal\n  on bye -> done\nend\nstate a initial\n  on hi -> b\nend\nstate b\nend\nstate done action close\n");
     CHECK(all.empty());
 }
 
@@ -177,7 +177,8 @@ TEST_CASE("the DOT export has every state, the initial one, terminal styles and 
     const auto dot = parley::to_dot(parley::test::small());
     CHECK(dot.rfind("digraph parley {", 0) == 0);
     CHECK(dot.find("\"intake\" [peripheries=2, label=\"intake\"];") != std::string::npos);
-    CHECK(dot.find("\"hangup\" [shape=box, style=\"rounded,filled\", fillcolor=\"#f8d7da\", label=\"hangup\\n(hangup)\"];") != std::string::npos);
+    CHECK(dot.find("\"hangup\" [shape=box, style=\"rounded,filled\", fillcolor=\"#f8d7da\", label=\"hangup\\n(hangup)\"];") !=
+          std::string::npos);
     CHECK(dot.find("\"hold\" [style=\"rounded,dashed\", label=\"hold\\n(hold)\"];") != std::string::npos);
     CHECK(dot.find("\"intake\" -> \"de_escalate\" [label=\"complaint [fault == \\\"caller\\\"]\"];") != std::string::npos);
     CHECK(dot.find("\"intake\" -> \"hold\" [label=\"after 30s\"];") != std::string::npos);

@@ -9,7 +9,8 @@ namespace {
 
 // A deterministic call: its steps follow from the call's number alone.
 std::uint64_t run_calls(const parley::script& s, std::uint32_t first, std::uint32_t count) {
-    static constexpr const char* labels[] = {"greeting", "give_name", "complaint", "insult", "silence", "accept", "decline", "tech_failure"};
+    static constexpr const char* labels[] = {"greeting", "give_name", "complaint", "insult",
+                                             "silence",  "accept",    "decline",   "tech_failure"};
     std::vector<parley::label_id> ids;
     for (const char* l : labels) ids.push_back(*s.find_label(l));
     std::uint64_t digest = 1469598103934665603ULL;
@@ -43,8 +44,7 @@ TEST_CASE("8 threads x 10,000 sessions on one script give the single-threaded re
     std::vector<std::uint64_t> expected(threads), actual(threads);
     for (std::uint32_t i = 0; i < threads; ++i) expected[i] = run_calls(s, i * per_thread, per_thread);
     std::vector<std::thread> pool;
-    for (std::uint32_t i = 0; i < threads; ++i)
-        pool.emplace_back([&, i] { actual[i] = run_calls(s, i * per_thread, per_thread); });
+    for (std::uint32_t i = 0; i < threads; ++i) pool.emplace_back([&, i] { actual[i] = run_calls(s, i * per_thread, per_thread); });
     for (auto& t : pool) t.join();
     CHECK(actual == expected);
 }

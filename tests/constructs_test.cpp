@@ -166,14 +166,13 @@ end
     CHECK(say(c, "a2") == "s: state a1/a2");
     CHECK(say(c, "ping") == "s: global ping");  // the state's guard fails: the global handler
     CHECK(say(c, "other") == "s: global otherwise");
-    CHECK(say(c, "go") == "t: in t");           // no phrase: the target's entry phrase
+    CHECK(say(c, "go") == "t: in t");  // no phrase: the target's entry phrase
     CHECK(say(c, "a2") == "t: global a2");
     CHECK(say(c, "other") == "t: state otherwise");
 }
 
 TEST_CASE("construct: a declared label with no handler anywhere changes nothing", "[constructs]") {
-    auto s = compile_or_fail("intent a\nintent b\nstate s initial\n  on a -> done\nend\nstate done action close\n",
-                             "quiet.rules");
+    auto s = compile_or_fail("intent a\nintent b\nstate s initial\n  on a -> done\nend\nstate done action close\n", "quiet.rules");
     parley::session c(s);
     auto r = c.step("b");
     CHECK(r.phrase.empty());
@@ -199,8 +198,10 @@ state passed action transfer
 state cut action hangup
 state done action close
 )");
-    for (auto [label, state, action] : {std::tuple{"h", "waiting", parley::action::hold}, {"t", "passed", parley::action::transfer},
-                                        {"x", "cut", parley::action::hangup}, {"c", "done", parley::action::close}}) {
+    for (auto [label, state, action] : {std::tuple{"h", "waiting", parley::action::hold},
+                                        {"t", "passed", parley::action::transfer},
+                                        {"x", "cut", parley::action::hangup},
+                                        {"c", "done", parley::action::close}}) {
         parley::session call(s);
         auto r = call.step(label);
         CHECK(r.state_name == state);

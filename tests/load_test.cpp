@@ -5,13 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-#include <filesystem>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <vector>
 
 namespace {
@@ -43,9 +43,9 @@ TEST_CASE("parley run answers every good line of a stream with 1% bad lines exac
         return;
     }
     constexpr std::size_t calls = 2'000, lines = 100'000;
-    static const char* intents[] = {"greeting", "give_name", "state_purpose", "complaint", "anger", "venting",
-                                    "unclear", "rambling", "accept", "decline", "didnt_catch", "rapid_questions",
-                                    "no_time", "reject_terms", "off_topic", "out_of_script", "answer_found", "thanks"};
+    static const char* intents[] = {"greeting", "give_name",    "state_purpose", "complaint",     "anger",        "venting",
+                                    "unclear",  "rambling",     "accept",        "decline",       "didnt_catch",  "rapid_questions",
+                                    "no_time",  "reject_terms", "off_topic",     "out_of_script", "answer_found", "thanks"};
     std::mt19937 rng(99);
     std::vector<std::string> clean;
     std::vector<double> clock(calls, 0.0);
@@ -102,9 +102,7 @@ TEST_CASE("parley run answers every good line of a stream with 1% bad lines exac
         } else {
             // An error for a good line (a call that ended) names its own line number, which
             // differs between the two streams: compare the rest.
-            auto without_number = [](const std::string& l) {
-                return l.rfind("{\"line\": ", 0) == 0 ? l.substr(l.find(',')) : l;
-            };
+            auto without_number = [](const std::string& l) { return l.rfind("{\"line\": ", 0) == 0 ? l.substr(l.find(',')) : l; };
             REQUIRE(without_number(dirty_out[i]) == without_number(clean_out[good++]));
         }
     }

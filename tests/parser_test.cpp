@@ -43,9 +43,7 @@ Node only(const parsed& p) {
 }
 
 // The source text a tagged node was parsed from.
-std::string_view span(const parsed& p, const ast::tagged& node) {
-    return std::string_view(p.text).substr(node.offset, node.length);
-}
+std::string_view span(const parsed& p, const ast::tagged& node) { return std::string_view(p.text).substr(node.offset, node.length); }
 
 // "line:column: message" of each diagnostic.
 std::vector<std::string> messages(const parsed& p) {
@@ -124,8 +122,8 @@ TEST_CASE("a source file maps byte offsets to lines and code-point columns", "[p
     CHECK(f.line_of(3) == 1);  // the '\n' belongs to its line
     CHECK(f.line_of(4) == 2);
     CHECK(f.column_of(4) == 1);
-    CHECK(f.column_of(10) == 4);  // after three two-byte letters and... 'д','о','м' then ' '
-    CHECK(f.column_of(11) == 5);  // 'x'
+    CHECK(f.column_of(10) == 4);    // after three two-byte letters and... 'д','о','м' then ' '
+    CHECK(f.column_of(11) == 5);    // 'x'
     CHECK(f.line_text(1) == "ab");  // without '\r'
     CHECK(f.line_text(2) == "дом x");
     CHECK(f.line_text(3).empty());
@@ -374,7 +372,8 @@ TEST_CASE("keywords are whole words: 'state' does not start 'statement'", "[pars
 }
 
 TEST_CASE("comments and blank lines are skipped anywhere", "[parser]") {
-    auto p = parse("# head\n\nstate a # name\n  # inside\n  on x # label\n    -> b # target\n\n    say \"# not a comment\" # said\nend # done\n");
+    auto p = parse(
+        "# head\n\nstate a # name\n  # inside\n  on x # label\n    -> b # target\n\n    say \"# not a comment\" # said\nend # done\n");
     auto s = only<ast::state_decl>(p);
     CHECK(boost::get<ast::say_clause>(s.handlers[0].clauses[0]).what.variants[0].texts[0].value.value == "# not a comment");
 }
@@ -401,8 +400,7 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"state a\n  on x if ( -> b\nend", "2:13: expected a condition after '('"},
         {"state a\n  on x if c > 1 or -> b\nend", "2:20: expected a condition after 'or'"},
         {"state a\n  on x if c > 1 and -> b\nend", "2:21: expected a condition after 'and'"},
-        {"state a\n  on x if c = 1 -> b\nend",
-         "2:13: expected a comparison operator: '==', '!=', '<', '<=', '>' or '>='"},
+        {"state a\n  on x if c = 1 -> b\nend", "2:13: expected a comparison operator: '==', '!=', '<', '<=', '>' or '>='"},
         {"state a\n  on x if c > -> b\nend", "2:15: expected a number or a string to compare with"},
         {"state a\n  on x if (c > 1 -> b\nend", "2:18: expected ')'"},
         {"state a\n  on x if known name -> b\nend", "2:17: expected '('"},
@@ -424,8 +422,9 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"confirm -> c ask \"x\" repeat \"y\"", "1:32: expected 'end' to close 'confirm'"},
         {"include common.rules", "1:9: expected a string in double quotes"},
         {"forbid \"a\\q\" use \"b\"", "1:11: expected an escape: '\\\"', '\\\\' or '\\n'"},
-        {"slot a\nintent b\nhello world", "3:1: expected a statement (state, intent, event, slot, counter, variable, setting, "
-                                          "forbid, confirm, global or include), found 'hello'"},
+        {"slot a\nintent b\nhello world",
+         "3:1: expected a statement (state, intent, event, slot, counter, variable, setting, "
+         "forbid, confirm, global or include), found 'hello'"},
         {"state a\n  on x -> b\n    say \"abc\nend", "3:13: unterminated string: a string ends with '\"' on the line where it starts"},
         {"forbid \"abc", "1:12: unterminated string: a string ends with '\"' on the line where it starts"},
     }));
@@ -529,8 +528,7 @@ TEST_CASE("control characters outside strings are unexpected", "[parser][robustn
 
 TEST_CASE("deep guard nesting is refused at the limit without exhausting the stack", "[parser][robustness]") {
     parsed p;
-    const std::string deep =
-        "state a\n  on hi if " + std::string(100'000, '(') + "c > 1" + std::string(100'000, ')') + " -> stay\nend\n";
+    const std::string deep = "state a\n  on hi if " + std::string(100'000, '(') + "c > 1" + std::string(100'000, ')') + " -> stay\nend\n";
     p = parse_anything(deep);
     CHECK(messages(p) == std::vector<std::string>{"2:44: guard is nested too deeply (the limit is 32)"});
 
@@ -565,8 +563,8 @@ TEST_CASE("a 1 MB line and 1 MB of random bytes are diagnosed", "[parser][robust
     CHECK_FALSE(p.diagnostics.empty());
 
     // Random keywords and punctuation reach deeper into the grammar than random bytes.
-    const char* pieces[] = {"state ", "on ", "-> ", "end\n", "say ", "\"x\" ", "if ", "(", ")", "not ", "and ", "a ", "> ", "1 ",
-                            "| ", "ru ", ", ", "global\n", "intent ", ": ", "\n", "after ", "30s "};
+    const char* pieces[] = {"state ", "on ", "-> ", "end\n", "say ", "\"x\" ",   "if ",     "(",  ")",  "not ",   "and ", "a ",
+                            "> ",     "1 ",  "| ",  "ru ",   ", ",   "global\n", "intent ", ": ", "\n", "after ", "30s "};
     for (int round = 0; round < 200; ++round) {
         std::string soup;
         for (int k = 0; k < 200; ++k) soup += pieces[rng() % std::size(pieces)];

@@ -86,8 +86,8 @@ TEST_CASE("deeply nested guards are refused at the documented limit without exha
     r = compile_anything(nots);
     CHECK(has_message(r, "guard is nested too deeply"));
 
-    std::string fine = "counter c\nintent hi\nstate a initial\n  on hi if " + std::string(30, '(') + "c > 1" + std::string(30, ')') +
-                       " -> stay\nend\n";
+    std::string fine =
+        "counter c\nintent hi\nstate a initial\n  on hi if " + std::string(30, '(') + "c > 1" + std::string(30, ')') + " -> stay\nend\n";
     r = compile_anything(fine);
     CHECK(r.script);
 }

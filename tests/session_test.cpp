@@ -360,8 +360,7 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
         const int cut = length(rng), total = cut + length(rng);
         double clock = 0;
         std::vector<std::tuple<int, double, double>> steps;
-        for (int i = 0; i < total; ++i)
-            steps.emplace_back(pick(rng), double(rng() % 100) / 100.0, clock += double(rng() % 400) / 10.0);
+        for (int i = 0; i < total; ++i) steps.emplace_back(pick(rng), double(rng() % 100) / 100.0, clock += double(rng() % 400) / 10.0);
         std::optional<session> b;
         auto drive = [&](session& x, int i) -> std::string {
             auto [label, confidence, at] = steps[i];
@@ -422,8 +421,7 @@ TEST_CASE("damaged snapshots are refused, never half-restored", "[session][snaps
         try {
             auto s = session::restore(small(), broken);
             (void)s.step("greeting");  // whatever it restored is a valid session
-        } catch (const session_error&) {
-        }
+        } catch (const session_error&) {}
     }
 }
 

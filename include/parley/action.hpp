@@ -29,9 +29,7 @@ enum class action : std::uint8_t { continue_, hold, transfer, hangup, close };
 }
 
 // A state with a terminal action ends the call: the host transfers, hangs up or closes.
-[[nodiscard]] constexpr bool is_terminal(action a) noexcept {
-    return a == action::transfer || a == action::hangup || a == action::close;
-}
+[[nodiscard]] constexpr bool is_terminal(action a) noexcept { return a == action::transfer || a == action::hangup || a == action::close; }
 
 }  // namespace parley
 

@@ -19,11 +19,11 @@ namespace parley {
 
 // Documented limits a hostile or broken input cannot exceed; past each, a diagnostic.
 struct compile_limits {
-    std::size_t max_file_bytes = 16u << 20;    // one .rules file
+    std::size_t max_file_bytes = 16u << 20;  // one .rules file
     std::size_t max_include_depth = 16;
-    std::size_t max_phrase_bytes = 4096;       // one text of a phrase
-    std::size_t max_guard_depth = 32;          // nesting of not / parentheses in a guard
-    std::size_t max_variants = 64;             // rotating variants of one phrase
+    std::size_t max_phrase_bytes = 4096;  // one text of a phrase
+    std::size_t max_guard_depth = 32;     // nesting of not / parentheses in a guard
+    std::size_t max_variants = 64;        // rotating variants of one phrase
     std::size_t max_timers_per_state = 32;
     std::size_t max_languages = 32;
 };
@@ -53,8 +53,7 @@ struct compile_result {
 
 [[nodiscard]] compile_result compile_file(const std::filesystem::path& path, const compile_options& options = {});
 // `name` is the file name diagnostics show; includes are resolved relative to its folder.
-[[nodiscard]] compile_result compile_string(std::string_view text, std::string name = "<string>",
-                                            const compile_options& options = {});
+[[nodiscard]] compile_result compile_string(std::string_view text, std::string name = "<string>", const compile_options& options = {});
 
 // The throwing convenience: the script, or compile_error carrying the diagnostics.
 class compile_error : public std::runtime_error {

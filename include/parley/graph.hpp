@@ -49,8 +49,7 @@ struct graph_view {
         for (std::uint32_t k = st.first_handler; k < st.first_handler + st.handler_count; ++k) edge(i, k, false);
         for (std::uint32_t k = st.first_timer; k < st.first_timer + st.timer_count; ++k) edge(i, t.timers[k].handler, false);
     }
-    for (std::uint32_t k = t.first_global_handler; k < t.first_global_handler + t.global_handler_count; ++k)
-        edge(any_state, k, true);
+    for (std::uint32_t k = t.first_global_handler; k < t.first_global_handler + t.global_handler_count; ++k) edge(any_state, k, true);
     return g;
 }
 
@@ -70,8 +69,9 @@ inline std::string dot_escape(std::string_view s) {
 // an "any state" node.
 [[nodiscard]] inline std::string to_dot(const script& s) {
     const auto g = make_graph(s);
-    std::string out = "digraph parley {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
-                      "  edge [fontname=\"Helvetica\", fontsize=10];\n";
+    std::string out =
+        "digraph parley {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+        "  edge [fontname=\"Helvetica\", fontsize=10];\n";
     for (state_id i = 0; i < g.states.size(); ++i) {
         out += "  \"" + detail::dot_escape(g.states[i]) + "\" [";
         switch (g.actions[i]) {
@@ -93,8 +93,8 @@ inline std::string dot_escape(std::string_view s) {
     for (const auto& e : g.edges) {
         std::string label(e.trigger);
         if (!e.guard.empty()) label += " [" + std::string(e.guard) + "]";
-        out += "  \"" + node(e.from) + "\" -> \"" + node(e.to) +
-               "\" [label=\"" + detail::dot_escape(label) + "\"" + (e.global ? ", color=gray50, fontcolor=gray40" : "") + "];\n";
+        out += "  \"" + node(e.from) + "\" -> \"" + node(e.to) + "\" [label=\"" + detail::dot_escape(label) + "\"" +
+               (e.global ? ", color=gray50, fontcolor=gray40" : "") + "];\n";
     }
     out += "}\n";
     return out;

@@ -39,14 +39,17 @@ struct screen_hit {
             if (it == folded.end()) break;
             const auto first = static_cast<std::size_t>(it - folded.begin());
             const auto last = first + f.folded.size();
-            hits.push_back({offsets[first], offsets[last] - offsets[first], first + 1, t.str(f.phrase), t.str(f.replacement),
+            hits.push_back({offsets[first],
+                            offsets[last] - offsets[first],
+                            first + 1,
+                            t.str(f.phrase),
+                            t.str(f.replacement),
                             {t.files[f.where.file], f.where.line}});
             from = it + 1;
         }
     }
-    std::sort(hits.begin(), hits.end(), [](const screen_hit& a, const screen_hit& b) {
-        return a.offset != b.offset ? a.offset < b.offset : a.length > b.length;
-    });
+    std::sort(hits.begin(), hits.end(),
+              [](const screen_hit& a, const screen_hit& b) { return a.offset != b.offset ? a.offset < b.offset : a.length > b.length; });
     return hits;
 }
 

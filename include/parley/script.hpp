@@ -38,7 +38,6 @@ namespace detail {
 
 class script {
 public:
-
     [[nodiscard]] std::optional<state_id> find_state(std::string_view name) const { return find(tables_->state_index, name); }
     [[nodiscard]] std::optional<label_id> find_label(std::string_view name) const { return find(tables_->label_index, name); }
     [[nodiscard]] std::optional<language_id> find_language(std::string_view tag) const { return find(tables_->language_index, tag); }

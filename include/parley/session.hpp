@@ -19,8 +19,8 @@
 #include <parley/detail/snapshot.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
-#include <parley/error.hpp>
 #include <parley/detail/value_store.hpp>
+#include <parley/error.hpp>
 #include <parley/script.hpp>
 
 #include <fmt/compile.h>
@@ -153,7 +153,13 @@ public:
     // and its action, no phrase, no hint, no rule.
     [[nodiscard]] reply idle() const noexcept {
         const auto& st = tables().states[state_];
-        return reply{.phrase = {}, .action = st.action, .state = state_, .state_name = tables().str(st.name), .hint = {}, .rule = {}, .ended = ended_};
+        return reply{.phrase = {},
+                     .action = st.action,
+                     .state = state_,
+                     .state_name = tables().str(st.name),
+                     .hint = {},
+                     .rule = {},
+                     .ended = ended_};
     }
 
     // The pickup: the initial state's entry phrase.
@@ -292,8 +298,7 @@ private:
         }
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
-            if (it == t.slot_index.end())
-                detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
             set_value(value_key(slot_kind, it->second), value);
         }
     }
@@ -317,7 +322,8 @@ private:
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {
-        detail::throw_session_error(session_errc::ended, "the call has ended in state '" + std::string(state_name()) + "'; reset() the session or start a new one");
+        detail::throw_session_error(
+            session_errc::ended, "the call has ended in state '" + std::string(state_name()) + "'; reset() the session or start a new one");
     }
     [[noreturn, gnu::cold, gnu::noinline]] static void throw_label_out_of_range(label_id label) {
         detail::throw_session_error(session_errc::unknown_label, "label id " + std::to_string(label) + " is out of range");
@@ -478,8 +484,8 @@ private:
         return dispatch(buffer, label, views);
     }
 
-    reply make_reply(std::string& buffer, std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule, label_id subject = detail::none,
-                     std::span<const slot_value> slots = {}) {
+    reply make_reply(std::string& buffer, std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule,
+                     label_id subject = detail::none, std::span<const slot_value> slots = {}) {
         const auto& t = tables();
         const auto& st = t.states[state_];
         const auto action = st.action;
@@ -631,11 +637,10 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     for (int i = 0; i < 8; ++i) fingerprint |= std::uint64_t(r.u8()) << (8 * i);
     const bool same_script = fingerprint == t.fingerprint;
     if (mode == restore_mode::exact && !same_script)
-        detail::throw_session_error(
-            session_errc::bad_snapshot,
-            fmt::format("the snapshot was taken with another script (fingerprint {:016x}, this script {:016x}); "
-                        "restore with restore_mode::by_name to map it by state name",
-                        fingerprint, t.fingerprint));
+        detail::throw_session_error(session_errc::bad_snapshot,
+                                    fmt::format("the snapshot was taken with another script (fingerprint {:016x}, this script {:016x}); "
+                                                "restore with restore_mode::by_name to map it by state name",
+                                                fingerprint, t.fingerprint));
     auto lookup = [](const detail::name_index& index, std::string_view name, std::string_view what) {
         auto it = index.find(name);
         if (it == index.end())
@@ -684,8 +689,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         out.set_value(value_key(kind ? variable_kind : slot_kind, index), r.str());
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
-    if (out.ended_ != is_terminal(t.states[out.state_].action))
-        snapshot_reader::fail("its ended flag contradicts its state");
+    if (out.ended_ != is_terminal(t.states[out.state_].action)) snapshot_reader::fail("its ended flag contradicts its state");
     return out;
 }
 

@@ -57,11 +57,16 @@ int bench(const std::string& file, const std::string& input, int repeat) {
             std::vector<std::string> slots;
             for (auto field : doc.get_object()) {
                 const std::string_view key = field.unescaped_key();
-                if (key == "call") call = field.value().get_string();
-                else if (key == "intent") label = field.value().get_string();
-                else if (key == "event") label = field.value().get_string(), is_event = true;
-                else if (key == "confidence") e.confidence = field.value().get_double();
-                else if (key == "at") e.at = field.value().get_double();
+                if (key == "call")
+                    call = field.value().get_string();
+                else if (key == "intent")
+                    label = field.value().get_string();
+                else if (key == "event")
+                    label = field.value().get_string(), is_event = true;
+                else if (key == "confidence")
+                    e.confidence = field.value().get_double();
+                else if (key == "at")
+                    e.at = field.value().get_double();
                 else if (key == "slots")
                     for (auto slot : field.value().get_object()) {
                         slots.emplace_back(std::string_view(slot.unescaped_key()));
@@ -70,8 +75,10 @@ int bench(const std::string& file, const std::string& input, int repeat) {
             }
             if (call.empty() || label.empty()) throw std::runtime_error("incomplete");
             e.call = calls.emplace(std::string(call), static_cast<std::uint32_t>(calls.size())).first->second;
-            if (is_event && label == "pickup") e.what = event::kind::pickup;
-            else if (is_event && label == "tick") e.what = event::kind::tick;
+            if (is_event && label == "pickup")
+                e.what = event::kind::pickup;
+            else if (is_event && label == "tick")
+                e.what = event::kind::tick;
             else {
                 auto id = script->find_label(label);
                 if (!id) throw std::runtime_error("unknown label");
@@ -103,10 +110,13 @@ int bench(const std::string& file, const std::string& input, int repeat) {
             auto& s = sessions[e.call];
             const auto t0 = per_step ? clock::now() : clock::time_point{};
             try {
-                if (!s) s.emplace(*script);
-                else if (s->ended()) s->reset();  // the line's next call reuses the session and its buffers
+                if (!s)
+                    s.emplace(*script);
+                else if (s->ended())
+                    s->reset();  // the line's next call reuses the session and its buffers
                 if (e.at >= 0) (void)s->advance(std::max(e.at, s->now()));
-                if (e.what == event::kind::pickup) (void)s->start();
+                if (e.what == event::kind::pickup)
+                    (void)s->start();
                 else if (e.what == event::kind::step && !s->ended())
                     (void)s->step(e.label, e.confidence, std::span(slot_views).subspan(e.first_slot, e.slot_count));
             } catch (const parley::session_error&) {
@@ -124,9 +134,11 @@ int bench(const std::string& file, const std::string& input, int repeat) {
         steps += events.size();
     }
     std::sort(ns.begin(), ns.end());
-    auto percentile = [&](double p) { return ns.empty() ? 0u : ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * double(ns.size())))]; };
-    fmt::print("{} steps over {} calls ({} lines skipped, {} step errors per pass), {} timed repeat(s)\n", steps, calls.size(),
-               skipped, errors / std::size_t(repeat + 1), repeat);
+    auto percentile = [&](double p) {
+        return ns.empty() ? 0u : ns[std::min(ns.size() - 1, static_cast<std::size_t>(p * double(ns.size())))];
+    };
+    fmt::print("{} steps over {} calls ({} lines skipped, {} step errors per pass), {} timed repeat(s)\n", steps, calls.size(), skipped,
+               errors / std::size_t(repeat + 1), repeat);
     fmt::print("steps per second: {:.0f}\n", double(steps) / total);
     fmt::print("ns per step: p50 {}  p99 {}  (each step timed alone; includes one clock read)\n", percentile(0.50), percentile(0.99));
     fmt::print("bytes per live session: {:.0f} (sizeof {} + heap), over the {} calls live at the end\n",

@@ -8,11 +8,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 namespace parley::cli {
 
@@ -118,8 +118,10 @@ int chat(const std::string& file, const std::string& language) {
                 double seconds = 0;
                 words >> seconds;
                 auto timer = call->advance(call->now() + seconds);
-                if (timer) show(*timer);
-                else std::cout << "  (no timer fell due)\n";
+                if (timer)
+                    show(*timer);
+                else
+                    std::cout << "  (no timer fell due)\n";
             } else if (head.front() == ':') {
                 std::cout << "  unknown command '" << head << "'; :help lists them\n";
                 continue;
@@ -128,8 +130,10 @@ int chat(const std::string& file, const std::string& language) {
                 std::vector<std::pair<std::string, std::string>> slots;
                 std::string word;
                 while (words >> word) {
-                    if (word.front() == '@') confidence = std::strtod(word.c_str() + 1, nullptr);
-                    else if (auto eq = word.find('='); eq != std::string::npos) slots.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+                    if (word.front() == '@')
+                        confidence = std::strtod(word.c_str() + 1, nullptr);
+                    else if (auto eq = word.find('='); eq != std::string::npos)
+                        slots.emplace_back(word.substr(0, eq), word.substr(eq + 1));
                 }
                 std::vector<parley::slot_value> views;
                 for (const auto& [k, v] : slots) views.push_back({k, v});

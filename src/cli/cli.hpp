@@ -32,8 +32,7 @@ int bench(const std::string& file, const std::string& input, int repeat);
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
 std::optional<parley::script> load_script(const std::string& file);
 // "NAME=VALUE" pairs, or an error message.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
-                                                                                   std::string& error);
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set, std::string& error);
 
 }  // namespace parley::cli
 

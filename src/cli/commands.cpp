@@ -4,10 +4,10 @@
 #include <parley/graph.hpp>
 #include <parley/screen.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <unistd.h>
 
 namespace parley::cli {
 
@@ -23,8 +23,10 @@ int check(const std::vector<std::string>& files, bool json) {
     for (const auto& file : files) {
         auto result = parley::compile_file(file);
         errors = errors || !result.script;
-        if (json) all.insert(all.end(), result.diagnostics.begin(), result.diagnostics.end());
-        else parley::print(std::cerr, result.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
+        if (json)
+            all.insert(all.end(), result.diagnostics.begin(), result.diagnostics.end());
+        else
+            parley::print(std::cerr, result.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
     }
     if (json) std::cout << parley::to_json(all);
     return errors ? 1 : 0;
@@ -75,8 +77,8 @@ int screen(const std::string& file, const std::vector<std::string>& texts, const
         for (const auto& hit : parley::screen(*script, text)) {
             ++hits;
             const auto column = hit.column;
-            std::cout << line << ':' << column << ": forbidden '" << text.substr(hit.offset, hit.length) << "' ("
-                      << hit.rule.file << ':' << hit.rule.line << "); say instead: " << hit.replacement << '\n';
+            std::cout << line << ':' << column << ": forbidden '" << text.substr(hit.offset, hit.length) << "' (" << hit.rule.file << ':'
+                      << hit.rule.line << "); say instead: " << hit.replacement << '\n';
         }
     };
     std::size_t line = 0;

@@ -15,14 +15,13 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
 
 namespace parley::cli {
 
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set,
-                                                                                   std::string& error) {
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set, std::string& error) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& s : set) {
         const auto eq = s.find('=');
@@ -223,7 +222,8 @@ private:
             const auto label = as_event ? f.event : f.intent;
             auto id = script_.find_label(label);
             if (id && as_event != script_.is_event(*id))
-                return error(number, &call, fmt::format("'{}' is {}", label, as_event ? "an intent, not an event" : "an event, not an intent"));
+                return error(number, &call,
+                             fmt::format("'{}' is {}", label, as_event ? "an intent, not an event" : "an event, not an intent"));
             return answer(call, id ? session.step(*id, f.confidence, slots_) : session.step(label, f.confidence, slots_), *slot);
         } catch (const parley::session_error& e) {
             error(number, &call, e.what());

@@ -89,8 +89,7 @@ void find_dead_ends(const symbol_table& symbols, graph& g, const colors& reached
     boost::breadth_first_search(boost::make_reverse_graph(g), sink,
                                 boost::color_map(boost::make_iterator_property_map(leads_out.begin(), get(boost::vertex_index, g))));
     for (std::uint32_t s = 0; s < n; ++s)
-        if (leads_out[s] == boost::white_color && reached[s] != boost::white_color && !in_trap_cycle[s])
-            found.dead_ends.push_back(s);
+        if (leads_out[s] == boost::white_color && reached[s] != boost::white_color && !in_trap_cycle[s]) found.dead_ends.push_back(s);
 }
 
 }  // namespace
@@ -117,8 +116,7 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
     auto name_of = [&](std::uint32_t s) -> const std::string& { return states[s].node->name.text; };
     auto where = [&](std::uint32_t s) { return symbols.states.find(name_of(s))->second.where; };
     for (auto s : found.unreachable)
-        sink.warning(where(s), fmt::format("state '{}' is unreachable from the initial state '{}'", name_of(s),
-                                           name_of(symbols.initial)));
+        sink.warning(where(s), fmt::format("state '{}' is unreachable from the initial state '{}'", name_of(s), name_of(symbols.initial)));
     for (const auto& cycle : found.trap_cycles) {
         std::string names;
         for (std::size_t i = 0; i < cycle.size(); ++i) {
@@ -127,8 +125,7 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
         }
         sink.warning(where(cycle.front()), fmt::format("states {} form a cycle that can never be left: no handler leads out of it", names));
     }
-    for (auto s : found.dead_ends)
-        sink.warning(where(s), fmt::format("no terminal state can be reached from state '{}'", name_of(s)));
+    for (auto s : found.dead_ends) sink.warning(where(s), fmt::format("no terminal state can be reached from state '{}'", name_of(s)));
     for (auto l : found.unused_labels) {
         const auto& label = symbols.label_list[l];
         sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", label.is_event ? "event" : "intent", label.name));

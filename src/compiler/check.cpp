@@ -111,14 +111,16 @@ void checker::check_trigger(const handler_ref& h, bool global) {
             for (const auto& l : when.labels) {
                 const auto it = symbols_.labels.find(l.text);
                 if (it == symbols_.labels.end())
-                    sink_.error(at(h.file, l), fmt::format("undefined intent or event '{}'{}", l.text, suggest(l.text, keys(symbols_.labels))));
+                    sink_.error(at(h.file, l),
+                                fmt::format("undefined intent or event '{}'{}", l.text, suggest(l.text, keys(symbols_.labels))));
                 else
                     used_.label_handled[it->second.index] = true;
             }
             break;
         case ast::trigger_kind::after: {
             const auto hold_timeout = symbols_.settings.hold_timeout;
-            if (global) sink_.error(at(h.file, when), "a timer belongs to a state, not to 'global'");
+            if (global)
+                sink_.error(at(h.file, when), "a timer belongs to a state, not to 'global'");
             else if (!(when.seconds.value > 0 && when.seconds.value <= 86400))
                 sink_.error(at(h.file, when.seconds), "a timer needs a number of seconds from 0 to 86400 (more than 0)");
             else if (symbols_.state_list[h.owner].action == action::hold && when.seconds.value > hold_timeout)
@@ -163,8 +165,7 @@ void checker::check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_
                 sink_.error(at(file, t), fmt::format("'{}' is not a language tag such as 'ru' or 'pt-BR'", t.language));
                 continue;
             }
-            if (!seen.insert(lang).second)
-                sink_.error(at(file, t), fmt::format("language '{}' appears twice in one variant", lang));
+            if (!seen.insert(lang).second) sink_.error(at(file, t), fmt::format("language '{}' appears twice in one variant", lang));
             has_default = has_default || lang == symbols_.settings.language;
             check_text(t, file, allow_intent, is_hint);
         }
@@ -215,8 +216,8 @@ void checker::check_forbidden(const ast::text& t, std::uint32_t file) {
     detail::fold_utf8(t.value.value, folded);
     for (const auto& f : symbols_.forbids) {
         if (std::search(folded.begin(), folded.end(), f.folded.begin(), f.folded.end()) == folded.end()) continue;
-        sink_.error(at(file, t.value), fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead",
-                                                   f.node->phrase.value, f.node->replacement.value));
+        sink_.error(at(file, t.value), fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead", f.node->phrase.value,
+                                                   f.node->replacement.value));
         sink_.note(at(f.file, *f.node), "forbidden here");
     }
 }
@@ -248,12 +249,14 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     }
     const auto* number = boost::get<ast::number_literal>(&cmp.value);
     if (v->kind == value_kind::counter) {
-        if (!number) sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a number", cmp.subject.text));
+        if (!number)
+            sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a number", cmp.subject.text));
         else if (const auto n = number->value; n != std::floor(n) || n < 0 || n > 255)
             sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a whole number from 0 to 255", cmp.subject.text));
     } else {
         const char* kind = v->kind == value_kind::slot ? "slot" : "variable";
-        if (number) sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
+        if (number)
+            sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
         else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='", kind, cmp.subject.text));
     }
@@ -276,8 +279,10 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
         const std::string guard = h.node->guard ? guard_text(*h.node->guard) : std::string();
         for (const auto& key : triggers) {
             const handler_ref* earlier = nullptr;
-            if (auto it = always.find(key); it != always.end()) earlier = it->second;
-            else if (auto s = seen.find(key + "\n" + guard); s != seen.end()) earlier = s->second;
+            if (auto it = always.find(key); it != always.end())
+                earlier = it->second;
+            else if (auto s = seen.find(key + "\n" + guard); s != seen.end())
+                earlier = s->second;
             if (earlier) {
                 sink_.warning(at(h.file, h.node->when),
                               fmt::format("this handler for '{}' can never fire: the handler on line {} always matches first",
@@ -304,8 +309,10 @@ void checker::check_confirm() {
     need_state(confirm->target, file);
     for (const char* needed : {"accept", "decline"}) {
         const auto it = symbols_.labels.find(needed);
-        if (it == symbols_.labels.end()) sink_.error(at(file, *confirm), fmt::format("'confirm' needs the intent '{}'", needed));
-        else used_.label_handled[it->second.index] = true;
+        if (it == symbols_.labels.end())
+            sink_.error(at(file, *confirm), fmt::format("'confirm' needs the intent '{}'", needed));
+        else
+            used_.label_handled[it->second.index] = true;
     }
     check_phrase(confirm->ask, file, true, false);
     check_phrase(confirm->repeat, file, false, false);

@@ -20,7 +20,7 @@ namespace {
 template <class Load>
 compile_result compile(const compile_options& options, Load load) {
     using clock = std::chrono::steady_clock;
-    auto lap = [&, last = clock::now()](double compile_timings::* phase) mutable {
+    auto lap = [&, last = clock::now()](double compile_timings::*phase) mutable {
         const auto now = clock::now();
         if (options.timings) options.timings->*phase = std::chrono::duration<double>(now - last).count();
         last = now;

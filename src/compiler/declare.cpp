@@ -20,16 +20,16 @@ namespace {
 // ---- Settings: each listed once, with what it takes and where it goes --------------------------
 
 struct takes_language {
-    std::string settings::* into;
+    std::string settings::*into;
 };
 struct takes_number {
     double low, high;
     std::string_view unit;
-    double settings::* into;
+    double settings::*into;
 };
 struct takes_choice {  // one of two words: the first sets false, the second true
     std::string_view no, yes;
-    bool settings::* into;
+    bool settings::*into;
 };
 struct setting_spec {
     std::string_view name;
@@ -52,8 +52,7 @@ struct overloaded : F... {
 };
 
 // Sets `s` as `spec` says, or says why it cannot.
-void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const origin& where, settings& into,
-                   diagnostic_sink& sink) {
+void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const origin& where, settings& into, diagnostic_sink& sink) {
     const auto* number = boost::get<ast::number_literal>(&s.value);
     std::string word;
     if (const auto* id = boost::get<ast::identifier>(&s.value)) word = id->text;
@@ -67,14 +66,15 @@ void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const o
                    },
                    [&](const takes_number& t) {
                        if (!number || !(number->value >= t.low && number->value <= t.high))
-                           sink.error(where, fmt::format("setting '{}' takes a number from {} to {}{}", spec.name, t.low,
-                                                         t.high, t.unit));
+                           sink.error(where, fmt::format("setting '{}' takes a number from {} to {}{}", spec.name, t.low, t.high, t.unit));
                        else
                            into.*t.into = number->value;
                    },
                    [&](const takes_choice& t) {
-                       if (word == t.no || word == t.yes) into.*t.into = word == t.yes;
-                       else sink.error(where, fmt::format("setting '{}' takes '{}' or '{}'", spec.name, t.no, t.yes));
+                       if (word == t.no || word == t.yes)
+                           into.*t.into = word == t.yes;
+                       else
+                           sink.error(where, fmt::format("setting '{}' takes '{}' or '{}'", spec.name, t.no, t.yes));
                    },
                },
                spec.takes);
@@ -140,9 +140,11 @@ void declarer::operator()(const ast::setting_decl& s) {
     }
     settings_seen_.emplace(s.name.text, where);
     const auto spec = std::ranges::find(setting_table, std::string_view(s.name.text), &setting_spec::name);
-    if (spec != std::end(setting_table)) apply_setting(*spec, s, where, symbols_.settings, sink_);
-    else sink_.error(where, fmt::format("unknown setting '{}'{}", s.name.text,
-                                        suggest(s.name.text, setting_table | std::views::transform(&setting_spec::name))));
+    if (spec != std::end(setting_table))
+        apply_setting(*spec, s, where, symbols_.settings, sink_);
+    else
+        sink_.error(where, fmt::format("unknown setting '{}'{}", s.name.text,
+                                       suggest(s.name.text, setting_table | std::views::transform(&setting_spec::name))));
 }
 
 void declarer::operator()(const ast::variable_decl& v) {
@@ -241,8 +243,10 @@ void declarer::note_languages(const ast::phrase& p) {
 
 void declarer::note_languages(const ast::handler& h) {
     for (const auto& clause : h.clauses) {
-        if (const auto* say = boost::get<ast::say_clause>(&clause)) note_languages(say->what);
-        else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) note_languages(hint->what);
+        if (const auto* say = boost::get<ast::say_clause>(&clause))
+            note_languages(say->what);
+        else if (const auto* hint = boost::get<ast::hint_clause>(&clause))
+            note_languages(hint->what);
     }
 }
 
@@ -254,10 +258,12 @@ void declarer::note_languages(const std::vector<ast::text>& texts) {
 void declarer::resolve_actions() {
     for (auto& s : symbols_.state_list) {
         if (!s.node->action) continue;
-        if (const auto named = action_from_string(s.node->action->text)) s.action = *named;
-        else sink_.error(at(s.file, *s.node->action),
-                         fmt::format("unknown action '{}'; a state's action is continue, hold, transfer, hangup or close",
-                                     s.node->action->text));
+        if (const auto named = action_from_string(s.node->action->text))
+            s.action = *named;
+        else
+            sink_.error(
+                at(s.file, *s.node->action),
+                fmt::format("unknown action '{}'; a state's action is continue, hold, transfer, hangup or close", s.node->action->text));
     }
 }
 
@@ -272,8 +278,10 @@ void declarer::collect_languages() {
     const auto limit = options_.limits.max_languages;
     for (const auto& [file, t] : tagged_texts_) {
         if (!valid_language_tag(t->language) || std::ranges::find(languages, t->language) != languages.end()) continue;
-        if (languages.size() >= limit) sink_.error(at(file, *t), fmt::format("a script may use at most {} languages", limit));
-        else languages.push_back(t->language);
+        if (languages.size() >= limit)
+            sink_.error(at(file, *t), fmt::format("a script may use at most {} languages", limit));
+        else
+            languages.push_back(t->language);
     }
 }
 

@@ -11,9 +11,7 @@
 namespace parley {
 
 namespace {
-const char* color_of(severity s) {
-    return s == severity::error ? "\x1b[1;31m" : s == severity::warning ? "\x1b[1;35m" : "\x1b[1;36m";
-}
+const char* color_of(severity s) { return s == severity::error ? "\x1b[1;31m" : s == severity::warning ? "\x1b[1;35m" : "\x1b[1;36m"; }
 
 // Byte offset of the code-point column `column` (1-based) in `line`.
 std::size_t byte_of_column(std::string_view line, std::uint32_t column) {
@@ -65,8 +63,8 @@ std::string to_json(std::span<const diagnostic> diagnostics) {
         first = false;
         out += "\n  {\"file\": ";
         support::append_json_string(out, d.file);
-        out += fmt::format(", \"line\": {}, \"column\": {}, \"length\": {}, \"severity\": \"{}\", \"message\": ", d.line,
-                           d.column, d.length, to_string(d.severity));
+        out += fmt::format(", \"line\": {}, \"column\": {}, \"length\": {}, \"severity\": \"{}\", \"message\": ", d.line, d.column,
+                           d.length, to_string(d.severity));
         support::append_json_string(out, d.message);
         out += "}";
     }

@@ -32,13 +32,12 @@ public:
     loader(const compile_options& options, diagnostic_sink& sink) : options_(options), sink_(sink) {}
 
     // `from` is the include statement that names the file; none for the root.
-    void load(const fs::path& path, std::string name, std::optional<std::string> text, const origin* from,
-              std::size_t depth);
+    void load(const fs::path& path, std::string name, std::optional<std::string> text, const origin* from, std::size_t depth);
     [[nodiscard]] parsed_files take() { return std::move(files_); }
 
 private:
-    [[nodiscard]] bool may_include(const fs::path& path, const std::string& key, const std::string& name,
-                                   const origin& from, std::size_t depth);
+    [[nodiscard]] bool may_include(const fs::path& path, const std::string& key, const std::string& name, const origin& from,
+                                   std::size_t depth);
     void parse(const fs::path& path, const std::string& key, std::string name, std::string text);
 
     const compile_options& options_;
@@ -47,30 +46,32 @@ private:
     std::vector<std::string> include_stack_;  // canonical paths
 };
 
-void loader::load(const fs::path& path, std::string name, std::optional<std::string> text, const origin* from,
-                  std::size_t depth) {
+void loader::load(const fs::path& path, std::string name, std::optional<std::string> text, const origin* from, std::size_t depth) {
     std::error_code ec;
     const auto canonical = fs::weakly_canonical(path, ec).string();
     const auto key = ec ? path.lexically_normal().string() : canonical;
     if (from && !may_include(path, key, name, *from, depth)) return;
     if (!text) text = options_.read_file ? options_.read_file(path) : read_from_disk(path);
     if (!text) {
-        if (from) sink_.error(*from, fmt::format("cannot open included file '{}'", name));
-        else sink_.file_error(name, "cannot open file");
+        if (from)
+            sink_.error(*from, fmt::format("cannot open included file '{}'", name));
+        else
+            sink_.file_error(name, "cannot open file");
         return;
     }
     if (text->size() > options_.limits.max_file_bytes) {
         const auto message = fmt::format("file is larger than the limit of {} bytes", options_.limits.max_file_bytes);
-        if (from) sink_.error(*from, message);
-        else sink_.file_error(name, message);
+        if (from)
+            sink_.error(*from, message);
+        else
+            sink_.file_error(name, message);
         return;
     }
     parse(path, key, std::move(name), std::move(*text));
 }
 
 // False, with a diagnostic if it is an error, when the include is to be skipped.
-bool loader::may_include(const fs::path& path, const std::string& key, const std::string& name, const origin& from,
-                         std::size_t depth) {
+bool loader::may_include(const fs::path& path, const std::string& key, const std::string& name, const origin& from, std::size_t depth) {
     if (const auto first = std::find(include_stack_.begin(), include_stack_.end(), key); first != include_stack_.end()) {
         std::string cycle;
         for (auto it = first; it != include_stack_.end(); ++it) cycle += fs::path(*it).filename().string() + " -> ";

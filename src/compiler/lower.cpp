@@ -184,7 +184,6 @@ private:
     std::unordered_map<std::string, string_ref, string_hash, std::equal_to<>> interned_;
 };
 
-
 // Builds the tables in the order their indices are handed out: names, labels, states and their
 // handlers, the globals, the dispatch table, settings, then the fingerprint and the name indices.
 class table_builder {
@@ -209,9 +208,7 @@ private:
     [[nodiscard]] source_ref line_of(std::uint32_t file, const ast::tagged& node) const {
         return {file, files_.sources[file]->line_of(node.offset)};
     }
-    [[nodiscard]] std::uint32_t value_index(const ast::identifier& name) const {
-        return symbols_.values.find(name.text)->second.index;
-    }
+    [[nodiscard]] std::uint32_t value_index(const ast::identifier& name) const { return symbols_.values.find(name.text)->second.index; }
     [[nodiscard]] std::uint32_t state_index(const ast::identifier& name) const {
         return name.text == "stay" ? none : symbols_.states.find(name.text)->second.index;
     }
@@ -306,9 +303,9 @@ void table_builder::lower_effects(const ast::clause& clause, handler& out) {
     }
 }
 
-void table_builder::collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on,
-                            std::vector<std::uint32_t>& otherwise) {
-    if (h.node->when.kind == ast::trigger_kind::otherwise) otherwise.push_back(index);
+void table_builder::collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise) {
+    if (h.node->when.kind == ast::trigger_kind::otherwise)
+        otherwise.push_back(index);
     else
         for (const auto& name : h.node->when.labels) on.emplace_back(label_index(name.text), index);
 }
@@ -328,8 +325,10 @@ void table_builder::lower_states() {
         out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
         std::vector<const handler_ref*> timers;
         for (const auto& h : info.handlers) {
-            if (h.node->when.kind == ast::trigger_kind::after) timers.push_back(&h);
-            else collect(h, lower_handler(h), on_handlers_[s], otherwise_handlers_[s]);
+            if (h.node->when.kind == ast::trigger_kind::after)
+                timers.push_back(&h);
+            else
+                collect(h, lower_handler(h), on_handlers_[s], otherwise_handlers_[s]);
         }
         out.handler_count = static_cast<std::uint32_t>(t_.handlers.size() - out.first_handler);
         std::stable_sort(timers.begin(), timers.end(),

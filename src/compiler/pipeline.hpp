@@ -48,8 +48,7 @@ struct parsed_files {
 
 [[nodiscard]] parsed_files load(const std::filesystem::path& root, const compile_options& options, diagnostic_sink& sink);
 // The root given as text; `name` is what diagnostics show and where includes are resolved from.
-[[nodiscard]] parsed_files load(std::string_view text, const std::string& name, const compile_options& options,
-                                diagnostic_sink& sink);
+[[nodiscard]] parsed_files load(std::string_view text, const std::string& name, const compile_options& options, diagnostic_sink& sink);
 
 // ---- declare ------------------------------------------------------------------------------------
 
@@ -135,8 +134,7 @@ struct usage {
     std::vector<bool> label_handled;  // by label index: some handler (or 'confirm') handles it
 };
 
-[[nodiscard]] usage check(const parsed_files& files, const symbol_table& symbols, const compile_options& options,
-                          diagnostic_sink& sink);
+[[nodiscard]] usage check(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink);
 
 // ---- analyse ------------------------------------------------------------------------------------
 

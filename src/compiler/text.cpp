@@ -48,8 +48,10 @@ void write_operand(std::string& out, const ast::operand& o) {
             out += ' ';
             out += op_text(c.op);
             out += ' ';
-            if (auto* n = boost::get<ast::number_literal>(&c.value)) out += number_text(n->value);
-            else out += "\"" + boost::get<ast::string_literal>(c.value).value + "\"";
+            if (auto* n = boost::get<ast::number_literal>(&c.value))
+                out += number_text(n->value);
+            else
+                out += "\"" + boost::get<ast::string_literal>(c.value).value + "\"";
         }
         void operator()(const ast::known_check& k) const { out += "known(" + k.name.text + ")"; }
         void operator()(const ast::negation& n) const {

@@ -62,8 +62,7 @@ struct known_check : tagged {
 struct negation;
 struct disjunction;
 
-struct operand : tagged,
-                 x3::variant<comparison, known_check, x3::forward_ast<negation>, x3::forward_ast<disjunction>> {
+struct operand : tagged, x3::variant<comparison, known_check, x3::forward_ast<negation>, x3::forward_ast<disjunction>> {
     using base_type::base_type;
     using base_type::operator=;
 };
@@ -167,8 +166,8 @@ struct forbid_decl : tagged {
     string_literal replacement;
 };
 
-using item = x3::variant<include_decl, setting_decl, variable_decl, slot_decl, counter_decl, intent_decl, event_decl,
-                         forbid_decl, confirm_decl, global_decl, state_decl>;
+using item = x3::variant<include_decl, setting_decl, variable_decl, slot_decl, counter_decl, intent_decl, event_decl, forbid_decl,
+                         confirm_decl, global_decl, state_decl>;
 
 struct file {
     std::vector<item> items;

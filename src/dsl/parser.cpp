@@ -148,12 +148,12 @@ const auto name_char = name_start | char_('0', '9');
 
 // The statements, each beginning with its keyword, in the order "expected a statement (...)"
 // names them. Recovery after an error resumes at a line that starts with one of them.
-constexpr std::string_view statement_keywords[] = {"state", "intent", "event",   "slot",   "counter", "variable",
-                                                    "setting", "forbid", "confirm", "global", "include"};
+constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter", "variable",
+                                                   "setting", "forbid", "confirm", "global", "include"};
 // Words that may not name anything: the statement keywords and the words inside statements.
-constexpr std::string_view inner_keywords[] = {"use",  "ask", "repeat", "initial", "action", "end",   "on",        "otherwise",
-                                               "after", "if", "stay",   "say",     "hint",   "increment", "reset", "keep",
-                                               "set",   "and", "or",    "not",     "known"};
+constexpr std::string_view inner_keywords[] = {"use",       "ask",   "repeat", "initial", "action", "end",  "on",
+                                               "otherwise", "after", "if",     "stay",    "say",    "hint", "increment",
+                                               "reset",     "keep",  "set",    "and",     "or",     "not",  "known"};
 
 x3::symbols<x3::unused_type> make_reserved() {
     x3::symbols<x3::unused_type> s;
@@ -261,7 +261,8 @@ auto act(F f) {
 }
 
 const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char]] - reserved];
-const auto word_def = tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
+const auto word_def =
+    tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 const auto identifier_def = tag[raw_name[act([](ast::identifier& v, std::string& a) { v.text = std::move(a); })]];
 
 const auto escape_code_def = (lit('"') >> x3::attr('"')) | (lit('\\') >> x3::attr('\\')) | (lit('n') >> x3::attr('\n'));
@@ -272,9 +273,13 @@ const auto string_literal_def = tag[string_body[act([](ast::string_literal& v, s
 // Numbers as written in rules: no 'nan' or 'inf' (which would swallow words such as 'infer').
 struct strict_real_policies : x3::real_policies<double> {
     template <class Iterator, class Attribute>
-    static bool parse_nan(Iterator&, const Iterator&, Attribute&) { return false; }
+    static bool parse_nan(Iterator&, const Iterator&, Attribute&) {
+        return false;
+    }
     template <class Iterator, class Attribute>
-    static bool parse_inf(Iterator&, const Iterator&, Attribute&) { return false; }
+    static bool parse_inf(Iterator&, const Iterator&, Attribute&) {
+        return false;
+    }
 };
 const x3::real_parser<double, strict_real_policies> real{};
 const auto number_def = tag[real[act([](ast::number_literal& v, double a) { v.value = a; })]];
@@ -286,11 +291,11 @@ const auto language_tag_def =
     tag[x3::raw[lexeme[lower >> lower >> -lower >> *('-' >> x3::repeat(1, 8)[tag_alnum]) >> !(name_char | '-')]] - reserved];
 const auto tagged_string_def = tag[string_literal];
 const auto text_def = tag[(language_tag > tagged_string)[([](auto& ctx) {
-                          using boost::fusion::at_c;
-                          x3::_val(ctx).language = std::move(at_c<0>(x3::_attr(ctx)));
-                          x3::_val(ctx).value = std::move(at_c<1>(x3::_attr(ctx)));
-                      })] |
-                      string_literal[act([](ast::text& v, ast::string_literal& a) { v.value = std::move(a); })]];
+                              using boost::fusion::at_c;
+                              x3::_val(ctx).language = std::move(at_c<0>(x3::_attr(ctx)));
+                              x3::_val(ctx).value = std::move(at_c<1>(x3::_attr(ctx)));
+                          })] |
+                          string_literal[act([](ast::text& v, ast::string_literal& a) { v.value = std::move(a); })]];
 const auto texts_def = tag[+text];
 const auto variant_def = tag[texts[act([](ast::variant& v, std::vector<ast::text>& a) { v.texts = std::move(a); })]];
 const auto next_variant_def = tag[variant];
@@ -324,14 +329,14 @@ const x3::symbols<ast::compare_op> compare_ops = make_ops();
 const auto compare_op_def = tag[compare_ops];
 const auto compare_value_def = tag[number | string_literal];
 const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::identifier& a) { v.subject = std::move(a); })] >
-                            compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
-                            compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
+                                compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
+                                compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
 // `nested` counts the depth at 'not' and '(' and refuses the one past the limit, pointing at it.
-const auto operand_def = tag[(&kw("not") >> nested[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })]]) |
-                         (&lit('(') >> nested[lit('(') > disjunction[act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] >
-                                close_paren]) |
-                         known_check[act([](ast::operand& v, ast::known_check& a) { v = std::move(a); })] |
-                         comparison[act([](ast::operand& v, ast::comparison& a) { v = std::move(a); })]];
+const auto operand_def =
+    tag[(&kw("not") >> nested[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })]]) |
+        (&lit('(') >> nested[lit('(') > disjunction[act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] > close_paren]) |
+        known_check[act([](ast::operand& v, ast::known_check& a) { v = std::move(a); })] |
+        comparison[act([](ast::operand& v, ast::comparison& a) { v = std::move(a); })]];
 
 // ---- Handlers ----------------------------------------------------------------------------------
 
@@ -350,12 +355,14 @@ const auto set_trigger = [](ast::trigger_kind kind) {
     };
 };
 const auto trigger_def =
-    tag[(kw("on")[set_trigger(ast::trigger_kind::on)] >
-     label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })] >
-     *(lit(',') > next_label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })])) |
-    kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] |
-    (kw("after")[set_trigger(ast::trigger_kind::after)] > seconds[act([](ast::trigger& v, ast::number_literal& a) { v.seconds = a; })])];
-const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "stay"; })] | identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })]];
+    tag[(kw("on")[set_trigger(ast::trigger_kind::on)] > label_name[act([](ast::trigger& v, ast::identifier& a) {
+             v.labels.push_back(std::move(a));
+         })] > *(lit(',') > next_label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })])) |
+        kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] |
+        (kw("after")[set_trigger(ast::trigger_kind::after)] >
+         seconds[act([](ast::trigger& v, ast::number_literal& a) { v.seconds = a; })])];
+const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "stay"; })] |
+                            identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })]];
 
 const auto equals_def = tag[lit('=')];
 const auto counter_name_def = tag[identifier];
@@ -364,26 +371,24 @@ const auto next_slot_name_def = tag[identifier];
 const auto variable_name_def = tag[identifier];
 const auto say_clause_def = tag[kw("say") > phrase[act([](ast::say_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
 const auto hint_clause_def = tag[kw("hint") > phrase[act([](ast::hint_clause& v, ast::phrase& a) { v.what = std::move(a); })]];
-const auto counter_clause_def =
-    tag[(kw("increment")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::increment; })] |
-     kw("reset")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::reset; })]) >
-    counter_name[act([](ast::counter_clause& v, ast::identifier& a) { v.counter = std::move(a); })]];
+const auto counter_clause_def = tag[(kw("increment")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::increment; })] |
+                                     kw("reset")[([](auto& ctx) { x3::_val(ctx).verb = ast::counter_verb::reset; })]) >
+                                    counter_name[act([](ast::counter_clause& v, ast::identifier& a) { v.counter = std::move(a); })]];
 const auto keep_clause_def =
     tag[kw("keep") > slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
         *(lit(',') > next_slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
 const auto set_clause_def = tag[kw("set") > variable_name[act([](ast::set_clause& v, ast::identifier& a) { v.variable = std::move(a); })] >
-                            equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
+                                equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
 const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a) { v = std::move(a); })] |
-                        hint_clause[act([](ast::clause& v, ast::hint_clause& a) { v = std::move(a); })] |
-                        counter_clause[act([](ast::clause& v, ast::counter_clause& a) { v = std::move(a); })] |
-                        keep_clause[act([](ast::clause& v, ast::keep_clause& a) { v = std::move(a); })] |
-                        set_clause[act([](ast::clause& v, ast::set_clause& a) { v = std::move(a); })]];
-const auto handler_def =
-    tag[trigger[act([](ast::handler& v, ast::trigger& a) { v.when = std::move(a); })] >
-    -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
-      guard[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) >
-    arrow > target[act([](ast::handler& v, ast::identifier& a) { v.target = std::move(a); })] >
-    *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
+                            hint_clause[act([](ast::clause& v, ast::hint_clause& a) { v = std::move(a); })] |
+                            counter_clause[act([](ast::clause& v, ast::counter_clause& a) { v = std::move(a); })] |
+                            keep_clause[act([](ast::clause& v, ast::keep_clause& a) { v = std::move(a); })] |
+                            set_clause[act([](ast::clause& v, ast::set_clause& a) { v = std::move(a); })]];
+const auto handler_def = tag[trigger[act([](ast::handler& v, ast::trigger& a) { v.when = std::move(a); })] >
+                             -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
+                               guard[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) > arrow >
+                             target[act([](ast::handler& v, ast::identifier& a) { v.target = std::move(a); })] >
+                             *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
 
 // ---- Statements --------------------------------------------------------------------------------
 
@@ -391,23 +396,19 @@ const auto state_name_def = tag[identifier];
 const auto action_name_def = tag[identifier];
 const auto state_end_def = tag[kw("end") | eps[([](auto& ctx) { x3::_pass(ctx) = !state_of(ctx).state_has_body; })]];
 const auto state_decl_def =
-    tag[kw("state") >
-    state_name[([](auto& ctx) {
-        state_of(ctx).state_name = x3::_attr(ctx).text;
-        state_of(ctx).state_has_body = false;
-        x3::_val(ctx).name = std::move(x3::_attr(ctx));
-    })] >
-    -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
-    -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
-    -(kw("say") > phrase[([](auto& ctx) {
-          state_of(ctx).state_has_body = true;
-          x3::_val(ctx).entry = std::move(x3::_attr(ctx));
-      })]) >
-    *handler[([](auto& ctx) {
-        state_of(ctx).state_has_body = true;
-        x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
-    })] >
-    state_end];
+    tag[kw("state") > state_name[([](auto& ctx) {
+            state_of(ctx).state_name = x3::_attr(ctx).text;
+            state_of(ctx).state_has_body = false;
+            x3::_val(ctx).name = std::move(x3::_attr(ctx));
+        })] > -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
+        -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
+        -(kw("say") > phrase[([](auto& ctx) {
+              state_of(ctx).state_has_body = true;
+              x3::_val(ctx).entry = std::move(x3::_attr(ctx));
+          })]) > *handler[([](auto& ctx) {
+            state_of(ctx).state_has_body = true;
+            x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
+        })] > state_end];
 
 const auto global_end_def = tag[kw("end")];
 const auto global_decl_def =
@@ -419,19 +420,20 @@ const auto repeat_kw_def = tag[kw("repeat")];
 const auto confirm_end_def = tag[kw("end")];
 const auto confirm_decl_def =
     tag[kw("confirm") > confirm_arrow > confirm_target[act([](ast::confirm_decl& v, ast::identifier& a) { v.target = std::move(a); })] >
-    ask_kw > phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.ask = std::move(a); })] > repeat_kw >
-    phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.repeat = std::move(a); })] > confirm_end];
+        ask_kw > phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.ask = std::move(a); })] > repeat_kw >
+        phrase[act([](ast::confirm_decl& v, ast::phrase& a) { v.repeat = std::move(a); })] > confirm_end];
 
 const auto include_decl_def =
     tag[kw("include") > string_literal[act([](ast::include_decl& v, ast::string_literal& a) { v.path = std::move(a); })]];
 const auto setting_name_def = tag[identifier];
 const auto setting_value_def = tag[number | string_literal | word];
-const auto setting_decl_def = tag[kw("setting") > setting_name[act([](ast::setting_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-                              equals > setting_value[act([](ast::setting_decl& v, auto& a) { v.value = std::move(a); })]];
+const auto setting_decl_def =
+    tag[kw("setting") > setting_name[act([](ast::setting_decl& v, ast::identifier& a) { v.name = std::move(a); })] > equals >
+        setting_value[act([](ast::setting_decl& v, auto& a) { v.value = std::move(a); })]];
 const auto declared_name_def = tag[identifier];
 const auto variable_decl_def =
     tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-    -(lit('=') > string_literal[act([](ast::variable_decl& v, ast::string_literal& a) { v.value = std::move(a); })])];
+        -(lit('=') > string_literal[act([](ast::variable_decl& v, ast::string_literal& a) { v.value = std::move(a); })])];
 const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
@@ -440,31 +442,32 @@ const auto intent_name_def = tag[identifier];
 const auto description_def = tag[+text];
 const auto intent_decl_def =
     tag[kw("intent") > intent_name[act([](ast::intent_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-    -(lit(':') > description[act([](ast::intent_decl& v, std::vector<ast::text>& a) { v.description = std::move(a); })])];
+        -(lit(':') > description[act([](ast::intent_decl& v, std::vector<ast::text>& a) { v.description = std::move(a); })])];
 const auto use_kw_def = tag[kw("use")];
-const auto forbid_decl_def = tag[kw("forbid") > string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.phrase = std::move(a); })] >
-                             use_kw > string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.replacement = std::move(a); })]];
+const auto forbid_decl_def =
+    tag[kw("forbid") > string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.phrase = std::move(a); })] > use_kw >
+        string_literal[act([](ast::forbid_decl& v, ast::string_literal& a) { v.replacement = std::move(a); })]];
 
 template <class Node>
 auto into_item() {
     return act([](ast::item& v, Node& a) { v = std::move(a); });
 }
 const auto item_def = tag[include_decl[into_item<ast::include_decl>()] | setting_decl[into_item<ast::setting_decl>()] |
-                      variable_decl[into_item<ast::variable_decl>()] | slot_decl[into_item<ast::slot_decl>()] |
-                      counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
-                      event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
-                      confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
-                      state_decl[into_item<ast::state_decl>()]];
+                          variable_decl[into_item<ast::variable_decl>()] | slot_decl[into_item<ast::slot_decl>()] |
+                          counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
+                          event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
+                          confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
+                          state_decl[into_item<ast::state_decl>()]];
 
-BOOST_SPIRIT_DEFINE(guard, escape_code, confirm_arrow, tagged_string, next_variant, or_operand, and_operand, next_label_name, next_slot_name)
+BOOST_SPIRIT_DEFINE(guard, escape_code, confirm_arrow, tagged_string, next_variant, or_operand, and_operand, next_label_name,
+                    next_slot_name)
 BOOST_SPIRIT_DEFINE(raw_name, word, identifier, string_body, close_quote, escape, string_literal, number, language_tag, text, texts,
-                    variant, phrase, disjunction, conjunction, operand, negation, known_check, comparison, compare_op,
-                    compare_value, close_paren, open_paren, trigger, label_name, seconds, arrow, target, clause, say_clause)
-BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counter_name, slot_name, variable_name, equals,
-                    handler, state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target,
-                    ask_kw, repeat_kw, confirm_end, confirm_decl, include_decl, setting_name, setting_value,
-                    setting_decl, variable_decl, declared_name, slot_decl, counter_decl, event_decl, intent_name,
-                    description, intent_decl, use_kw, forbid_decl, item)
+                    variant, phrase, disjunction, conjunction, operand, negation, known_check, comparison, compare_op, compare_value,
+                    close_paren, open_paren, trigger, label_name, seconds, arrow, target, clause, say_clause)
+BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counter_name, slot_name, variable_name, equals, handler,
+                    state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
+                    confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
+                    counter_decl, event_decl, intent_name, description, intent_decl, use_kw, forbid_decl, item)
 
 // ---- Driving the top level ---------------------------------------------------------------------
 
@@ -531,8 +534,10 @@ void check_characters(const source_file& source, std::vector<diagnostic>& out, s
             in_string = in_comment = false;
         } else if (in_comment) {
         } else if (in_string) {
-            if (c == '\\' && i + 1 < t.size() && t[i + 1] != '\n') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\' && i + 1 < t.size() && t[i + 1] != '\n')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '#') {
@@ -591,8 +596,7 @@ diagnostic no_statement(const source_file& source, const char* start, const char
 // starts a statement on its own line (a missing 'end' before the next 'state'), else the next
 // line that starts one.
 const char* resume_point(const char* start, const char* where, const char* begin, const char* end) {
-    if (where > start && first_on_line(where, begin) &&
-        starts_statement(std::string_view(where, static_cast<std::size_t>(end - where))))
+    if (where > start && first_on_line(where, begin) && starts_statement(std::string_view(where, static_cast<std::size_t>(end - where))))
         return where;
     return recover(where, end);
 }
@@ -638,8 +642,9 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 where = e.where();  // before the blanks that precede the offending token
                 if (e.which() != close_quote_name) skip_blanks(where);
                 const auto length = token_length(where, end);
-                out.push_back(source.make(severity::error, offset_of(where), length,
-                                          expectation_message(e.which(), state, std::string_view(where, length), first_on_line(where, begin))));
+                out.push_back(
+                    source.make(severity::error, offset_of(where), length,
+                                expectation_message(e.which(), state, std::string_view(where, length), first_on_line(where, begin))));
             } catch (const nesting_error& e) {
                 where = e.where;
                 out.push_back(source.make(severity::error, offset_of(where), 1,

@@ -18,8 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             parley::session call(*result.script);
             (void)call.start();
             for (parley::label_id l = 0; l < result.script->label_count() && !call.ended(); ++l) (void)call.step(l, 0.9);
-        } catch (const parley::session_error&) {
-        }
+        } catch (const parley::session_error&) {}
     }
     return 0;
 }

@@ -76,8 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     (void)call.step(label, in.byte() / 250.0, slots);
                 }
             }
-        } catch (const parley::session_error&) {
-        }
+        } catch (const parley::session_error&) {}
     }
     return 0;
 }

@@ -41,8 +41,10 @@ public:
     }
 
     void zero() noexcept {
-        if (on_heap()) std::memset(heap(), 0, size_);
-        else std::memset(storage_, 0, inline_capacity);  // a constant size: a few stores, no call
+        if (on_heap())
+            std::memset(heap(), 0, size_);
+        else
+            std::memset(storage_, 0, inline_capacity);  // a constant size: a few stores, no call
     }
 
     [[nodiscard]] std::uint8_t* data() noexcept { return on_heap() ? heap() : storage_; }

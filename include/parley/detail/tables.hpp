@@ -83,7 +83,7 @@ struct source_ref {
 };
 
 struct handler {
-    std::uint32_t guard = none;   // root guard node
+    std::uint32_t guard = none;  // root guard node
     std::uint32_t first_effect = 0;
     std::uint32_t effect_count = 0;
     std::uint32_t phrase = none;  // what to say; none = the target's entry phrase on a change
@@ -133,8 +133,8 @@ struct label {
 };
 
 struct forbidden {
-    string_ref phrase;       // as written
-    std::u32string folded;   // case-folded code points, for screening
+    string_ref phrase;      // as written
+    std::u32string folded;  // case-folded code points, for screening
     string_ref replacement;
     source_ref where;
 };
@@ -152,7 +152,7 @@ struct script_tables {
     std::uint32_t fallback_language = 0;
 
     std::vector<state> states;
-    std::vector<label> labels;  // intents and events, in declaration order
+    std::vector<label> labels;      // intents and events, in declaration order
     std::uint32_t label_count = 0;  // labels.size(), which step() would otherwise divide to get
     std::vector<string_ref> slots;
     std::vector<string_ref> counters;
@@ -170,7 +170,7 @@ struct script_tables {
     std::vector<handler> handlers;
     std::vector<handler_text> handler_texts;  // parallel to handlers
     std::vector<std::uint32_t> candidates;    // handler indices
-    std::vector<handler_range> dispatch;    // [state * (labels + 1) + label]; the last column: unknown labels
+    std::vector<handler_range> dispatch;      // [state * (labels + 1) + label]; the last column: unknown labels
     std::vector<timer> timers;
     std::vector<forbidden> forbidden_phrases;
 

@@ -8,9 +8,7 @@
 
 namespace parley::detail {
 
-[[noreturn]] inline void throw_session_error(session_errc code, const std::string& what) {
-    throw session_error(code, what);
-}
+[[noreturn]] inline void throw_session_error(session_errc code, const std::string& what) { throw session_error(code, what); }
 
 }  // namespace parley::detail
 

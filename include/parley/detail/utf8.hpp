@@ -16,21 +16,42 @@ inline constexpr char32_t replacement_character = 0xFFFD;
 [[nodiscard]] inline char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept {
     auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     const unsigned char b0 = byte(i);
-    if (b0 < 0x80) { ++i; return b0; }
+    if (b0 < 0x80) {
+        ++i;
+        return b0;
+    }
     int extra = 0;
     char32_t cp = 0;
-    if ((b0 & 0xE0) == 0xC0) { extra = 1; cp = b0 & 0x1F; }
-    else if ((b0 & 0xF0) == 0xE0) { extra = 2; cp = b0 & 0x0F; }
-    else if ((b0 & 0xF8) == 0xF0) { extra = 3; cp = b0 & 0x07; }
-    else { ++i; return replacement_character; }
-    if (i + static_cast<std::size_t>(extra) >= s.size()) { ++i; return replacement_character; }
+    if ((b0 & 0xE0) == 0xC0) {
+        extra = 1;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        extra = 2;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        extra = 3;
+        cp = b0 & 0x07;
+    } else {
+        ++i;
+        return replacement_character;
+    }
+    if (i + static_cast<std::size_t>(extra) >= s.size()) {
+        ++i;
+        return replacement_character;
+    }
     for (int k = 1; k <= extra; ++k) {
         const unsigned char b = byte(i + k);
-        if ((b & 0xC0) != 0x80) { ++i; return replacement_character; }
+        if ((b & 0xC0) != 0x80) {
+            ++i;
+            return replacement_character;
+        }
         cp = (cp << 6) | (b & 0x3F);
     }
     static constexpr char32_t min_for[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_for[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { ++i; return replacement_character; }
+    if (cp < min_for[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        ++i;
+        return replacement_character;
+    }
     i += static_cast<std::size_t>(extra) + 1;
     return cp;
 }

@@ -31,7 +31,8 @@ public:
     };
 
     value_store() noexcept = default;
-    value_store(const value_store& other) : data_(other.size_ ? new char[other.size_] : nullptr), size_(other.size_), capacity_(other.size_) {
+    value_store(const value_store& other)
+        : data_(other.size_ ? new char[other.size_] : nullptr), size_(other.size_), capacity_(other.size_) {
         if (size_) std::memcpy(data_, other.data_, size_);
     }
     value_store(value_store&& other) noexcept
@@ -92,8 +93,10 @@ public:
     void erase_kind(std::uint32_t kind) noexcept {
         for (std::uint32_t at = 0; at < size_;) {
             const auto h = header_at(at);
-            if ((h.key & kind) == kind) erase_at(at, record_size(h));
-            else at += record_size(h);
+            if ((h.key & kind) == kind)
+                erase_at(at, record_size(h));
+            else
+                at += record_size(h);
         }
     }
 
