@@ -164,6 +164,26 @@ end
 state done action close
 )");
     session call(s);
+
+    SECTION("a bad confidence or slot is refused as for a declared intent, and changes nothing") {
+        const auto code_of = [&](auto&& step) {
+            try {
+                (void)step();
+            } catch (const parley::session_error& e) {
+                return e.code();
+            }
+            FAIL("no session_error");
+            return parley::session_errc::ended;
+        };
+        CHECK(code_of([&] { return call.step("something_else", 1.5); }) == parley::session_errc::bad_confidence);
+        CHECK(code_of([&] { return call.step("hello", 1.5); }) == parley::session_errc::bad_confidence);
+        const std::string long_value(parley::max_slot_value_bytes + 1, 'x');
+        const parley::slot_value too_long[] = {{"name", long_value}};
+        CHECK(code_of([&] { return call.step("something_else", 1.0, too_long); }) == parley::session_errc::limit);
+        CHECK(code_of([&] { return call.step("hello", 1.0, too_long); }) == parley::session_errc::limit);
+        CHECK(call.state_name() == "start");
+    }
+
     auto r = call.step("something_else");
     CHECK(r.phrase == "sorry?");
     CHECK(r.action == action::close);

@@ -187,9 +187,7 @@ public:
         const auto& t = tables();
         if (label >= t.label_count) [[unlikely]]
             throw_label_out_of_range(label);
-        if (!(confidence >= 0.0 && confidence <= 1.0)) [[unlikely]]
-            throw_bad_confidence();
-        check_slots(slots);
+        check_utterance(confidence, slots);
         if (pending_label_ != detail::none) {
             const state_id origin = pending_origin_;
             if (label == t.accept_label) return confirm(buffer);
@@ -212,6 +210,7 @@ public:
         check_live();
         if (!tables().unknown_to_otherwise)
             detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
+        check_utterance(confidence, slots);  // as for a declared label: `otherwise` gets no bad input
         if (pending_label_ != detail::none) {
             enter(pending_origin_, now_ms_);
             clear_pending();
@@ -312,6 +311,12 @@ private:
     void check_live() const {
         if (ended_) [[unlikely]]
             throw_ended();
+    }
+    // What step() checks of every utterance, whichever overload it came through.
+    static void check_utterance(double confidence, std::span<const slot_value> slots) {
+        if (!(confidence >= 0.0 && confidence <= 1.0)) [[unlikely]]
+            throw_bad_confidence();
+        check_slots(slots);
     }
     static void check_slots(std::span<const slot_value> slots) {
         if (slots.size() > max_slots_per_utterance) [[unlikely]]
