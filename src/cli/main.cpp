@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> check_files;
     bool check_json = false;
     auto* check = app.add_subcommand("check", "Compile scripts and print their diagnostics; exit 1 on errors");
-    check->add_option("FILE", check_files, "The .rules files")->required()->check(CLI::ExistingFile);
+    // No ExistingFile check: a missing file is a diagnostic like any other, in --json too.
+    check->add_option("FILE", check_files, "The .rules files")->required();
     check->add_flag("--json", check_json, "Print the diagnostics as JSON on stdout");
     check->callback([&] { status = parley::cli::check(check_files, check_json); });
 
