@@ -81,6 +81,20 @@ TEST_CASE("notes point at the first declaration of a duplicate", "[compiler][dia
     CHECK(contains(all, "t.rules:1:8: note: first declared here"));
 }
 
+TEST_CASE("a byte order mark and any line ending are accepted, and lines count right", "[compiler][diagnostics]") {
+    const std::string lines[] = {"intent hello", "state start initial", "  on hello -> nowhere", "end"};
+    for (const std::string_view ending : {"\n", "\r\n", "\r"}) {
+        for (const std::string_view bom : {"", "\xEF\xBB\xBF"}) {
+            std::string text(bom);
+            for (const auto& line : lines) text += line + std::string(ending);
+            INFO("line ending " << (ending == "\r" ? "CR" : ending == "\n" ? "LF" : "CRLF") << (bom.empty() ? "" : " after a BOM"));
+            const auto d = diagnose(text);
+            REQUIRE(d.size() == 1);
+            CHECK(d[0] == "t.rules:3:15: error: undefined state 'nowhere'");
+        }
+    }
+}
+
 TEST_CASE("diagnostics render with the source line and a caret", "[compiler][diagnostics]") {
     auto result = parley::compile_string("intent hi\nstate a initial\n  on hi -> nowhere\nend\n", "x.rules");
     REQUIRE(result.diagnostics.size() == 1);

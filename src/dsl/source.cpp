@@ -10,6 +10,11 @@
 namespace parley::dsl {
 
 source_file::source_file(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {
+    // Editors on Windows start UTF-8 files with a byte order mark: it is no part of the script.
+    if (text_.starts_with("\xEF\xBB\xBF")) text_.erase(0, 3);
+    // Old Mac line endings: a lone CR ends a line as LF does (the same length, so offsets hold).
+    for (std::size_t i = 0; i < text_.size(); ++i)
+        if (text_[i] == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n')) text_[i] = '\n';
     line_starts_.push_back(0);
     const char* const begin = text_.data();
     const char* const end = begin + text_.size();
