@@ -59,8 +59,10 @@ private:
     }
     void need_value(const ast::identifier& name, std::uint32_t file, value_kind kind, const char* what) {
         const auto* v = symbols_.find_value(name.text);
-        if (!v || v->kind != kind)
+        if (!v)
             sink_.error(at(file, name), fmt::format("undefined {} '{}'{}", what, name.text, suggest(name.text, keys(symbols_.values))));
+        else if (v->kind != kind)  // declared, as something else: suggesting its own name would not help
+            sink_.error(at(file, name), fmt::format("'{}' is a {}, not a {}", name.text, kind_name(v->kind), what));
     }
     [[nodiscard]] const std::string& language_of(const ast::text& t) const {
         return t.language.empty() ? symbols_.settings.language : t.language;

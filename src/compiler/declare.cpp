@@ -215,8 +215,7 @@ void declarer::mark_initial(const ast::state_decl& s, std::uint32_t index, const
 bool declarer::value(const ast::identifier& name, value_kind kind, std::vector<std::string>& list) {
     const auto where = at(file_, name);
     if (const auto* existing = symbols_.find_value(name.text)) {
-        static constexpr const char* kinds[] = {"counter", "slot", "variable"};
-        sink_.error(where, fmt::format("'{}' is already declared as a {}", name.text, kinds[int(existing->kind)]));
+        sink_.error(where, fmt::format("'{}' is already declared as a {}", name.text, kind_name(existing->kind)));
         sink_.note(existing->where, "first declared here");
         return false;
     }

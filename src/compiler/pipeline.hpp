@@ -59,6 +59,9 @@ struct symbol {
 };
 
 enum class value_kind { counter, slot, variable };
+[[nodiscard]] constexpr const char* kind_name(value_kind kind) noexcept {
+    return kind == value_kind::counter ? "counter" : kind == value_kind::slot ? "slot" : "variable";
+}
 struct value_symbol {
     value_kind kind = value_kind::slot;
     std::uint32_t index = 0;
