@@ -44,6 +44,8 @@ parley_golden(check_missing_json 1 stdout check --json tests/cli/no_such_file.ru
 parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl)
 parley_golden(graph_dot 0 stdout graph tests/cli/timers.rules)
 parley_golden(test_failing 1 stdout test tests/cli/timers.rules tests/cli/failing.tests)
+parley_golden(test_hints 1 stdout test tests/cli/timers.rules tests/cli/hints.tests)
+parley_golden(test_no_test 1 stderr test tests/cli/timers.rules tests/cli/no_test.tests)
 # Syntax errors in .tests files: all of them in one run, and each broken file counts as one failure.
 parley_golden(test_syntax_errors 1 stderr test tests/cli/timers.rules tests/cli/bad_steps.tests tests/cli/bad_structure.tests)
 parley_golden(test_syntax_errors_count 1 stdout test tests/cli/timers.rules tests/cli/failing.tests tests/cli/bad_structure.tests)

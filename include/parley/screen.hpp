@@ -58,7 +58,8 @@ struct screen_hit {
     std::u32string folded_text, folded_words;
     detail::fold_utf8(text, folded_text);
     detail::fold_utf8(words, folded_words);
-    return std::search(folded_text.begin(), folded_text.end(), folded_words.begin(), folded_words.end()) != folded_text.end();
+    return folded_words.empty() ||
+           std::search(folded_text.begin(), folded_text.end(), folded_words.begin(), folded_words.end()) != folded_text.end();
 }
 
 }  // namespace parley

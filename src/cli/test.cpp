@@ -38,8 +38,12 @@ std::vector<std::string> mismatches(const parley::reply& r, const expectation& e
     if (e.silent && !r.phrase.empty()) problems.push_back("expected no phrase, got one");
     for (const auto& w : e.words)
         if (!parley::contains_folded(r.phrase, w)) problems.push_back(fmt::format("expected the phrase to contain \"{}\"", w));
-    for (const auto& w : e.hint_words)
-        if (!parley::contains_folded(r.hint, w)) problems.push_back(fmt::format("expected the hint to contain \"{}\"", w));
+    for (const auto& w : e.hint_words) {
+        if (w.empty() && !r.hint.empty())  // `hint ""`: the step gives the operator no hint
+            problems.push_back(fmt::format("expected no hint, got \"{}\"", r.hint));
+        else if (!parley::contains_folded(r.hint, w))
+            problems.push_back(fmt::format("expected the hint to contain \"{}\"", w));
+    }
     return problems;
 }
 
@@ -93,6 +97,13 @@ int run_tests(const std::string& file, std::vector<std::string> tests) {
         // A file with syntax errors counts as one failure, and none of its tests run.
         if (!parsed.diagnostics.empty()) {
             parley::print(std::cerr, parsed.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
+            ++failed;
+            continue;
+        }
+        // A file that tests nothing is a mistake (a wrong path, everything commented out), not a pass.
+        if (parsed.conversations.empty()) {
+            parley::print(std::cerr, std::vector{parley::diagnostic{.file = parsed.path, .message = "the file has no test"}},
+                          {.color = isatty(STDERR_FILENO) != 0});
             ++failed;
             continue;
         }
