@@ -11,14 +11,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ranges>
 #include <set>
 
 namespace parley::pipeline {
 
 namespace {
-
-using std::views::keys;
 
 class checker {
 public:
@@ -55,12 +52,12 @@ private:
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
         if (name.text != "stay" && !symbols_.states.count(name.text))
-            sink_.error(at(file, name), fmt::format("undefined state '{}'{}", name.text, suggest(name.text, keys(symbols_.states))));
+            sink_.error(at(file, name), fmt::format("undefined state '{}'{}", name.text, suggest(name.text, keys_of(symbols_.states))));
     }
     void need_value(const ast::identifier& name, std::uint32_t file, value_kind kind, const char* what) {
         const auto* v = symbols_.find_value(name.text);
         if (!v)
-            sink_.error(at(file, name), fmt::format("undefined {} '{}'{}", what, name.text, suggest(name.text, keys(symbols_.values))));
+            sink_.error(at(file, name), fmt::format("undefined {} '{}'{}", what, name.text, suggest(name.text, keys_of(symbols_.values))));
         else if (v->kind != kind)  // declared, as something else: suggesting its own name would not help
             sink_.error(at(file, name), fmt::format("'{}' is a {}, not a {}", name.text, kind_name(v->kind), what));
     }
@@ -114,7 +111,7 @@ void checker::check_trigger(const handler_ref& h, bool global) {
                 const auto it = symbols_.labels.find(l.text);
                 if (it == symbols_.labels.end())
                     sink_.error(at(h.file, l),
-                                fmt::format("undefined intent or event '{}'{}", l.text, suggest(l.text, keys(symbols_.labels))));
+                                fmt::format("undefined intent or event '{}'{}", l.text, suggest(l.text, keys_of(symbols_.labels))));
                 else
                     used_.label_handled[it->second.index] = true;
             }
@@ -206,7 +203,7 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
         const auto* named = symbols_.find_value(piece.text);
         if (!named)
             sink_.error(here, fmt::format("placeholder '{{{}}}' names no variable or slot{}", piece.text,
-                                          suggest(piece.text, keys(symbols_.values))));
+                                          suggest(piece.text, keys_of(symbols_.values))));
         else if (named->kind == value_kind::counter)
             sink_.error(here, fmt::format("'{}' is a counter; phrases show slots and variables", piece.text));
     }
@@ -233,7 +230,7 @@ void checker::check_guard(const ast::disjunction& g, std::uint32_t file) {
             const auto* v = c.symbols_.find_value(k.name.text);
             if (!v || v->kind != value_kind::slot)
                 c.sink_.error(at(file, k.name), fmt::format("'{}' is not a slot; known() takes a slot{}", k.name.text,
-                                                            v ? "" : suggest(k.name.text, keys(c.symbols_.values))));
+                                                            v ? "" : suggest(k.name.text, keys_of(c.symbols_.values))));
         }
         void operator()(const ast::negation& n) const { boost::apply_visitor(*this, n.subject); }
         void operator()(const ast::disjunction& d) const { c.check_guard(d, file); }
@@ -246,7 +243,7 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     const auto* v = symbols_.find_value(cmp.subject.text);
     if (!v) {
         sink_.error(at(file, cmp.subject), fmt::format("undefined counter, slot or variable '{}'{}", cmp.subject.text,
-                                                       suggest(cmp.subject.text, keys(symbols_.values))));
+                                                       suggest(cmp.subject.text, keys_of(symbols_.values))));
         return;
     }
     const auto* number = boost::get<ast::number_literal>(&cmp.value);

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <ranges>
 #include <variant>
 
 namespace parley::pipeline {
@@ -46,10 +45,18 @@ const setting_spec setting_table[] = {
     {"unknown_intents", takes_choice{"error", "otherwise", &settings::unknown_to_otherwise}},
 };
 
+[[nodiscard]] std::vector<std::string_view> setting_names() {
+    std::vector<std::string_view> out;
+    for (const auto& spec : setting_table) out.push_back(spec.name);
+    return out;
+}
+
 template <class... F>
 struct overloaded : F... {
     using F::operator()...;
 };
+template <class... F>
+overloaded(F...) -> overloaded<F...>;  // clang 14 (the fuzzers) does not deduce aggregates yet
 
 // Sets `s` as `spec` says, or says why it cannot.
 void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const origin& where, settings& into, diagnostic_sink& sink) {
@@ -139,12 +146,12 @@ void declarer::operator()(const ast::setting_decl& s) {
         return;
     }
     settings_seen_.emplace(s.name.text, where);
-    const auto spec = std::ranges::find(setting_table, std::string_view(s.name.text), &setting_spec::name);
+    const auto spec = std::find_if(std::begin(setting_table), std::end(setting_table),
+                                   [&](const setting_spec& known) { return known.name == s.name.text; });
     if (spec != std::end(setting_table))
         apply_setting(*spec, s, where, symbols_.settings, sink_);
     else
-        sink_.error(where, fmt::format("unknown setting '{}'{}", s.name.text,
-                                       suggest(s.name.text, setting_table | std::views::transform(&setting_spec::name))));
+        sink_.error(where, fmt::format("unknown setting '{}'{}", s.name.text, suggest(s.name.text, setting_names())));
 }
 
 void declarer::operator()(const ast::variable_decl& v) {
@@ -276,7 +283,7 @@ void declarer::collect_languages() {
     if (settings.fallback != settings.language) languages.push_back(settings.fallback);
     const auto limit = options_.limits.max_languages;
     for (const auto& [file, t] : tagged_texts_) {
-        if (!valid_language_tag(t->language) || std::ranges::find(languages, t->language) != languages.end()) continue;
+        if (!valid_language_tag(t->language) || std::find(languages.begin(), languages.end(), t->language) != languages.end()) continue;
         if (languages.size() >= limit)
             sink_.error(at(file, *t), fmt::format("a script may use at most {} languages", limit));
         else

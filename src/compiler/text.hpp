@@ -6,7 +6,6 @@
 #include "../dsl/ast.hpp"
 
 #include <cstdint>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +32,14 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, std::u
 // "; did you mean 'x'?" when one of `names` is close enough to `name`, else empty. Ties go to
 // the first name.
 [[nodiscard]] std::string suggest(std::string_view name, const std::vector<std::string_view>& names);
-template <std::ranges::input_range Names>
-[[nodiscard]] std::string suggest(std::string_view name, const Names& names) {
-    std::vector<std::string_view> all;
-    for (const auto& n : names) all.emplace_back(n);
-    return suggest(name, all);
+// The names a symbol map declares, for suggest(). (No std::views: clang 14, which builds the
+// fuzzers, cannot use libstdc++ 12's ranges.)
+template <class Map>
+[[nodiscard]] std::vector<std::string_view> keys_of(const Map& map) {
+    std::vector<std::string_view> out;
+    out.reserve(map.size());
+    for (const auto& [key, value] : map) out.emplace_back(key);
+    return out;
 }
 
 }  // namespace parley::pipeline
