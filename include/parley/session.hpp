@@ -15,6 +15,8 @@
 #ifndef PARLEY_SESSION_HPP_INCLUDED
 #define PARLEY_SESSION_HPP_INCLUDED
 
+#include <parley/detail/guard.hpp>
+#include <parley/detail/render.hpp>
 #include <parley/detail/small_bytes.hpp>
 #include <parley/detail/snapshot.hpp>
 #include <parley/detail/tables.hpp>
@@ -23,7 +25,6 @@
 #include <parley/error.hpp>
 #include <parley/script.hpp>
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,7 +32,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -167,7 +167,7 @@ public:
     [[nodiscard]] reply start(std::string& buffer) {
         check_live();
         const auto& st = tables().states[state_];
-        return make_reply(buffer, st.entry, detail::none, st.where);
+        return respond(buffer, {.text = choose(st.entry), .rule = st.where});
     }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
@@ -182,22 +182,17 @@ public:
     // The same, rendering placeholders into a buffer the host lends (say one per worker thread)
     // instead of the session's own: the reply's phrase then lives in `buffer`, and a session
     // that is waiting for the caller holds no rendered text. See "Memory" in the README.
+    //
+    // Every step reads the same way: the input is checked, then the session decides what
+    // fires, where the call goes and what to say, then the reply is rendered, once.
     [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
         check_live();
-        const auto& t = tables();
-        if (label >= t.label_count) [[unlikely]]
+        if (label >= tables().label_count) [[unlikely]]
             throw_label_out_of_range(label);
         check_utterance(confidence, slots);
-        if (pending_label_ != detail::none) {
-            const state_id origin = pending_origin_;
-            if (label == t.accept_label) return confirm(buffer);
-            clear_pending();
-            enter(origin, now_ms_);
-            if (label == t.decline_label) return make_reply(buffer, t.confirm_repeat, detail::none, t.confirm_where);
-        }
-        if (confidence < t.confidence_threshold && t.confirm_state != detail::none && !t.labels[label].is_event)
-            return ask_to_confirm(buffer, label, slots);
-        return dispatch(buffer, label, slots);
+        if (pending_label_ != detail::none && label == tables().accept_label) [[unlikely]]
+            return with_pending_slots([&](std::span<const slot_value> pending) { return respond(buffer, accept(pending)); });
+        return respond(buffer, decide(label, confidence, slots));
     }
 
     // By name, for hosts that do not intern labels. An undeclared label is a session_error
@@ -211,11 +206,7 @@ public:
         if (!tables().unknown_to_otherwise)
             detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
         check_utterance(confidence, slots);  // as for a declared label: `otherwise` gets no bad input
-        if (pending_label_ != detail::none) {
-            enter(pending_origin_, now_ms_);
-            clear_pending();
-        }
-        return dispatch(buffer, tables().label_count, slots);
+        return respond(buffer, decide(otherwise_label(), confidence, slots));
     }
 
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
@@ -229,9 +220,12 @@ public:
             detail::throw_session_error(session_errc::time_backwards,
                                         fmt::format("time went backwards: {:.3f} s after {:.3f} s", seconds, now()));
         now_ms_ = at;
-        std::optional<reply> last;
+        // Each due timer fires in turn (its effects, its state, its phrase's rotation); only the
+        // last one's reply is rendered. A terminal state has no timers (the compiler rejects
+        // them), so this stops where the call ends.
+        std::optional<decision> last;
         const auto& t = tables();
-        while (!ended_) {
+        while (true) {
             const auto& st = t.states[state_];
             if (next_timer_ >= st.timer_count) break;
             const auto& tm = t.timers[st.first_timer + next_timer_];
@@ -239,11 +233,12 @@ public:
             if (due > now_ms_) break;
             ++next_timer_;
             const auto& h = t.handlers[tm.handler];
-            if (h.guard != detail::none && !holds(h.guard, {})) continue;
+            if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this})) continue;
             if (pending_label_ != detail::none) clear_pending();
-            last = fire(buffer, h, {}, due);
+            last = fire(h, {}, due);
         }
-        return last;
+        if (!last) return std::nullopt;
+        return respond(buffer, *last);
     }
 
     // When the next timer falls due, in seconds since pickup; nullopt when none is armed.
@@ -361,61 +356,75 @@ private:
         values_.erase_kind(pending_kind);
     }
 
-    // A slot's value while a handler runs: the utterance's own, else the call's.
-    [[nodiscard]] std::string_view slot_value_of(std::uint32_t index, std::span<const slot_value> slots) const noexcept {
-        if (!slots.empty()) {
-            const auto name = tables().str(tables().slots[index]);
-            for (const auto& s : slots)
-                if (s.name == name) return s.value;
-        }
-        return value(value_key(slot_kind, index));
-    }
+    // ---- Deciding: what fires, where the call goes, what to say. Nothing is rendered here.
 
-    [[nodiscard]] bool holds(std::uint32_t node, std::span<const slot_value> slots) const noexcept {
+    // What a step decided. The state it went to is the session's own; the text is already
+    // picked (language and variant: rotating a phrase is part of deciding what to say).
+    struct decision {
+        std::uint32_t text = detail::none;  // into texts; none: say nothing
+        std::uint32_t hint = detail::none;  // a phrase
+        detail::source_ref rule;            // line 0: no rule fired
+        label_id subject = detail::none;    // the intent a confirmation question is about
+        std::span<const slot_value> slots;  // the utterance's, for the text's placeholders
+    };
+
+    // What a guard and a phrase read while a handler runs: the utterance's own slots before the
+    // call's, the call's counters and variables, and the intent a question is about.
+    struct scope {
+        const session& call;
+        std::span<const slot_value> slots = {};
+        label_id subject = detail::none;
+
+        [[nodiscard]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
+        [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i); }
+        [[nodiscard]] std::string_view slot(std::uint32_t i) const noexcept {
+            if (!slots.empty()) {
+                const auto name = call.tables().str(call.tables().slots[i]);
+                for (const auto& s : slots)
+                    if (s.name == name) return s.value;
+            }
+            return call.value(value_key(slot_kind, i));
+        }
+        [[nodiscard]] std::string_view description() const noexcept {
+            if (subject == detail::none) return {};
+            const auto& t = call.tables();
+            return t.str(t.texts[t.labels[subject].first_description + call.language_].whole);
+        }
+    };
+
+    // The dispatch column of labels the script does not declare: their `otherwise` handlers.
+    [[nodiscard]] label_id otherwise_label() const noexcept { return tables().label_count; }
+
+    // A declared label (or otherwise_label()), checked. A pending confirmation is settled first:
+    // anything but yes (see step) goes back to where the question was asked, and no repeats it.
+    // A doubtful intent is asked about instead of acted on; events never are.
+    decision decide(label_id label, double confidence, std::span<const slot_value> slots) {
         const auto& t = tables();
-        const auto& g = t.guards[node];
-        switch (g.op) {
-            case detail::guard_op::always: return true;
-            case detail::guard_op::all_of:
-                for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                    if (!holds(t.guard_children[i], slots)) return false;
-                return true;
-            case detail::guard_op::any_of:
-                for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                    if (holds(t.guard_children[i], slots)) return true;
-                return false;
-            case detail::guard_op::negate: return !holds(g.a, slots);
-            case detail::guard_op::known_slot: return !slot_value_of(g.a, slots).empty();
-            case detail::guard_op::counter_cmp: return compare(std::int64_t{bytes_[g.a]}, g.number, g.cmp);
-            case detail::guard_op::slot_cmp: return compare(slot_value_of(g.a, slots), t.str(g.string), g.cmp);
-            case detail::guard_op::variable_cmp: return compare(variable_value(g.a), t.str(g.string), g.cmp);
+        if (pending_label_ != detail::none) {
+            enter(pending_origin_, now_ms_);
+            clear_pending();
+            if (label == t.decline_label) return {.text = choose(t.confirm_repeat), .rule = t.confirm_where};
         }
-        return false;
-    }
-    template <class T>
-    static bool compare(const T& x, const T& y, detail::compare c) noexcept {
-        switch (c) {
-            case detail::compare::eq: return x == y;
-            case detail::compare::ne: return x != y;
-            case detail::compare::lt: return x < y;
-            case detail::compare::le: return x <= y;
-            case detail::compare::gt: return x > y;
-            case detail::compare::ge: return x >= y;
-        }
-        return false;
+        if (confidence < t.confidence_threshold && t.confirm_state != detail::none && label != otherwise_label() &&
+            !t.labels[label].is_event)
+            return ask_to_confirm(label, slots);
+        return dispatch(label, slots);
     }
 
-    reply dispatch(std::string& buffer, label_id label, std::span<const slot_value> slots) {
+    // The first of the label's handlers in this state whose guard holds fires; none may.
+    decision dispatch(label_id label, std::span<const slot_value> slots) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         for (std::uint32_t i = 0; i < range.count; ++i) {
             const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
-            if (h.guard == detail::none || holds(h.guard, slots)) return fire(buffer, h, slots, now_ms_);
+            if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots})) return fire(h, slots, now_ms_);
         }
-        return make_reply(buffer, detail::none, detail::none, {});
+        return {};
     }
 
-    reply fire(std::string& buffer, const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
+    // A handler's effects, then its target (entered at `at`), then its phrase: its own, or the
+    // entry phrase of the state it goes to.
+    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
         const auto& t = tables();
         for (std::uint32_t i = h.first_effect; i < h.first_effect + h.effect_count; ++i) {
             const auto& e = t.effects[i];
@@ -436,38 +445,44 @@ private:
             enter(h.target, at);
             if (phrase == detail::none) phrase = t.states[h.target].entry;
         }
-        return make_reply(buffer, phrase, h.hint, h.rule, detail::none, slots);
+        return {.text = choose(phrase), .hint = h.hint, .rule = h.rule, .slots = slots};
     }
 
-    reply ask_to_confirm(std::string& buffer, label_id label, std::span<const slot_value> slots) {
+    // Remembers the doubtful intent and its slots, and asks the caller about it.
+    decision ask_to_confirm(label_id label, std::span<const slot_value> slots) {
         const auto& t = tables();
         pending_label_ = label;
         pending_origin_ = state_;
         for (const auto& s : slots) values_.add(pending_kind, s.name, s.value);
         enter(t.confirm_state, now_ms_);
-        return make_reply(buffer, t.confirm_ask, detail::none, t.confirm_where, label);
+        return {.text = choose(t.confirm_ask), .rule = t.confirm_where, .subject = label};
     }
 
     // The caller said yes: carry on exactly as if the pending intent had come with full
-    // confidence, with the slots it came with. They are copied out of values_ first, since
-    // the handler may change it: on the stack for the usual few short ones, else on the heap.
-    reply confirm(std::string& buffer) {
+    // confidence, with the slots it came with (`pending`, a copy: see with_pending_slots).
+    decision accept(std::span<const slot_value> pending) {
         const label_id label = pending_label_;
         enter(pending_origin_, now_ms_);
-        pending_label_ = detail::none;
-        pending_origin_ = detail::none;
+        clear_pending();
+        return dispatch(label, pending);
+    }
+
+    // The reply f makes of a copy of the slots awaiting confirmation, valid while f runs: the
+    // handler that fires may change values_, where they are kept. On the stack for the usual
+    // few short ones, else on the heap.
+    template <class F>
+    reply with_pending_slots(F&& f) {
         std::size_t count = 0, bytes = 0;
         values_.for_each([&](const detail::value_store::record& r) {
             if (r.key != pending_kind) return;
             ++count;
             bytes += r.name.size() + r.value.size();
         });
-        if (count == 0) return dispatch(buffer, label, {});
         std::array<slot_value, 8> few_views;
         char few_bytes[512];
         std::vector<slot_value> many_views;
         std::unique_ptr<char[]> many_bytes;
-        std::span<slot_value> views(few_views.data(), count);
+        std::span<slot_value> views(few_views.data(), std::min(count, few_views.size()));
         if (count > few_views.size()) {
             many_views.resize(count);
             views = many_views;
@@ -485,82 +500,48 @@ private:
             views[i++] = {{text, r.name.size()}, {text + r.name.size(), r.value.size()}};
             text += r.name.size() + r.value.size();
         });
-        values_.erase_kind(pending_kind);
-        return dispatch(buffer, label, views);
+        return f(std::span<const slot_value>(views));
     }
 
-    reply make_reply(std::string& buffer, std::uint32_t phrase, std::uint32_t hint, detail::source_ref rule,
-                     label_id subject = detail::none, std::span<const slot_value> slots = {}) {
+    // The text of a phrase in the caller's language. A phrase with variants rotates through
+    // them, never saying the same twice in a row.
+    [[nodiscard]] std::uint32_t choose(std::uint32_t phrase) noexcept {
+        if (phrase == detail::none) return detail::none;
         const auto& t = tables();
-        const auto& st = t.states[state_];
-        const auto action = st.action;
-        ended_ = is_terminal(action);
-        // Every field written once: a default-constructed reply would be zeroed first (rep stos).
-        return reply{.phrase = phrase != detail::none ? say(buffer, phrase, subject, slots) : std::string_view(),
-                     .action = action,
-                     .state = state_,
-                     .state_name = t.str(st.name),
-                     .hint = hint != detail::none ? t.str(t.texts[t.phrases[hint].first_text + language_].whole) : std::string_view(),
-                     .rule = rule.line != 0 ? rule_location{t.files[rule.file], rule.line} : rule_location{},
-                     .ended = ended_};
-    }
-
-    // Picks the variant (rotating, never the same twice in a row). A text without placeholders,
-    // the common case, is handed out as it is, inline; the rest is rendered out of line.
-    [[gnu::always_inline]] std::string_view say(std::string& buffer, std::uint32_t phrase_index, label_id subject,
-                                                std::span<const slot_value> slots) {
-        const auto& t = tables();
-        const auto& p = t.phrases[phrase_index];
+        const auto& p = t.phrases[phrase];
         std::uint32_t variant = 0;
         if (p.rotation != detail::none) {
             auto& r = rotations()[p.rotation];  // always below variant_count; no division on the hot path
             variant = r < p.variant_count ? r : 0;
             r = static_cast<std::uint8_t>(variant + 1 == p.variant_count ? 0 : variant + 1);
         }
-        const auto& text = t.texts[p.first_text + variant * t.languages.size() + language_];
-        if (!text.has_placeholders) [[likely]]
-            return t.str(text.whole);
-        return render(buffer, text, subject, slots);
+        return p.first_text + variant * static_cast<std::uint32_t>(t.languages.size()) + language_;
     }
 
-    [[gnu::noinline]] std::string_view render(std::string& buffer, const detail::text& text, label_id subject,
-                                              std::span<const slot_value> slots) {
+    // ---- Replying: the one place a phrase is rendered, and where the call is found to end.
+
+    // A text without placeholders, the common case, is handed out as it is, a view of the
+    // script; the rest is rendered into `buffer`.
+    reply respond(std::string& buffer, const decision& d) {
         const auto& t = tables();
-        auto piece = [&](const detail::segment& seg) -> std::string_view {
-            switch (seg.kind) {
-                case detail::segment_kind::literal: return t.str(seg.literal);
-                case detail::segment_kind::variable: return variable_value(seg.index);
-                case detail::segment_kind::slot: return slot_value_of(seg.index, slots);
-                case detail::segment_kind::intent_description:
-                    if (subject == detail::none) return {};
-                    return t.str(t.texts[t.labels[subject].first_description + language_].whole);
-            }
-            return {};
-        };
-        // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
-        const detail::segment* segments = t.segments.data() + text.first_segment;
-        const std::size_t count = text.segment_count;
-        struct part_view {
-            const char* data;
-            std::size_t size;
-        };
-        part_view parts[16];  // left uninitialised: only the first `count` are read
-        const bool resolved = count <= std::size(parts);
-        std::size_t size = 0;
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto part = piece(segments[i]);
-            if (resolved) parts[i] = {part.data(), part.size()};
-            size += part.size();
+        const auto& st = t.states[state_];
+        ended_ = is_terminal(st.action);
+        std::string_view phrase;
+        if (d.text != detail::none) {
+            const auto& text = t.texts[d.text];
+            if (!text.has_placeholders) [[likely]]
+                phrase = t.str(text.whole);
+            else
+                phrase = detail::render(buffer, t, text, scope{*this, d.slots, d.subject});
         }
-        // The buffer only grows (the one allocation, while it still does): shrinking and then
-        // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
-        if (buffer.size() < size) buffer.resize(size);
-        char* out = buffer.data();
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);
-            if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
-        }
-        return {buffer.data(), size};
+        // Every field written once: a default-constructed reply would be zeroed first (rep stos).
+        return reply{.phrase = phrase,
+                     .action = st.action,
+                     .state = state_,
+                     .state_name = t.str(st.name),
+                     .hint = d.hint != detail::none ? t.str(t.texts[t.phrases[d.hint].first_text + language_].whole) : std::string_view(),
+                     .rule = d.rule.line != 0 ? rule_location{t.files[d.rule.file], d.rule.line} : rule_location{},
+                     .ended = ended_};
     }
 
     // Layout: what every step reads comes first and, with the class aligned to 64 bytes, sits

@@ -1,0 +1,50 @@
+// Guard evaluation: whether a handler's `when` condition holds over the call as it stands.
+#ifndef PARLEY_DETAIL_GUARD_HPP_INCLUDED
+#define PARLEY_DETAIL_GUARD_HPP_INCLUDED
+
+#include <parley/detail/tables.hpp>
+
+#include <cstdint>
+
+namespace parley::detail {
+
+template <class T>
+[[nodiscard]] constexpr bool compares(const T& x, compare c, const T& y) noexcept {
+    switch (c) {
+        case compare::eq: return x == y;
+        case compare::ne: return x != y;
+        case compare::lt: return x < y;
+        case compare::le: return x <= y;
+        case compare::gt: return x > y;
+        case compare::ge: return x >= y;
+    }
+    return false;
+}
+
+// Whether guard node `node` holds. `values` is what the handler sees while it runs:
+// counter(i) -> std::int64_t, slot(i) and variable(i) -> std::string_view.
+template <class Values>
+[[nodiscard]] bool holds(const script_tables& t, std::uint32_t node, const Values& values) noexcept {
+    const auto& g = t.guards[node];
+    switch (g.op) {
+        case guard_op::always: return true;
+        case guard_op::all_of:
+            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                if (!holds(t, t.guard_children[i], values)) return false;
+            return true;
+        case guard_op::any_of:
+            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                if (holds(t, t.guard_children[i], values)) return true;
+            return false;
+        case guard_op::negate: return !holds(t, g.a, values);
+        case guard_op::known_slot: return !values.slot(g.a).empty();
+        case guard_op::counter_cmp: return compares(values.counter(g.a), g.cmp, g.number);
+        case guard_op::slot_cmp: return compares(values.slot(g.a), g.cmp, t.str(g.string));
+        case guard_op::variable_cmp: return compares(values.variable(g.a), g.cmp, t.str(g.string));
+    }
+    return false;
+}
+
+}  // namespace parley::detail
+
+#endif

@@ -1,0 +1,60 @@
+// Rendering a text with placeholders: its literal pieces as compiled, its placeholders as the
+// call's values have them now, written into a buffer.
+#ifndef PARLEY_DETAIL_RENDER_HPP_INCLUDED
+#define PARLEY_DETAIL_RENDER_HPP_INCLUDED
+
+#include <parley/detail/tables.hpp>
+
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace parley::detail {
+
+// Renders `x` into `buffer` and returns the phrase, the buffer's first bytes. `values` gives
+// each placeholder's text: variable(i), slot(i) and description() (of the intent a
+// confirmation asks about). Out of line: most texts have no placeholders and never come here.
+template <class Values>
+[[gnu::noinline]] std::string_view render(std::string& buffer, const script_tables& t, const text& x, const Values& values) {
+    auto piece = [&](const segment& seg) -> std::string_view {
+        switch (seg.kind) {
+            case segment_kind::literal: return t.str(seg.literal);
+            case segment_kind::variable: return values.variable(seg.index);
+            case segment_kind::slot: return values.slot(seg.index);
+            case segment_kind::intent_description: return values.description();
+        }
+        return {};
+    };
+    // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
+    const segment* segments = t.segments.data() + x.first_segment;
+    const std::size_t count = x.segment_count;
+    struct part_view {
+        const char* data;
+        std::size_t size;
+    };
+    part_view parts[16];  // left uninitialised: only the first `count` are read
+    const bool resolved = count <= std::size(parts);
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto part = piece(segments[i]);
+        if (resolved) parts[i] = {part.data(), part.size()};
+        size += part.size();
+    }
+    // The buffer only grows (the one allocation, while it still does): shrinking and then
+    // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
+    if (buffer.size() < size) buffer.resize(size);
+    char* out = buffer.data();
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);
+        if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
+    }
+    return {buffer.data(), size};
+}
+
+}  // namespace parley::detail
+
+#endif
