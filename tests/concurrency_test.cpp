@@ -25,7 +25,7 @@ std::uint64_t run_calls(const parley::script& s, std::uint32_t first, std::uint3
         for (int step = 0; step < 12 && !session.ended(); ++step) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             if (x % 7 == 0) {
-                if (auto timer = session.advance(session.now() + 35.0)) mix(timer->phrase);
+                session.advance(session.now() + 35.0, [&](const parley::reply& timer) { mix(timer.phrase); });
                 if (session.ended()) break;
             }
             auto r = session.step(ids[x % ids.size()], (x >> 8) % 10 / 10.0, slots);

@@ -39,7 +39,7 @@ std::vector<item> make_stream(const parley::script& s, std::size_t calls, std::s
 std::string host_step(const parley::script& s, std::optional<parley::session>& call, const item& it) {
     if (!call || call->ended()) call.emplace(s);
     std::string out;
-    if (auto timer = call->advance(std::max(it.at, call->now()))) out = std::string(timer->phrase) + " | ";
+    call->advance(std::max(it.at, call->now()), [&](const parley::reply& timer) { out += std::string(timer.phrase) + " | "; });
     if (call->ended()) return out + "ended by timer";
     std::vector<parley::slot_value> slots;
     for (const auto& [k, v] : it.slots) slots.push_back({k, v});

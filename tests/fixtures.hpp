@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::test {
 
@@ -106,6 +107,23 @@ inline const parley::script& small() {
         return *result.script;
     }();
     return s;
+}
+
+// What a test keeps of a reply: its fields, owned (a reply's phrase is a view that the next
+// call may overwrite).
+struct heard {
+    std::string phrase, state_name;
+    parley::action action = parley::action::continue_;
+    bool ended = false;
+};
+
+// Every reply of the timers that fire when the clock moves to `seconds`, in order.
+inline std::vector<heard> advance_all(parley::session& call, double seconds) {
+    std::vector<heard> out;
+    call.advance(seconds, [&](const parley::reply& r) {
+        out.push_back({std::string(r.phrase), std::string(r.state_name), r.action, r.ended});
+    });
+    return out;
 }
 
 }  // namespace parley::test

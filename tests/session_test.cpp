@@ -9,6 +9,7 @@ using parley::action;
 using parley::session;
 using parley::session_errc;
 using parley::session_error;
+using parley::test::advance_all;
 using parley::test::small;
 
 namespace {
@@ -267,7 +268,7 @@ TEST_CASE("reset starts a new call on the same session, just like a new session"
     (void)reused.step("give_name", 1.0, slots);
     (void)reused.step("insult");
     (void)reused.step("complaint", 0.2, slots);  // leaves a confirmation pending
-    (void)reused.advance(30);
+    reused.advance(30, [](const parley::reply&) {});
     REQUIRE(reused.pending_confirmation());
 
     SECTION("without options") {
@@ -316,31 +317,36 @@ TEST_CASE("timers fire when the host's clock passes their deadline", "[session][
     session call(small());
     (void)call.start();
     CHECK(call.next_deadline() == Approx(30.0));
-    CHECK_FALSE(call.advance(29.9));
-    auto held = call.advance(30.0);
-    REQUIRE(held);
-    CHECK(held->state_name == "hold");
-    CHECK(held->action == action::hold);
-    CHECK(held->phrase == "Одну минуту, пожалуйста.");
+    CHECK(advance_all(call, 29.9).empty());
+    auto held = advance_all(call, 30.0);
+    REQUIRE(held.size() == 1);
+    CHECK(held[0].state_name == "hold");
+    CHECK(held[0].action == action::hold);
+    CHECK(held[0].phrase == "Одну минуту, пожалуйста.");
     CHECK(call.next_deadline() == Approx(80.0));
-    auto back = call.advance(80.0);
-    REQUIRE(back);
-    CHECK(back->state_name == "intake");
-    CHECK(back->phrase == "Спасибо за ожидание.");
-    CHECK(error_of([&] { call.advance(10.0); }) == session_errc::time_backwards);
+    auto back = advance_all(call, 80.0);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].state_name == "intake");
+    CHECK(back[0].phrase == "Спасибо за ожидание.");
+    CHECK(error_of([&] { advance_all(call, 10.0); }) == session_errc::time_backwards);
 }
 
 TEST_CASE("a late clock fires chained timers from their own deadlines", "[session][timer]") {
     session call(small());
-    auto last = call.advance(200.0);  // 30 s -> hold, 80 s -> intake, 110 s -> hold, 160 s -> intake, 190 s -> hold
-    REQUIRE(last);
-    CHECK(last->state_name == "hold");
+    // 30 s -> hold, 80 s -> intake, 110 s -> hold, 160 s -> intake, 190 s -> hold: every reply reaches the host.
+    const auto fired = advance_all(call, 200.0);
+    REQUIRE(fired.size() == 5);
+    const char* states[] = {"hold", "intake", "hold", "intake", "hold"};
+    for (std::size_t i = 0; i < fired.size(); ++i) {
+        CHECK(fired[i].state_name == states[i]);
+        CHECK(fired[i].phrase == (i % 2 ? "Спасибо за ожидание." : "Одну минуту, пожалуйста."));
+    }
     CHECK(call.next_deadline() == Approx(240.0));
 }
 
 TEST_CASE("a stay handler does not re-arm a state's timers", "[session][timer]") {
     session call(small());
-    call.advance(10);
+    advance_all(call, 10);
     (void)call.step("greeting");
     CHECK(call.next_deadline() == Approx(30.0));
 }
@@ -351,7 +357,7 @@ TEST_CASE("snapshots restore exactly and the restored call goes on identically",
     (void)call.step("give_name", 1.0, slots);
     (void)call.step("greeting");
     (void)call.step("insult");
-    call.advance(12.5);
+    advance_all(call, 12.5);
     (void)call.step("complaint", 0.2);  // pending confirmation
     const auto bytes = call.snapshot();
     CHECK(bytes.size() < 128);
@@ -385,8 +391,8 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
         auto drive = [&](session& x, int i) -> std::string {
             auto [label, confidence, at] = steps[i];
             if (x.ended()) return "ended";
-            auto timer = x.advance(at);
-            std::string out = timer ? std::string(timer->phrase) + "|" : "";
+            std::string out;
+            for (const auto& timer : advance_all(x, at)) out += timer.phrase + "|";
             if (x.ended()) return out + "ended";
             const std::string name = fmt::format("N{}", i);  // "N" + to_string trips a false -Wrestrict in g++ 12
             const parley::slot_value slots[] = {{"name", name}, {"fault", "caller"}};
@@ -403,7 +409,7 @@ TEST_CASE("snapshot round trips hold over random step sequences", "[session][sna
 TEST_CASE("restoring against a changed script maps by name or fails clearly", "[session][snapshot]") {
     session call(small());
     (void)call.step("insult");
-    call.advance(40);  // in hold
+    advance_all(call, 40);  // in hold
     const auto bytes = call.snapshot();
 
     std::string changed(parley::test::small_script);
@@ -454,4 +460,100 @@ TEST_CASE("screening finds forbidden phrases regardless of case, with positions"
     CHECK(hits[0].rule.line > 0);
     CHECK(parley::screen(small(), "Я понимаю ваше беспокойство").empty());
     CHECK(parley::screen(small(), "\xff\xfe broken utf-8").empty());
+}
+
+namespace {
+// Two hold states a handler chains, a confirmation during the hold, a guarded timer.
+constexpr std::string_view hold_script = R"(setting language = en
+setting threshold = 0.5
+setting hold_timeout = 60
+counter asked
+intent question: en "you have a question"
+intent accept
+intent decline
+event still_looking
+confirm -> clarify
+  ask "Do I understand correctly that {intent}?"
+  repeat "Could you repeat that, please?"
+end
+state talk initial
+  say "How can I help?"
+  on question -> looking
+  after 10s if asked >= 1 -> talk
+    say "Anything else?"
+  after 20s -> talk
+    say "Are you still there?"
+end
+state looking action hold
+  say "One moment, please."
+  on still_looking -> looking_more
+  on question -> stay
+    say "I am still checking."
+  after 50s -> talk
+    say "Thank you for waiting."
+end
+state looking_more action hold
+  say "A little longer, please."
+  after 50s -> talk
+    say "Thank you for waiting."
+end
+state clarify
+)";
+}  // namespace
+
+TEST_CASE("a hold lasts at most hold_timeout across consecutive hold states", "[session][timer][hold]") {
+    const auto s = parley::test::compile_or_fail(hold_script);
+    session call(s);
+    (void)call.start();
+    (void)call.step("question");  // hold starts at 0
+    advance_all(call, 40);
+    CHECK(call.step("still_looking").state_name == "looking_more");  // entered at 40: its 50 s would end at 90
+    CHECK(call.next_deadline() == Approx(60.0));                     // but the hold started at 0
+    CHECK(advance_all(call, 59.9).empty());
+    const auto back = advance_all(call, 60);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].state_name == "talk");
+    CHECK(back[0].phrase == "Thank you for waiting.");
+    // A new hold starts afresh.
+    (void)call.step("question");
+    CHECK(call.next_deadline() == Approx(110.0));
+}
+
+TEST_CASE("a confirmation asked during a hold does not restart it", "[session][timer][hold][confirm]") {
+    const auto s = parley::test::compile_or_fail(hold_script);
+    session call(s);
+    (void)call.step("question");  // hold from 0, back at 50
+    advance_all(call, 30);
+    CHECK(call.step("question", 0.2).state_name == "clarify");
+    advance_all(call, 35);
+    CHECK(call.step("decline").state_name == "looking");  // back where it was asked, at 35
+    CHECK(call.next_deadline() == Approx(60.0));          // not 85: the hold began at 0
+    SECTION("and a snapshot keeps the hold's start") {
+        auto copy = session::restore(s, call.snapshot());
+        CHECK(copy.next_deadline() == Approx(60.0));
+        CHECK(copy.snapshot() == call.snapshot());
+    }
+}
+
+TEST_CASE("a guarded timer is checked once, when it falls due", "[session][timer]") {
+    const auto s = parley::test::compile_or_fail(hold_script);
+    session call(s);
+    (void)call.start();
+    // At 10 s `asked >= 1` does not hold: that timer is passed over, the next one counts on.
+    CHECK(advance_all(call, 15).empty());
+    CHECK(call.next_deadline() == Approx(20.0));
+    const auto fired = advance_all(call, 20);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].phrase == "Are you still there?");
+}
+
+TEST_CASE("advance hands every fired timer's reply to the host, in order", "[session][timer]") {
+    const auto s = parley::test::compile_or_fail(hold_script);
+    session call(s);
+    (void)call.start();
+    // 20 s: talk again (entered at 20); 40 s: again; 60 s: again.
+    std::vector<std::string> phrases;
+    const auto n = call.advance(65, [&](const parley::reply& r) { phrases.emplace_back(r.phrase); });
+    CHECK(n == 3);
+    CHECK(phrases == std::vector<std::string>(3, "Are you still there?"));
 }

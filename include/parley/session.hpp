@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -86,7 +87,8 @@ inline constexpr std::size_t max_slot_value_bytes = 4096;
 
 class alignas(64) session {  // see the layout note by the data members
 public:
-    explicit session(parley::script s) : script_(std::move(s)), state_(tables().initial_state), bytes_(byte_count()) {}
+    explicit session(parley::script s)
+        : script_(std::move(s)), state_(tables().initial_state), hold_started_ms_(initial_hold_start()), bytes_(byte_count()) {}
     session(parley::script s, const session_options& options) : session(std::move(s)) { apply(options); }
 
     session(session&&) noexcept = default;
@@ -110,6 +112,7 @@ public:
         ended_ = false;
         entered_at_ms_ = 0;
         now_ms_ = 0;
+        hold_started_ms_ = initial_hold_start();
         values_.clear();
         bytes_.zero();
     }
@@ -209,10 +212,22 @@ public:
         return respond(buffer, decide(otherwise_label(), confidence, slots));
     }
 
-    // Moves the session's clock to `seconds` since pickup and fires the timers that fell due,
-    // in order. Returns the reply of the last timer that fired, if any did.
-    std::optional<reply> advance(double seconds) { return advance(seconds, render_); }
-    std::optional<reply> advance(double seconds, std::string& buffer) {
+    // Moves the session's clock to `seconds` since pickup and fires the timers that fell due, in
+    // order, handing each one's reply to `on_reply(const reply&)` as it fires: when several fall
+    // due between two inputs, the host gets every reply, not only the last. A reply's phrase is
+    // valid during that call only (the next timer renders into the same buffer). Returns how
+    // many timers fired.
+    //
+    // A timer falls due `after` seconds from the entry into its state; in a `hold` state, at the
+    // latest when the hold (a run of consecutive hold states, a confirmation question asked
+    // during it included) has lasted the script's hold_timeout. A guarded timer is checked once,
+    // when it falls due: if its guard does not hold then, it is passed over.
+    template <class OnReply>
+    requires std::invocable<OnReply&, const reply&> std::size_t advance(double seconds, OnReply&& on_reply) {
+        return advance(seconds, render_, on_reply);
+    }
+    template <class OnReply>
+    requires std::invocable<OnReply&, const reply&> std::size_t advance(double seconds, std::string& buffer, OnReply&& on_reply) {
         if (!(seconds >= 0.0) || seconds > 1e12)
             detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
@@ -220,25 +235,23 @@ public:
             detail::throw_session_error(session_errc::time_backwards,
                                         fmt::format("time went backwards: {:.3f} s after {:.3f} s", seconds, now()));
         now_ms_ = at;
-        // Each due timer fires in turn (its effects, its state, its phrase's rotation); only the
-        // last one's reply is rendered. A terminal state has no timers (the compiler rejects
-        // them), so this stops where the call ends.
-        std::optional<decision> last;
         const auto& t = tables();
-        while (true) {
+        std::size_t fired = 0;
+        while (!ended_) {
             const auto& st = t.states[state_];
             if (next_timer_ >= st.timer_count) break;
             const auto& tm = t.timers[st.first_timer + next_timer_];
-            const std::int64_t due = entered_at_ms_ + tm.after_ms;
+            const std::int64_t due = due_at(tm);
             if (due > now_ms_) break;
             ++next_timer_;
             const auto& h = t.handlers[tm.handler];
             if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this})) continue;
             if (pending_label_ != detail::none) clear_pending();
-            last = fire(h, {}, due);
+            ++fired;
+            const reply r = respond(buffer, fire(h, {}, due));
+            on_reply(r);
         }
-        if (!last) return std::nullopt;
-        return respond(buffer, *last);
+        return fired;
     }
 
     // When the next timer falls due, in seconds since pickup; nullopt when none is armed.
@@ -246,7 +259,7 @@ public:
         if (ended_) return std::nullopt;
         const auto& st = tables().states[state_];
         if (next_timer_ >= st.timer_count) return std::nullopt;
-        return double(entered_at_ms_ + tables().timers[st.first_timer + next_timer_].after_ms) / 1000.0;
+        return double(due_at(tables().timers[st.first_timer + next_timer_])) / 1000.0;
     }
 
     // A compact, self-describing binary form of everything the call has accumulated.
@@ -278,6 +291,7 @@ private:
           ended_(other.ended_),
           entered_at_ms_(other.entered_at_ms_),
           now_ms_(other.now_ms_),
+          hold_started_ms_(other.hold_started_ms_),
           bytes_(other.bytes_),
           values_(other.values_) {}
 
@@ -298,6 +312,9 @@ private:
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
+    [[nodiscard]] std::int64_t initial_hold_start() const noexcept {
+        return tables().states[tables().initial_state].action == action::hold ? 0 : -1;
+    }
     [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
     [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + tables().counters.size(); }
     [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + tables().counters.size(); }
@@ -345,10 +362,23 @@ private:
     }
     void set_value(std::uint32_t key, std::string_view text) { values_.set(key, text); }
 
+    // A hold starts when the call enters a hold state from elsewhere and lasts while it goes from
+    // hold state to hold state, or asks to confirm an utterance heard during the hold.
     void enter(state_id s, std::int64_t at) noexcept {
         state_ = s;
         entered_at_ms_ = at;
         next_timer_ = 0;
+        if (tables().states[s].action == action::hold) {
+            if (hold_started_ms_ < 0) hold_started_ms_ = at;
+        } else if (pending_label_ == detail::none) {
+            hold_started_ms_ = -1;
+        }
+    }
+    // When a timer of the current state falls due (see advance).
+    [[nodiscard]] std::int64_t due_at(const detail::timer& tm) const noexcept {
+        const std::int64_t due = entered_at_ms_ + tm.after_ms;
+        if (hold_started_ms_ < 0 || tables().states[state_].action != action::hold) return due;
+        return std::min(due, hold_started_ms_ + tables().hold_timeout_ms);
     }
     void clear_pending() noexcept {
         pending_label_ = detail::none;
@@ -559,9 +589,10 @@ private:
     bool ended_ = false;
     std::int64_t entered_at_ms_ = 0;
     std::int64_t now_ms_ = 0;
-    detail::small_bytes bytes_;   // counters, then rotation positions
-    detail::value_store values_;  // slot values, variable overrides, the slots awaiting confirmation
-    std::string render_;          // scratch for rendered phrases, unless the host lends a buffer
+    std::int64_t hold_started_ms_ = -1;  // when the current hold started; -1: not in a hold
+    detail::small_bytes bytes_;          // counters, then rotation positions
+    detail::value_store values_;         // slot values, variable overrides, the slots awaiting confirmation
+    std::string render_;                 // scratch for rendered phrases, unless the host lends a buffer
 };
 
 // ---- Snapshots (the byte layout is in detail/snapshot.hpp) ----------------------------------
@@ -572,12 +603,14 @@ inline std::string session::snapshot() const {
     w.bytes(detail::snapshot_magic);
     for (int i = 0; i < 8; ++i) w.u8(static_cast<std::uint8_t>(t.fingerprint >> (8 * i)));
     const bool pending = pending_label_ != detail::none;
-    w.u8(static_cast<std::uint8_t>((ended_ ? 1 : 0) | (pending ? 2 : 0)));
+    const bool holding = hold_started_ms_ >= 0;
+    w.u8(static_cast<std::uint8_t>((ended_ ? 1 : 0) | (pending ? 2 : 0) | (holding ? 4 : 0)));
     w.str(t.str(t.states[state_].name));
     w.str(t.str(t.languages[language_]));
     w.varint(next_timer_);
     w.svarint(entered_at_ms_);
     w.svarint(now_ms_);
+    if (holding) w.svarint(hold_started_ms_);
     if (pending) {
         w.str(t.str(t.labels[pending_label_].name));
         w.str(t.str(t.states[pending_origin_].name));
@@ -635,7 +668,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         return it->second;
     };
     const auto flags = r.u8();
-    if (flags > 3) snapshot_reader::fail("unknown flags");
+    if (flags > 7) snapshot_reader::fail("unknown flags");
     out.ended_ = flags & 1;
     out.state_ = lookup(t.state_index, r.str(), "state");
     out.language_ = static_cast<std::uint8_t>(lookup(t.language_index, r.str(), "language"));
@@ -644,6 +677,11 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     out.next_timer_ = static_cast<std::uint8_t>(next_timer);
     out.entered_at_ms_ = r.svarint();
     out.now_ms_ = r.svarint();
+    // Snapshots from before hold starts were recorded: a hold then started when its state was entered.
+    const bool in_hold_state = t.states[out.state_].action == action::hold;
+    out.hold_started_ms_ = (flags & 4) ? r.svarint() : in_hold_state ? out.entered_at_ms_ : -1;
+    if ((flags & 4) && !(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= out.now_ms_))
+        snapshot_reader::fail("the hold's start is out of range");
     if (flags & 2) {
         out.pending_label_ = lookup(t.label_index, r.str(), "intent");
         out.pending_origin_ = lookup(t.state_index, r.str(), "state");

@@ -114,7 +114,7 @@ int bench(const std::string& file, const std::string& input, int repeat) {
                     s.emplace(*script);
                 else if (s->ended())
                     s->reset();  // the line's next call reuses the session and its buffers
-                if (e.at >= 0) (void)s->advance(std::max(e.at, s->now()));
+                if (e.at >= 0) s->advance(std::max(e.at, s->now()), [](const parley::reply&) {});
                 if (e.what == event::kind::pickup)
                     (void)s->start();
                 else if (e.what == event::kind::step && !s->ended())

@@ -117,11 +117,12 @@ int chat(const std::string& file, const std::string& language) {
             if (head == ":wait") {
                 double seconds = 0;
                 words >> seconds;
-                auto timer = call->advance(call->now() + seconds);
-                if (timer)
-                    show(*timer);
-                else
-                    std::cout << "  (no timer fell due)\n";
+                if (call->advance(call->now() + seconds, [&](const parley::reply& r) { show(r); }) == 0) {
+                    if (auto next = call->next_deadline())
+                        std::cout << fmt::format("  (no timer fired; the next falls due at {:.1f} s)\n", *next);
+                    else
+                        std::cout << "  (no timer fired; none is armed in this state)\n";
+                }
             } else if (head.front() == ':') {
                 std::cout << "  unknown command '" << head << "'; :help lists them\n";
                 continue;

@@ -43,7 +43,13 @@ Output, exactly one line per input line, in order:
    "rule": "rules/x.rules:12", "ended": false}
 'hint' only when the rule has one; 'rule' is "" when no rule fired. A bad line gives
   {"line": 7, "call": "c1", "error": "..."}
-and the run goes on; the exit status is 1 if any line was an error.)");
+and the run goes on; the exit status is 1 if any line was an error.
+Timers: 'at' first fires every timer that fell due by then, in order, and no reply is lost.
+A line that has its own input to answer lists the earlier timers' replies in "timers":
+  {"call": "c1", "state": ..., "timers": [{"state": ..., "phrase": ..., "ended": false}]}
+A tick is answered with the last timer's reply ("timers" holding those before it), or with
+the current state and no phrase when none fired. When a timer ended the call, an intent's
+line is answered with that ending reply and "ignored": "the call ended on a timer ...".)");
     run->callback([&] { status = parley::cli::run(run_options); });
 
     std::string chat_file, chat_language;

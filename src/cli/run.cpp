@@ -189,6 +189,7 @@ private:
     void handle(std::string_view line, std::size_t number) {
         fields f;
         slots_.clear();
+        timers_.clear();
         std::string problem = read(line, f);
         if (!problem.empty()) return error(number, f.has_call ? &f.call : nullptr, problem);
         const std::string_view call = f.call;
@@ -208,14 +209,28 @@ private:
                 calls_.at(*slot).set_language(f.lang);
             }
             auto& session = calls_.at(*slot);
-            std::optional<parley::reply> timer;
-            if (f.at) timer = session.advance(*f.at);
-            if (f.event == "tick") {
-                return answer(call, timer ? *timer : session.idle(), *slot);
-            }
-            if (session.ended()) {
-                error(number, &call, "call has ended");
-                return calls_.end(*slot);
+            // Every timer that fell due before this line's input fires now, and each reply reaches
+            // the host once: in the line's "timers", or, when the line has no input of its own
+            // to answer (a tick, a call a timer ended), the last one as the line's reply.
+            std::optional<parley::reply> last_timer;  // its phrase stays valid until the next step
+            std::size_t last_begins = 0;
+            if (f.at)
+                session.advance(*f.at, [&](const parley::reply& r) {
+                    last_begins = timers_.size();
+                    timers_ += timers_.empty() ? "{" : ", {";
+                    append_reply(timers_, r);
+                    timers_ += '}';
+                    last_timer = r;
+                });
+            if (f.event == "tick" || session.ended()) {
+                if (!last_timer) {
+                    if (f.event == "tick") return answer(call, session.idle(), *slot);
+                    error(number, &call, "call has ended");
+                    return calls_.end(*slot);
+                }
+                timers_.resize(last_begins);
+                const bool moot = f.event != "tick";  // a timer ended the call before this line's input
+                return answer(call, *last_timer, *slot, moot ? "the call ended on a timer before this input" : "");
             }
             if (f.event == "pickup") return answer(call, session.start(), *slot);
             const bool as_event = !f.event.empty();
@@ -272,25 +287,43 @@ private:
         return {};
     }
 
-    void answer(std::string_view call, const parley::reply& r, std::uint32_t& slot) {
+    // The line's answer: its reply, the replies of the timers that fired before it, and, when a
+    // timer ended the call first, why the line's own input was not handled.
+    void answer(std::string_view call, const parley::reply& r, std::uint32_t& slot, std::string_view ignored = {}) {
         out_ += "{\"call\": ";
         support::append_json_string(out_, call);
-        out_ += ", \"state\": ";
-        support::append_json_string(out_, r.state_name);
-        out_ += ", \"action\": \"";
-        out_ += to_string(r.action);
-        out_ += "\", \"phrase\": ";
-        support::append_json_string(out_, r.phrase);
-        if (!r.hint.empty()) {
-            out_ += ", \"hint\": ";
-            support::append_json_string(out_, r.hint);
+        out_ += ", ";
+        append_reply(out_, r);
+        if (!timers_.empty()) {
+            out_ += ", \"timers\": [";
+            out_ += timers_;
+            out_ += ']';
         }
-        out_ += ", \"rule\": ";
+        if (!ignored.empty()) {
+            out_ += ", \"ignored\": ";
+            support::append_json_string(out_, ignored);
+        }
+        out_ += "}\n";
+        if (r.ended) calls_.end(slot);
+    }
+
+    // A reply's fields, without braces.
+    void append_reply(std::string& out, const parley::reply& r) {
+        out += "\"state\": ";
+        support::append_json_string(out, r.state_name);
+        out += ", \"action\": \"";
+        out += to_string(r.action);
+        out += "\", \"phrase\": ";
+        support::append_json_string(out, r.phrase);
+        if (!r.hint.empty()) {
+            out += ", \"hint\": ";
+            support::append_json_string(out, r.hint);
+        }
+        out += ", \"rule\": ";
         rule_.clear();
         if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
-        support::append_json_string(out_, rule_);
-        out_ += r.ended ? ", \"ended\": true}\n" : ", \"ended\": false}\n";
-        if (r.ended) calls_.end(slot);
+        support::append_json_string(out, rule_);
+        out += r.ended ? ", \"ended\": true" : ", \"ended\": false";
     }
 
     void error(std::size_t number, const std::string_view* call, std::string_view message) {
@@ -316,7 +349,7 @@ private:
     simdjson::dom::parser parser_;
     call_table calls_;
     std::vector<parley::slot_value> slots_;
-    std::string out_, rule_;
+    std::string out_, rule_, timers_;
     bool failed_ = false;
     bool tty_ = false;
 };

@@ -15,24 +15,46 @@ namespace parley::cli {
 
 namespace {
 
-parley::reply play(parley::session& call, const input& in) {
+// What the operator was told after one input: the state and action the call is in, and every
+// phrase and hint on the way (a wait may fire several timers; their words are joined by " / ").
+struct outcome {
+    std::string state;
+    parley::action action = parley::action::continue_;
+    std::string phrase, hint;
+
+    void add(const parley::reply& r) {
+        state = r.state_name;
+        action = r.action;
+        append(phrase, r.phrase);
+        append(hint, r.hint);
+    }
+    static void append(std::string& to, std::string_view what) {
+        if (what.empty()) return;
+        if (!to.empty()) to += " / ";
+        to += what;
+    }
+};
+
+outcome play(parley::session& call, const input& in) {
+    outcome out;
     switch (in.what) {
-        case input::kind::pickup: return call.start();
-        case input::kind::wait: {
-            auto timer = call.advance(call.now() + in.seconds);
-            return timer ? *timer : call.idle();
-        }
+        case input::kind::pickup: out.add(call.start()); return out;
+        case input::kind::wait:
+            out.add(call.idle());
+            call.advance(call.now() + in.seconds, [&](const parley::reply& r) { out.add(r); });
+            return out;
         case input::kind::label: break;
     }
     std::vector<parley::slot_value> slots;
     for (const auto& [name, value] : in.slots) slots.push_back({name, value});
-    return call.step(std::string_view(in.label), in.confidence, slots);
+    out.add(call.step(std::string_view(in.label), in.confidence, slots));
+    return out;
 }
 
-// What the reply got wrong; empty when it is as expected.
-std::vector<std::string> mismatches(const parley::reply& r, const expectation& e) {
+// What the outcome got wrong; empty when it is as expected.
+std::vector<std::string> mismatches(const outcome& r, const expectation& e) {
     std::vector<std::string> problems;
-    if (r.state_name != e.state) problems.push_back(fmt::format("expected state '{}', got '{}'", e.state, r.state_name));
+    if (r.state != e.state) problems.push_back(fmt::format("expected state '{}', got '{}'", e.state, r.state));
     if (e.action && r.action != *e.action)
         problems.push_back(fmt::format("expected action '{}', got '{}'", to_string(*e.action), to_string(r.action)));
     if (e.silent && !r.phrase.empty()) problems.push_back("expected no phrase, got one");
@@ -57,7 +79,7 @@ std::string run_one(const parley::script& script, const std::string& file, const
             std::string got;
             try {
                 const auto r = play(call, s.input);
-                got = fmt::format("[{}, {}] {}{}", r.state_name, to_string(r.action), r.phrase,
+                got = fmt::format("[{}, {}] {}{}", r.state, to_string(r.action), r.phrase,
                                   r.hint.empty() ? "" : fmt::format("  (hint: {})", r.hint));
                 problems = mismatches(r, s.expect);
             } catch (const parley::session_error& e) {
