@@ -7,6 +7,10 @@
 
 #include <parley/detail/utf8.hpp>
 
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/strong_components.hpp>
+#include <boost/graph/topological_sort.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,6 +35,7 @@ public:
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
+        check_holds();
         return std::move(used_);
     }
 
@@ -49,6 +54,7 @@ private:
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_confirm();
     void check_descriptions();
+    void check_holds();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
         if (name.text != "stay" && !symbols_.states.count(name.text))
@@ -328,6 +334,75 @@ void checker::check_descriptions() {
                 sink_.error(at(l.where.file, t), fmt::format("language '{}' appears twice in one description", language_of(t)));
         }
     }
+}
+
+// A hold lasts at most hold_timeout (the runtime ends it then). What the timers of hold states
+// that lead into other hold states can add up to is known here: a chain of them longer than
+// hold_timeout is an error at the timer that makes it too long, and timers that lead round
+// from hold state to hold state are an error (the hold would end only by the runtime's limit).
+// Only the timers a state can reach count: those up to its first unguarded one that leaves.
+void checker::check_holds() {
+    const auto& states = symbols_.state_list;
+    auto is_hold = [&](std::uint32_t s) { return states[s].action == action::hold; };
+    struct link {
+        const handler_ref* timer;
+        std::uint32_t from, to;  // to: a hold state, or none when the timer leaves the hold
+        double seconds;
+    };
+    std::vector<link> links;
+    using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+    graph g(states.size());
+    for (std::uint32_t s = 0; s < states.size(); ++s) {
+        if (!is_hold(s)) continue;
+        std::vector<const handler_ref*> timers;
+        for (const auto& h : states[s].handlers)
+            if (h.node->when.kind == ast::trigger_kind::after) timers.push_back(&h);
+        std::stable_sort(timers.begin(), timers.end(),
+                         [](auto* a, auto* b) { return a->node->when.seconds.value < b->node->when.seconds.value; });
+        for (const auto* h : timers) {
+            const auto it = symbols_.states.find(h->node->target.text);
+            if (it == symbols_.states.end()) continue;  // stay, or undefined (said elsewhere)
+            const auto to = it->second.index;
+            links.push_back({h, s, is_hold(to) ? to : none, h->node->when.seconds.value});
+            if (is_hold(to))
+                boost::add_edge(s, to, g);
+            else if (!h->node->guard)
+                break;  // the hold ends here; later timers never fire
+        }
+    }
+    if (links.empty()) return;
+    std::vector<std::size_t> component(states.size());
+    const auto count = boost::strong_components(g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
+    std::vector<std::size_t> size(count, 0);
+    for (auto c : component) ++size[c];
+    bool circular = false;
+    for (const auto& l : links)
+        if (l.to != none && component[l.from] == component[l.to] && (l.from == l.to || size[component[l.from]] > 1)) {
+            circular = true;
+            sink_.error(
+                at(l.timer->file, l.timer->node->when),
+                fmt::format("the timers of hold states lead round in a circle here ('{}' -> '{}'): only hold_timeout "
+                            "({} s) would end the hold; lead the call out of the hold states",
+                            states[l.from].node->name.text, states[l.to].node->name.text, number_text(symbols_.settings.hold_timeout)));
+        }
+    if (circular) return;
+    // The longest a hold can last from the entry into each state, sinks first.
+    std::vector<std::uint32_t> order;
+    boost::topological_sort(g, std::back_inserter(order));
+    std::vector<std::vector<const link*>> out(states.size());
+    for (const auto& l : links) out[l.from].push_back(&l);
+    std::vector<double> longest(states.size(), 0.0);
+    const double limit = symbols_.settings.hold_timeout;
+    for (auto s : order)
+        for (const auto* l : out[s]) {
+            const double lasts = l->seconds + (l->to == none ? 0.0 : longest[l->to]);
+            if (l->to != none && l->seconds <= limit && longest[l->to] <= limit && lasts > limit)
+                sink_.error(at(l->timer->file, l->timer->node->when),
+                            fmt::format("with the timers of hold state '{}' after this one, the hold can last {} s, longer than "
+                                        "hold_timeout ({} s)",
+                                        states[l->to].node->name.text, number_text(lasts), number_text(limit)));
+            longest[s] = std::max(longest[s], lasts);
+        }
 }
 
 }  // namespace
