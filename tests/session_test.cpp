@@ -557,3 +557,37 @@ TEST_CASE("advance hands every fired timer's reply to the host, in order", "[ses
     CHECK(n == 3);
     CHECK(phrases == std::vector<std::string>(3, "Are you still there?"));
 }
+
+TEST_CASE("the confirm target's timers run while the question is pending", "[session][confirm][timer]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting threshold = 0.6
+intent question: en "you have a question"
+intent accept
+intent decline
+confirm -> checking
+  ask "Do I understand correctly that {intent}?"
+  repeat "Could you repeat that, please?"
+end
+state talk initial
+  say "How can I help?"
+  on question -> talk
+    say "Ask away."
+  after 100s -> done
+end
+state checking
+  after 15s -> talk
+    say "Let us start again."
+end
+state done action close
+)");
+    session call(s);
+    const auto asked = call.step("question", 0.3);
+    CHECK(asked.state_name == "checking");
+    CHECK(asked.phrase == "Do I understand correctly that you have a question?");
+    const auto fired = advance_all(call, 15);
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0].state_name == "talk");
+    CHECK(fired[0].phrase == "Let us start again.");
+    CHECK_FALSE(call.pending_confirmation());
+    CHECK(call.step("accept").phrase.empty());  // the question was dropped: a yes means nothing now
+}

@@ -53,6 +53,7 @@ private:
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_confirm();
+    void check_confirm_target();
     void check_descriptions();
     void check_holds();
 
@@ -321,6 +322,39 @@ void checker::check_confirm() {
     }
     check_phrase(confirm->ask, file, true, false);
     check_phrase(confirm->repeat, file, false, false);
+    check_confirm_target();
+}
+
+// While a question is pending the call is in the confirm target: the reply has its action, its
+// timers run, but `ask` is said instead of its entry phrase and the next utterance answers the
+// question instead of going to its handlers. A target the call enters only that way has an
+// entry phrase and handlers that never take effect; a terminal one would end the call on asking.
+void checker::check_confirm_target() {
+    const auto* confirm = symbols_.confirm;
+    const auto it = symbols_.states.find(confirm->target.text);
+    if (it == symbols_.states.end()) return;
+    const auto target = it->second.index;
+    const auto& st = symbols_.state_list[target];
+    if (is_terminal(st.action)) {
+        sink_.error(at(symbols_.confirm_file, confirm->target),
+                    fmt::format("the confirm target '{}' is a terminal state: asking to confirm would end the call", confirm->target.text));
+        return;
+    }
+    auto leads_here = [&](const handler_ref& h) { return h.node->target.text == confirm->target.text; };
+    if (target == symbols_.initial) return;
+    if (std::any_of(symbols_.globals.begin(), symbols_.globals.end(), leads_here)) return;
+    for (const auto& other : symbols_.state_list)
+        if (std::any_of(other.handlers.begin(), other.handlers.end(), leads_here)) return;
+    const auto& name = confirm->target.text;
+    if (st.node->entry)
+        sink_.warning(at(st.file, *st.node->entry),
+                      fmt::format("state '{}' is entered only to confirm, where 'ask' is said: this entry phrase is never said", name));
+    for (const auto& h : st.handlers)
+        if (h.node->when.kind != ast::trigger_kind::after)
+            sink_.warning(at(h.file, h.node->when),
+                          fmt::format("state '{}' is entered only to confirm, where the next utterance answers the question: this "
+                                      "handler never runs (its timers do)",
+                                      name));
 }
 
 void checker::check_descriptions() {
