@@ -77,8 +77,7 @@ state de_escalate
   on decline -> hold
 end
 
-state clarify
-  on accept, decline -> intake
+state clarify  # entered only to confirm: the next utterance answers the question
 end
 
 state hold action hold
