@@ -1,5 +1,6 @@
 // parley chat: an interactive call in the terminal (GNU readline: completion and history).
 #include "cli.hpp"
+#include "tests_file.hpp"
 
 #include <parley/session.hpp>
 
@@ -45,11 +46,12 @@ void show(const parley::reply& r) {
     std::cout << '\n';
 }
 
-constexpr const char* help = R"(Type what the caller did, as the classifier would label it:
-  give_name name=Ольга       an intent with slots
+constexpr const char* help = R"(Type what the caller did, as the classifier would label it, as in a .tests file:
+  give_name name="Ольга"     an intent with slots (values in quotes)
   complaint @0.4             with a confidence (below the threshold, the engine confirms)
   tech_failure               an operator event
-  :wait 30                   let 30 seconds pass (timers)
+  wait 30                    let 30 seconds pass (timers); also :wait 30
+  pickup                     a new call
 Commands: :help  :state  :reset  :lang en  :quit   (Tab completes intent names)
 )";
 
@@ -75,11 +77,13 @@ int chat(const std::string& file, const std::string& language) {
     }
     if (interactive) std::cout << "A new call. Type :help for help.\n";
     show(call->start());
+    std::uint32_t number = 0;  // of the input line, for diagnostics
     while (true) {
         char* raw = readline(interactive ? "caller> " : "");
         if (!raw) break;
         std::string line(raw);
         std::free(raw);
+        ++number;
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         if (interactive) add_history(line.c_str());
         std::istringstream words(line);
@@ -103,42 +107,42 @@ int chat(const std::string& file, const std::string& language) {
                 continue;
             }
             if (head == ":lang") {
-                words >> lang;
-                call->set_language(lang);
+                std::string tag;
+                words >> tag;
+                call->set_language(tag);  // a refused tag throws here and is not remembered
+                lang = tag;
                 std::cout << "  language: " << lang << '\n';
                 continue;
             }
-            if (call->ended()) {
-                std::cout << "The call has ended. A new call:\n";
+            if (head.front() == ':' && head != ":wait") {
+                std::cout << "  unknown command '" << head << "'; :help lists them\n";
+                continue;
+            }
+            // Everything else is an input, in the syntax of a .tests line (":wait N" is "wait N").
+            std::vector<parley::diagnostic> problems;
+            if (head == ":wait") line[line.find(':')] = ' ';  // same columns in a diagnostic
+            const auto in = parse_input(line, problems, "input", number);
+            if (!in) {
+                parley::print(std::cout, problems, {.color = interactive});
+                continue;
+            }
+            if (call->ended() || in->what == input::kind::pickup) {
+                std::cout << (call->ended() ? "The call has ended. A new call:\n" : "A new call.\n");
                 call.emplace(fresh());
                 show(call->start());
-                if (head == "pickup") continue;
+                if (in->what == input::kind::pickup) continue;
             }
-            if (head == ":wait") {
-                double seconds = 0;
-                words >> seconds;
-                if (call->advance(call->now() + seconds, [&](const parley::reply& r) { show(r); }) == 0) {
+            if (in->what == input::kind::wait) {
+                if (call->advance(call->now() + in->seconds, [&](const parley::reply& r) { show(r); }) == 0) {
                     if (auto next = call->next_deadline())
                         std::cout << fmt::format("  (no timer fired; the next falls due at {:.1f} s)\n", *next);
                     else
                         std::cout << "  (no timer fired; none is armed in this state)\n";
                 }
-            } else if (head.front() == ':') {
-                std::cout << "  unknown command '" << head << "'; :help lists them\n";
-                continue;
             } else {
-                double confidence = 1.0;
-                std::vector<std::pair<std::string, std::string>> slots;
-                std::string word;
-                while (words >> word) {
-                    if (word.front() == '@')
-                        confidence = std::strtod(word.c_str() + 1, nullptr);
-                    else if (auto eq = word.find('='); eq != std::string::npos)
-                        slots.emplace_back(word.substr(0, eq), word.substr(eq + 1));
-                }
                 std::vector<parley::slot_value> views;
-                for (const auto& [k, v] : slots) views.push_back({k, v});
-                show(call->step(std::string_view(head), confidence, views));
+                for (const auto& [k, v] : in->slots) views.push_back({k, v});
+                show(call->step(std::string_view(in->label), in->confidence, views));
             }
             if (call->ended()) std::cout << "The call has ended. Type anything to start a new call, or :quit.\n";
         } catch (const parley::session_error& e) {
