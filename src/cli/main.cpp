@@ -43,7 +43,8 @@ Output, exactly one line per input line, in order:
    "rule": "rules/x.rules:12", "ended": false}
 'hint' only when the rule has one; 'rule' is "" when no rule fired. A bad line gives
   {"line": 7, "call": "c1", "error": "..."}
-and the run goes on; the exit status is 1 if any line was an error.
+and the run goes on (a blank line too: every input line gets its output line); the exit
+status is 1 if any line was an error. 'parley bench' counts bad lines the same way.
 Timers: 'at' first fires every timer that fell due by then, in order, and no reply is lost.
 A line that has its own input to answer lists the earlier timers' replies in "timers":
   {"call": "c1", "state": ..., "timers": [{"state": ..., "phrase": ..., "ended": false}]}

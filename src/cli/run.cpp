@@ -6,6 +6,7 @@
 // Input is read in large blocks and parsed in place with simdjson; output is
 // written through one buffer.
 #include "cli.hpp"
+#include "input_line.hpp"
 
 #include "../support/json_string.hpp"
 
@@ -179,18 +180,10 @@ public:
     }
 
 private:
-    struct fields {
-        std::string_view call, intent, event, lang;
-        double confidence = 1.0;
-        std::optional<double> at;
-        bool has_call = false;
-    };
-
     void handle(std::string_view line, std::size_t number) {
-        fields f;
-        slots_.clear();
+        auto& f = line_;
         timers_.clear();
-        std::string problem = read(line, f);
+        std::string problem = read_input_line(parser_, line, f);
         if (!problem.empty()) return error(number, f.has_call ? &f.call : nullptr, problem);
         const std::string_view call = f.call;
         const auto h = call_table::hash(call);
@@ -222,69 +215,23 @@ private:
                     timers_ += '}';
                     last_timer = r;
                 });
-            if (f.event == "tick" || session.ended()) {
+            if (f.is_tick() || session.ended()) {
                 if (!last_timer) {
-                    if (f.event == "tick") return answer(call, session.idle(), *slot);
+                    if (f.is_tick()) return answer(call, session.idle(), *slot);
                     error(number, &call, "call has ended");
                     return calls_.end(*slot);
                 }
                 timers_.resize(last_begins);
-                const bool moot = f.event != "tick";  // a timer ended the call before this line's input
+                const bool moot = !f.is_tick();  // a timer ended the call before this line's input
                 return answer(call, *last_timer, *slot, moot ? "the call ended on a timer before this input" : "");
             }
-            if (f.event == "pickup") return answer(call, session.start(), *slot);
-            const bool as_event = !f.event.empty();
-            const auto label = as_event ? f.event : f.intent;
-            auto id = script_.find_label(label);
-            if (id && as_event != script_.is_event(*id))
-                return error(number, &call,
-                             fmt::format("'{}' is {}", label, as_event ? "an intent, not an event" : "an event, not an intent"));
-            return answer(call, id ? session.step(*id, f.confidence, slots_) : session.step(label, f.confidence, slots_), *slot);
+            if (f.is_pickup()) return answer(call, session.start(), *slot);
+            std::optional<parley::label_id> id;
+            if (auto wrong = resolve_label(script_, f, id); !wrong.empty()) return error(number, &call, wrong);
+            return answer(call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots), *slot);
         } catch (const parley::session_error& e) {
             error(number, &call, e.what());
         }
-    }
-
-    // Reads the line's fields; an error message, or empty. The DOM parser is used, not
-    // On-Demand: its parse is dispatched at run time to the CPU's best kernel (AVX-512, AVX2,
-    // SSE4.2), while On-Demand code is compiled for the build's baseline CPU.
-    std::string read(std::string_view line, fields& f) {
-        using simdjson::dom::element_type;
-        simdjson::dom::element doc;
-        if (auto error = parser_.parse(line.data(), line.size(), false).get(doc))
-            return fmt::format("invalid JSON: {}", simdjson::error_message(error));
-        simdjson::dom::object object;
-        if (doc.get(object) != simdjson::SUCCESS) return "invalid JSON: a line must be one JSON object";
-        bool has_label = false;
-        for (auto [key, value] : object) {
-            if (key == "call") {
-                if (value.get(f.call) != simdjson::SUCCESS) return "'call' must be a string";
-                f.has_call = true;
-            } else if (key == "intent" || key == "event") {
-                if (value.get(key == "intent" ? f.intent : f.event) != simdjson::SUCCESS) return fmt::format("'{}' must be a string", key);
-                if (has_label) return "a line has either 'intent' or 'event', not both";
-                has_label = true;
-            } else if (key == "confidence") {
-                if (value.get(f.confidence) != simdjson::SUCCESS) return "'confidence' must be a number from 0 to 1";
-            } else if (key == "at") {
-                double at = 0;
-                if (value.get(at) != simdjson::SUCCESS) return "'at' must be a number of seconds";
-                f.at = at;
-            } else if (key == "lang") {
-                if (value.get(f.lang) != simdjson::SUCCESS) return "'lang' must be a string";
-            } else if (key == "slots") {
-                simdjson::dom::object slots;
-                if (value.get(slots) != simdjson::SUCCESS) return "'slots' must be an object of strings";
-                for (auto [name, text] : slots) {
-                    std::string_view v;
-                    if (text.get(v) != simdjson::SUCCESS) return fmt::format("slot '{}' must be a string", name);
-                    slots_.push_back({name, v});  // views into the parser, valid until the next line
-                }
-            }
-        }
-        if (!f.has_call) return "missing 'call'";
-        if (!has_label) return "a line needs 'intent' or 'event'";
-        return {};
     }
 
     // The line's answer: its reply, the replies of the timers that fired before it, and, when a
@@ -348,7 +295,7 @@ private:
     parley::session_options defaults_;
     simdjson::dom::parser parser_;
     call_table calls_;
-    std::vector<parley::slot_value> slots_;
+    input_line line_;  // reused: its slots keep their capacity
     std::string out_, rule_, timers_;
     bool failed_ = false;
     bool tty_ = false;

@@ -1,0 +1,43 @@
+// One line of `parley run`'s JSON Lines input, read the same way by `run` and `bench`, so that
+// both refuse the same lines for the same reasons (the contract is in `parley run --help`).
+#ifndef PARLEY_SRC_CLI_INPUT_LINE_HPP_INCLUDED
+#define PARLEY_SRC_CLI_INPUT_LINE_HPP_INCLUDED
+
+#include <parley/script.hpp>
+#include <parley/session.hpp>
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::cli {
+
+struct input_line {
+    std::string_view call, intent, event, lang;  // views into the parser: valid until the next line
+    double confidence = 1.0;
+    std::optional<double> at;
+    bool has_call = false;
+    std::vector<parley::slot_value> slots;
+
+    [[nodiscard]] bool is_event() const noexcept { return !event.empty(); }
+    [[nodiscard]] std::string_view label() const noexcept { return is_event() ? event : intent; }
+    [[nodiscard]] bool is_pickup() const noexcept { return event == "pickup"; }
+    [[nodiscard]] bool is_tick() const noexcept { return event == "tick"; }
+};
+
+// Reads `line` (which must be followed by simdjson::SIMDJSON_PADDING readable bytes) into `out`;
+// returns why the line is refused, or an empty string. A blank line is refused like any line
+// that is not one JSON object: every input line gets its output line.
+[[nodiscard]] std::string read_input_line(simdjson::dom::parser& parser, std::string_view line, input_line& out);
+
+// The line's label as the script knows it: its id, or nullopt for a label the script does not
+// declare (a session_error or `otherwise`, as the script says). The error: an intent sent as an
+// event or the other way round.
+[[nodiscard]] std::string resolve_label(const parley::script& script, const input_line& in, std::optional<parley::label_id>& id);
+
+}  // namespace parley::cli
+
+#endif
