@@ -200,10 +200,16 @@ TEST_CASE("a setting takes a number, a string or a name", "[parser]") {
 TEST_CASE("a variable may have a default value", "[parser]") {
     auto with = only<ast::variable_decl>(parse("variable company = \"Ромашка\""));
     CHECK(with.name.text == "company");
-    REQUIRE(with.value);
-    CHECK(with.value->value == "Ромашка");
+    REQUIRE(with.value.size() == 1);
+    CHECK(with.value[0].language.empty());
+    CHECK(with.value[0].value.value == "Ромашка");
     auto without = only<ast::variable_decl>(parse("variable company"));
-    CHECK_FALSE(without.value);
+    CHECK(without.value.empty());
+    // One wording per language, as an intent's description.
+    auto worded = only<ast::variable_decl>(parse("variable company = ru \"Ромашка\" en \"Daisy\""));
+    REQUIRE(worded.value.size() == 2);
+    CHECK(worded.value[1].language == "en");
+    CHECK(worded.value[1].value.value == "Daisy");
 }
 
 TEST_CASE("slot, counter and event declare a name", "[parser]") {

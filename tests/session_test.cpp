@@ -591,3 +591,51 @@ state done action close
     CHECK_FALSE(call.pending_confirmation());
     CHECK(call.step("accept").phrase.empty());  // the question was dropped: a yes means nothing now
 }
+
+TEST_CASE("variables have a wording per language, the script's and the host's", "[session][variables]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = ru
+setting fallback = en
+variable company = ru "Ромашка" en "Daisy"
+variable tier = "обычный"
+intent hello
+intent upgrade
+state talk initial
+  say ru "Компания {company}." en "{company} here." et "Siin {company}."
+  on hello -> stay
+    say ru "Да, {company}." en "Yes, {company}."
+  on upgrade -> stay
+    set company = "Acme"
+    say ru "{company}: {tier}." en "{company}: {tier}."
+end
+)");
+    SECTION("the script's default follows the language of the text, with the phrases' fallback") {
+        CHECK(session(s).start().phrase == "Компания Ромашка.");
+        CHECK(session(s, {.language = "en"}).start().phrase == "Daisy here.");
+        session et(s, {.language = "et"});
+        CHECK(et.start().phrase == "Siin Daisy.");        // no Estonian wording: the fallback's
+        CHECK(et.step("hello").phrase == "Yes, Daisy.");  // an English text speaks English
+        CHECK(et.variable("company") == "Daisy");
+    }
+    SECTION("the host sets a value for one language (NAME.LANG) or for all (NAME)") {
+        const parley::session_options options{.language = "en", .variables = {{"company.en", "Acme Ltd"}, {"company", "ООО Акме"}}};
+        session en(s, options);
+        CHECK(en.start().phrase == "Acme Ltd here.");
+        en.set_language("ru");
+        CHECK(en.step("hello").phrase == "Да, ООО Акме.");
+        SECTION("and a snapshot keeps both") {
+            auto copy = session::restore(s, en.snapshot());
+            CHECK(copy.snapshot() == en.snapshot());
+            copy.set_language("en");
+            CHECK(copy.step("hello").phrase == "Yes, Acme Ltd.");
+        }
+        SECTION("a `set` speaks for every language from then on") {
+            CHECK(en.step("upgrade").phrase == "Acme: обычный.");
+            en.set_language("en");
+            CHECK(en.step("hello").phrase == "Yes, Acme.");
+        }
+    }
+    SECTION("a language the script does not speak is refused") {
+        CHECK(error_of([&] { session(s, {.variables = {{"company.fr", "Marguerite"}}}); }) == session_errc::bad_language);
+        CHECK(error_of([&] { session(s, {.variables = {{"brand.en", "x"}}}); }) == session_errc::bad_variable);
+    }
+}

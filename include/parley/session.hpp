@@ -70,6 +70,9 @@ struct reply {
 // Per-call options: the caller's language, the host's variables, what the CRM already knows.
 struct session_options {
     std::string language;  // empty: the script's default language
+    // NAME (its value in every language) or NAME.LANG (its value in that language only, as
+    // "company.en"). A variable's wording is the host's for the caller's language, else the
+    // host's for every language, else the script's default for the caller's language.
     std::vector<std::pair<std::string, std::string>> variables;
     std::vector<std::pair<std::string, std::string>> slots;
 };
@@ -149,7 +152,7 @@ public:
     }
     [[nodiscard]] std::string_view variable(std::string_view name) const {
         auto it = tables().variable_index.find(name);
-        return it == tables().variable_index.end() ? std::string_view{} : variable_value(it->second);
+        return it == tables().variable_index.end() ? std::string_view{} : variable_value(it->second, language_);
     }
 
     // Where the call stands when nothing fires (say a tick with no timer due): the current state
@@ -275,8 +278,9 @@ public:
     }
 
 private:
-    // Keys in values_: a slot's index, a variable's index with variable_kind, or pending_kind
-    // for a slot (name and value) of the utterance awaiting confirmation.
+    // Keys in values_: a slot's index, a variable's index with variable_kind (named with a
+    // language tag when the value is for that language only), or pending_kind for a slot (name
+    // and value) of the utterance awaiting confirmation.
     static constexpr std::uint32_t slot_kind = 0;
     static constexpr std::uint32_t variable_kind = 1u << 31;
     static constexpr std::uint32_t pending_kind = 1u << 30;
@@ -298,11 +302,21 @@ private:
     void apply(const session_options& options) {
         const auto& t = tables();
         if (!options.language.empty()) set_language(options.language);
-        for (const auto& [name, value] : options.variables) {
+        for (const auto& [key, value] : options.variables) {
+            const auto dot = std::min(key.find('.'), key.size());
+            const std::string_view name(key.data(), dot);
             auto it = t.variable_index.find(name);
             if (it == t.variable_index.end())
-                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + name + "'");
-            set_value(value_key(variable_kind, it->second), value);
+                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + std::string(name) + "'");
+            std::string_view language;
+            if (dot < key.size()) {
+                auto id = script_.find_language(std::string_view(key).substr(dot + 1));
+                if (!id)
+                    detail::throw_session_error(session_errc::bad_language,
+                                                "variable '" + key + "': the script has no language '" + key.substr(dot + 1) + "'");
+                language = t.str(t.languages[*id]);
+            }
+            values_.set(value_key(variable_kind, it->second), value, language);
         }
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
@@ -356,9 +370,16 @@ private:
     }
 
     [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept { return values_.find(key).value_or(std::string_view()); }
-    [[nodiscard]] std::string_view variable_value(std::uint32_t index) const noexcept {
-        if (auto v = values_.find(value_key(variable_kind, index))) return *v;
-        return tables().str(tables().variable_defaults[index]);
+    // A variable's wording in `language`: the host's for that language, else the host's (or a
+    // `set`'s) for every language, else the script's default for that language.
+    [[nodiscard]] std::string_view variable_value(std::uint32_t index, std::uint8_t language) const noexcept {
+        const auto& t = tables();
+        if (!values_.empty()) {
+            const auto key = value_key(variable_kind, index);
+            if (auto v = values_.find(key, t.str(t.languages[language]))) return *v;
+            if (auto v = values_.find(key)) return *v;
+        }
+        return t.str(t.variable_defaults[index * t.languages.size() + language]);
     }
     void set_value(std::uint32_t key, std::string_view text) { values_.set(key, text); }
 
@@ -400,13 +421,17 @@ private:
 
     // What a guard and a phrase read while a handler runs: the utterance's own slots before the
     // call's, the call's counters and variables, and the intent a question is about.
+    // Variables and the intent's description speak `language`: the caller's in a guard, the
+    // one a text is written in while it renders (a text the caller's language lacks falls back
+    // to another language, and its placeholders follow it).
     struct scope {
         const session& call;
         std::span<const slot_value> slots = {};
         label_id subject = detail::none;
+        std::uint8_t language = call.language_;
 
         [[nodiscard]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
-        [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i); }
+        [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i, language); }
         [[nodiscard]] std::string_view slot(std::uint32_t i) const noexcept {
             if (!slots.empty()) {
                 const auto name = call.tables().str(call.tables().slots[i]);
@@ -418,7 +443,7 @@ private:
         [[nodiscard]] std::string_view description() const noexcept {
             if (subject == detail::none) return {};
             const auto& t = call.tables();
-            return t.str(t.texts[t.labels[subject].first_description + call.language_].whole);
+            return t.str(t.texts[t.labels[subject].first_description + language].whole);
         }
     };
 
@@ -467,7 +492,10 @@ private:
                     for (const auto& s : slots)
                         if (s.name == t.str(e.slot_name)) set_value(value_key(slot_kind, e.index), s.value);
                     break;
-                case detail::effect_kind::set_variable: set_value(value_key(variable_kind, e.index), t.str(e.value)); break;
+                case detail::effect_kind::set_variable:  // the script's word wins over the host's, in every language
+                    values_.erase_named(value_key(variable_kind, e.index));
+                    set_value(value_key(variable_kind, e.index), t.str(e.value));
+                    break;
             }
         }
         std::uint32_t phrase = h.phrase;
@@ -562,7 +590,7 @@ private:
             if (!text.has_placeholders) [[likely]]
                 phrase = t.str(text.whole);
             else
-                phrase = detail::render(buffer, t, text, scope{*this, d.slots, d.subject});
+                phrase = detail::render(buffer, t, text, scope{*this, d.slots, d.subject, text.language});
         }
         // Every field written once: a default-constructed reply would be zeroed first (rep stos).
         return reply{.phrase = phrase,
@@ -639,8 +667,9 @@ inline std::string session::snapshot() const {
         if (r.key == pending_kind) return;
         const bool is_variable = (r.key & variable_kind) != 0;
         const auto index = r.key & ~variable_kind;
-        w.u8(is_variable ? 1 : 0);
+        w.u8(!is_variable ? 0 : r.name.empty() ? 1 : 2);
         w.str(t.str(is_variable ? t.variables[index] : t.slots[index]));
+        if (is_variable && !r.name.empty()) w.str(r.name);  // the language
         w.str(r.value);
     });
     return w.take();
@@ -704,13 +733,14 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
             out.rotations()[i] = value;
         }
     }
-    const auto values = r.count(t.slots.size() + t.variables.size());
+    const auto values = r.count(t.slots.size() + t.variables.size() * (1 + t.languages.size()));
     for (std::size_t i = 0; i < values; ++i) {
-        const auto kind = r.u8();
-        if (kind > 1) snapshot_reader::fail("unknown value kind");
+        const auto kind = r.u8();  // 0 a slot, 1 a variable, 2 a variable in one language
+        if (kind > 2) snapshot_reader::fail("unknown value kind");
         const auto name = r.str();
         const auto index = kind ? lookup(t.variable_index, name, "variable") : lookup(t.slot_index, name, "slot");
-        out.set_value(value_key(kind ? variable_kind : slot_kind, index), r.str());
+        const auto language = kind == 2 ? t.str(t.languages[lookup(t.language_index, r.str(), "language")]) : std::string_view();
+        out.values_.set(value_key(kind ? variable_kind : slot_kind, index), r.str(), language);
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
     if (out.ended_ != is_terminal(t.states[out.state_].action)) snapshot_reader::fail("its ended flag contradicts its state");

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     run->add_option("FILE", run_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
     run->add_option("--input", run_options.input, "JSON Lines to read, '-' for stdin (the default)");
     run->add_option("--lang", run_options.language, "The language of new calls (default: the script's)");
-    run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE (repeatable)");
+    run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE, or NAME.LANG=VALUE for one language (repeatable)");
     run->footer(R"(Input, one JSON object per line:
   {"call": "c1", "event": "pickup"}
   {"call": "c1", "intent": "give_name", "confidence": 0.9, "slots": {"name": "Olga"}, "at": 4.5}

@@ -357,17 +357,21 @@ void checker::check_confirm_target() {
                                       name));
 }
 
+// Intent descriptions and variable defaults: one wording per language.
 void checker::check_descriptions() {
-    for (const auto& l : symbols_.label_list) {
-        if (!l.intent) continue;
+    auto check = [&](const std::vector<ast::text>& wordings, std::uint32_t file, const char* what) {
         std::set<std::string> seen;
-        for (const auto& t : l.intent->description) {
+        for (const auto& t : wordings) {
             if (!t.language.empty() && !valid_language_tag(t.language))
-                sink_.error(at(l.where.file, t), fmt::format("'{}' is not a language tag such as 'ru' or 'pt-BR'", t.language));
+                sink_.error(at(file, t), fmt::format("'{}' is not a language tag such as 'ru' or 'pt-BR'", t.language));
             else if (!seen.insert(language_of(t)).second)
-                sink_.error(at(l.where.file, t), fmt::format("language '{}' appears twice in one description", language_of(t)));
+                sink_.error(at(file, t), fmt::format("language '{}' appears twice in one {}", language_of(t), what));
         }
-    }
+    };
+    for (const auto& l : symbols_.label_list)
+        if (l.intent) check(l.intent->description, l.where.file, "description");
+    for (std::size_t i = 0; i < symbols_.variables.size(); ++i)
+        check(*symbols_.variable_defaults[i], symbols_.find_value(symbols_.variables[i])->where.file, "value");
 }
 
 // A hold lasts at most hold_timeout (the runtime ends it then). What the timers of hold states

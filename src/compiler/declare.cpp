@@ -155,8 +155,10 @@ void declarer::operator()(const ast::setting_decl& s) {
 }
 
 void declarer::operator()(const ast::variable_decl& v) {
-    if (value(v.name, value_kind::variable, symbols_.variables))
-        symbols_.variable_defaults.push_back(v.value ? v.value->value : std::string());
+    if (value(v.name, value_kind::variable, symbols_.variables)) {
+        symbols_.variable_defaults.push_back(&v.value);
+        note_languages(v.value);
+    }
 }
 
 void declarer::operator()(const ast::intent_decl& i) {

@@ -38,6 +38,13 @@ public:
         return r;
     }
 
+    // The index of the language a text is written in (a bare string: the default language).
+    std::uint8_t language_of(const ast::text& x) const {
+        if (x.language.empty()) return 0;
+        const auto it = std::find(languages_.begin(), languages_.end(), x.language);
+        return static_cast<std::uint8_t>(it - languages_.begin());
+    }
+
     // The text of `v` for language `lang`: its own, else the fallback's, else the default's.
     const ast::text* pick(const std::vector<ast::text>& texts, std::uint32_t lang) const {
         auto find = [&](std::uint32_t l) -> const ast::text* {
@@ -98,6 +105,7 @@ public:
                 }
                 made.emplace(x, static_cast<std::uint32_t>(t_.texts.size()));
                 t_.texts.push_back(x ? make_text(x->value.value) : text{});
+                if (x) t_.texts.back().language = language_of(*x);
             }
         }
         t_.phrases.push_back(out);
@@ -243,7 +251,11 @@ void table_builder::lower_names() {
     for (const auto& s : symbols_.slots) t_.slots.push_back(l_.intern(s));
     for (const auto& s : symbols_.counters) t_.counters.push_back(l_.intern(s));
     for (const auto& s : symbols_.variables) t_.variables.push_back(l_.intern(s));
-    for (const auto& s : symbols_.variable_defaults) t_.variable_defaults.push_back(l_.intern(s));
+    for (const auto* wordings : symbols_.variable_defaults)  // by variable, then language, with the phrases' fallback
+        for (std::uint32_t lang = 0; lang < symbols_.languages.size(); ++lang) {
+            const auto* x = l_.pick(*wordings, lang);
+            t_.variable_defaults.push_back(l_.intern(x ? std::string_view(x->value.value) : std::string_view()));
+        }
 }
 
 void table_builder::lower_labels() {

@@ -111,7 +111,7 @@ struct symbol_table {
     std::vector<label_info> label_list;
     std::map<std::string, value_symbol, std::less<>> values;
     std::vector<std::string> counters, slots, variables;
-    std::vector<std::string> variable_defaults;
+    std::vector<const std::vector<ast::text>*> variable_defaults;  // by variable: its default per language
     std::vector<handler_ref> globals;
     const ast::confirm_decl* confirm = nullptr;
     std::uint32_t confirm_file = 0;

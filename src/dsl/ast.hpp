@@ -143,7 +143,7 @@ struct setting_decl : tagged {
 
 struct variable_decl : tagged {
     identifier name;
-    std::optional<string_literal> value;
+    std::vector<text> value;  // its default per language; empty when it has none
 };
 
 struct slot_decl : tagged {

@@ -247,6 +247,7 @@ PARLEY_RULE(counter_decl, ast::counter_decl, "'counter'")
 PARLEY_RULE(event_decl, ast::event_decl, "'event'")
 PARLEY_RULE(intent_name, ast::identifier, "an intent name after 'intent'")
 PARLEY_RULE(description, std::vector<ast::text>, "a description after ':': a string, or language tags and strings")
+PARLEY_RULE(variable_value, std::vector<ast::text>, "a value after '=': a string, or language tags and strings")
 PARLEY_RULE(intent_decl, ast::intent_decl, "'intent'")
 PARLEY_RULE(use_kw, x3::unused_type, "'use' and the replacement phrase")
 PARLEY_RULE(forbid_decl, ast::forbid_decl, "'forbid'")
@@ -433,13 +434,14 @@ const auto setting_decl_def =
 const auto declared_name_def = tag[identifier];
 const auto variable_decl_def =
     tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-        -(lit('=') > string_literal[act([](ast::variable_decl& v, ast::string_literal& a) { v.value = std::move(a); })])];
+        -(lit('=') > variable_value[act([](ast::variable_decl& v, std::vector<ast::text>& a) { v.value = std::move(a); })])];
 const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto event_decl_def = tag[kw("event") > declared_name[act([](ast::event_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto intent_name_def = tag[identifier];
 const auto description_def = tag[+text];
+const auto variable_value_def = tag[+text];
 const auto intent_decl_def =
     tag[kw("intent") > intent_name[act([](ast::intent_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
         -(lit(':') > description[act([](ast::intent_decl& v, std::vector<ast::text>& a) { v.description = std::move(a); })])];
@@ -467,7 +469,7 @@ BOOST_SPIRIT_DEFINE(raw_name, word, identifier, string_body, close_quote, escape
 BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counter_name, slot_name, variable_name, equals, handler,
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
-                    counter_decl, event_decl, intent_name, description, intent_decl, use_kw, forbid_decl, item)
+                    counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
 
 // ---- Driving the top level ---------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 //   "PLY1" fingerprint:u64le flags:u8 (1 ended, 2 pending, 4 in a hold) state:str language:str next_timer entered_at now
 //   [flags & 4, in a hold: hold_started]
 //   [flags & 2, pending: label:str origin:str n (key:str value:str)*]
-//   n (counter:str value)*   rotation:bytes   n (kind:u8 name:str value:str)*
+//   n (counter:str value)*   rotation:bytes   n (kind:u8 name:str [kind 2: language:str] value:str)*
 // Names, not indices, so that a snapshot can be mapped onto a changed script by name.
 #ifndef PARLEY_DETAIL_SNAPSHOT_HPP_INCLUDED
 #define PARLEY_DETAIL_SNAPSHOT_HPP_INCLUDED

@@ -38,6 +38,7 @@ struct text {
     std::uint32_t first_segment = 0;
     std::uint32_t segment_count = 0;
     bool has_placeholders = false;
+    std::uint8_t language = 0;  // the language it is written in, which its placeholders speak
 };
 
 // A phrase: variants that rotate, each with a text per language. The language fallback is
@@ -157,7 +158,7 @@ struct script_tables {
     std::vector<string_ref> slots;
     std::vector<string_ref> counters;
     std::vector<string_ref> variables;
-    std::vector<string_ref> variable_defaults;
+    std::vector<string_ref> variable_defaults;  // by variable, then language (fallback resolved)
 
     std::vector<segment> segments;
     std::vector<text> texts;

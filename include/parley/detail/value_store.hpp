@@ -45,26 +45,27 @@ public:
     }
     ~value_store() { delete[] data_; }
 
-    // The value under `key`; nullopt when it has none (which is not the same as an empty value).
-    [[nodiscard]] std::optional<std::string_view> find(std::uint32_t key) const noexcept {
+    // The value under `key` (and `name`: a variable's value in one language has the language's
+    // tag as its name); nullopt when it has none (which is not the same as an empty value).
+    [[nodiscard]] std::optional<std::string_view> find(std::uint32_t key, std::string_view name = {}) const noexcept {
         for (std::uint32_t at = 0; at < size_;) {
             const auto h = header_at(at);
-            if (h.key == key) return std::string_view(data_ + at + sizeof h + h.name_size, h.value_size);
+            if (h.key == key && name_at(at, h) == name) return std::string_view(data_ + at + sizeof h + h.name_size, h.value_size);
             at += record_size(h);
         }
         return std::nullopt;
     }
 
-    // Gives `key` the value `value`, replacing the one it had.
-    void set(std::uint32_t key, std::string_view value) {
-        if (aliases(value)) {  // say a host passed back a view the session handed out
-            const std::string copy(value);
-            set(key, copy);
+    // Gives `key` (and `name`) the value `value`, replacing the one it had.
+    void set(std::uint32_t key, std::string_view value, std::string_view name = {}) {
+        if (aliases(value) || aliases(name)) {  // say a host passed back a view the session handed out
+            const std::string value_copy(value), name_copy(name);
+            set(key, value_copy, name_copy);
             return;
         }
         for (std::uint32_t at = 0; at < size_;) {
             const auto h = header_at(at);
-            if (h.key == key) {
+            if (h.key == key && name_at(at, h) == name) {
                 if (h.value_size == value.size()) {
                     if (!value.empty()) std::memcpy(data_ + at + sizeof h + h.name_size, value.data(), value.size());
                     return;
@@ -74,7 +75,18 @@ public:
             }
             at += record_size(h);
         }
-        add(key, {}, value);
+        add(key, name, value);
+    }
+
+    // Removes the records under `key` that have a name.
+    void erase_named(std::uint32_t key) noexcept {
+        for (std::uint32_t at = 0; at < size_;) {
+            const auto h = header_at(at);
+            if (h.key == key && h.name_size != 0)
+                erase_at(at, record_size(h));
+            else
+                at += record_size(h);
+        }
     }
 
     // Appends a record, whether or not `key` already has one.
@@ -128,6 +140,9 @@ private:
         header h;
         std::memcpy(&h, data_ + at, sizeof h);  // records are not aligned
         return h;
+    }
+    [[nodiscard]] std::string_view name_at(std::uint32_t at, const header& h) const noexcept {
+        return {data_ + at + sizeof h, h.name_size};
     }
     void erase_at(std::uint32_t at, std::uint32_t size) noexcept {
         std::memmove(data_ + at, data_ + at + size, size_ - at - size);
