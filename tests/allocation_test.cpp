@@ -118,3 +118,22 @@ TEST_CASE("a session reused with reset allocates nothing once warm, slots and co
     run_calls(200);  // the same calls again
     CHECK(allocations - before == 0);
 }
+
+TEST_CASE("host actions allocate nothing once a session has seen its largest ones", "[session][allocation][actions]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot email
+variable manager = "Ana"
+intent ping
+state s initial
+  on ping -> stay
+    do notify-team(manager, email, reason = "escalation")
+end
+)");
+    const auto ping = *s.find_label("ping");
+    const parley::slot_value slots[] = {{"email", "ana@example.com"}};
+    parley::session call(s);
+    (void)call.step(ping, 1.0, slots);  // the scratch for actions, arguments and their values grows
+    const auto before = allocations;
+    for (int i = 0; i < 100; ++i) CHECK(call.step(ping, 1.0, slots).actions.size() == 1);
+    CHECK(allocations - before == 0);
+}

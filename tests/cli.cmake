@@ -45,6 +45,10 @@ parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cl
 # Timers that fall due between two lines: every reply reaches the host, once, in order.
 parley_golden(run_timer_replies 0 stdout run tests/cli/timers.rules --input tests/cli/timer_replies.jsonl)
 parley_golden(run_hold_expired 0 stdout run rules/callcenter.rules --input tests/cli/hold_expired.jsonl)
+# Host actions: in parley run's JSON, asserted in .tests, drawn by parley graph.
+parley_golden(run_actions 0 stdout run tests/cli/actions.rules --input tests/cli/actions.jsonl)
+parley_golden(test_actions 1 stdout test tests/cli/actions.rules tests/cli/actions.tests)
+parley_golden(graph_actions 0 stdout graph tests/cli/actions.rules)
 parley_golden(graph_dot 0 stdout graph tests/cli/timers.rules)
 parley_golden(test_failing 1 stdout test tests/cli/timers.rules tests/cli/failing.tests)
 parley_golden(test_hints 1 stdout test tests/cli/timers.rules tests/cli/hints.tests)

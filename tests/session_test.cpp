@@ -639,3 +639,72 @@ end
         CHECK(error_of([&] { session(s, {.variables = {{"brand.en", "x"}}}); }) == session_errc::bad_variable);
     }
 }
+
+TEST_CASE("a reply carries the host actions of the handler, then of the state it entered", "[session][actions]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting threshold = 0.5
+slot username
+slot order_id
+variable manager = "Ana"
+intent start
+intent escalate
+intent accept
+intent decline
+confirm -> asking
+  ask "Did you mean that {intent}?"
+  repeat "Please say that again."
+end
+state greet initial
+  say "Hello."
+  do log-call(reason = "inbound")
+  on start -> validating
+    do pull-up-account(username)
+  on escalate -> stay
+    say "I will get a manager."
+    do notify-team(manager, who = username)
+end
+state validating
+  say "Let me check your purchase."
+  do validate-purchase(username, order_id)
+end
+state asking
+)");
+    session call(s);
+    const auto pickup = call.start();
+    REQUIRE(pickup.actions.size() == 1);
+    CHECK(pickup.actions[0].name == "log-call");
+    CHECK(pickup.actions[0].argument("reason") == "inbound");
+
+    SECTION("arguments come from the utterance, the call, variables and constants") {
+        const parley::slot_value slots[] = {{"username", "ana"}};
+        const auto r = call.step("escalate", 1.0, slots);
+        REQUIRE(r.actions.size() == 1);
+        CHECK(r.actions[0].name == "notify-team");
+        REQUIRE(r.actions[0].arguments.size() == 2);
+        CHECK(r.actions[0].arguments[0].name == "manager");
+        CHECK(r.actions[0].arguments[0].value == "Ana");
+        CHECK(r.actions[0].argument("who") == "ana");
+        CHECK(call.step("escalate").actions[0].argument("who").empty());  // not kept: unknown now
+    }
+    SECTION("the handler's actions come first, then the entered state's") {
+        const parley::slot_value slots[] = {{"username", "ana"}, {"order_id", "A-7"}};
+        const auto r = call.step("start", 1.0, slots);
+        REQUIRE(r.actions.size() == 2);
+        CHECK(r.actions[0].name == "pull-up-account");
+        CHECK(r.actions[1].name == "validate-purchase");
+        CHECK(r.actions[1].argument("order_id") == "A-7");
+    }
+    SECTION("a confirmed intent passes the slots it came with, which outlive the step") {
+        std::string owned_name = "ana", owned_order = "B-9";
+        const parley::slot_value slots[] = {{"username", owned_name}, {"order_id", owned_order}};
+        const auto asked = call.step("start", 0.2, slots);
+        CHECK(asked.actions.empty());  // a question asks the host for nothing
+        owned_name.assign("xxx");
+        owned_order.assign("yyy");
+        const auto r = call.step("accept");
+        REQUIRE(r.actions.size() == 2);
+        CHECK(r.actions[0].argument("username") == "ana");
+        CHECK(r.actions[1].argument("order_id") == "B-9");
+    }
+    SECTION("a step that asks nothing has no actions") { CHECK(call.step("accept").actions.empty()); }
+}

@@ -19,11 +19,13 @@ struct graph_edge {
     std::string_view guard;    // empty when the handler has none
     bool global = false;       // a global handler: it applies in every non-terminal state
     rule_location rule;
+    std::vector<std::string_view> host_actions;  // the names of the actions it asks the host for
 };
 
 struct graph_view {
     std::vector<std::string_view> states;
     std::vector<action> actions;
+    std::vector<std::vector<std::string_view>> entry_actions;  // by state: what entering it asks the host for
     state_id initial = 0;
     std::vector<graph_edge> edges;
 };
@@ -34,15 +36,28 @@ struct graph_view {
     const auto& t = detail::tables_of(s);
     graph_view g;
     g.initial = t.initial_state;
+    auto host_actions = [&](std::uint32_t first_effect, std::uint32_t count) {
+        std::vector<std::string_view> names;
+        for (std::uint32_t i = first_effect; i < first_effect + count; ++i)
+            if (t.effects[i].kind == detail::effect_kind::host_action) names.push_back(t.str(t.host_actions[t.effects[i].index].name));
+        return names;
+    };
     for (const auto& st : t.states) {
         g.states.push_back(t.str(st.name));
         g.actions.push_back(st.action);
+        g.entry_actions.push_back(host_actions(st.first_entry_effect, st.entry_effect_count));
     }
     auto edge = [&](state_id from, std::uint32_t index, bool global) {
         const auto& h = t.handlers[index];
         if (h.target == detail::none) return;
         const auto& text = t.handler_texts[index];
-        g.edges.push_back({from, h.target, t.str(text.trigger), t.str(text.guard), global, {t.files[h.rule.file], h.rule.line}});
+        g.edges.push_back({from,
+                           h.target,
+                           t.str(text.trigger),
+                           t.str(text.guard),
+                           global,
+                           {t.files[h.rule.file], h.rule.line},
+                           host_actions(h.first_effect, h.effect_count)});
     };
     for (state_id i = 0; i < t.states.size(); ++i) {
         const auto& st = t.states[i];
@@ -54,6 +69,11 @@ struct graph_view {
 }
 
 namespace detail {
+inline std::string joined(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
 inline std::string dot_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
@@ -66,7 +86,7 @@ inline std::string dot_escape(std::string_view s) {
 
 // Graphviz DOT: the initial state doubled, terminal states filled and coloured by action,
 // hold states dashed, edges labelled "trigger [guard]"; global handlers are grey edges from
-// an "any state" node.
+// an "any state" node. Host actions follow "do" on their edge, or in their state's box.
 [[nodiscard]] inline std::string to_dot(const script& s) {
     const auto g = make_graph(s);
     std::string out =
@@ -84,6 +104,7 @@ inline std::string dot_escape(std::string_view s) {
         if (i == g.initial) out += "peripheries=2, ";
         out += "label=\"" + detail::dot_escape(g.states[i]);
         if (g.actions[i] != action::continue_) out += "\\n(" + std::string(to_string(g.actions[i])) + ")";
+        if (!g.entry_actions[i].empty()) out += "\\ndo " + detail::dot_escape(detail::joined(g.entry_actions[i]));
         out += "\"];\n";
     }
     bool globals = false;
@@ -93,7 +114,9 @@ inline std::string dot_escape(std::string_view s) {
     for (const auto& e : g.edges) {
         std::string label(e.trigger);
         if (!e.guard.empty()) label += " [" + std::string(e.guard) + "]";
-        out += "  \"" + node(e.from) + "\" -> \"" + node(e.to) + "\" [label=\"" + detail::dot_escape(label) + "\"" +
+        label = detail::dot_escape(label);
+        if (!e.host_actions.empty()) label += "\\ndo " + detail::dot_escape(detail::joined(e.host_actions));
+        out += "  \"" + node(e.from) + "\" -> \"" + node(e.to) + "\" [label=\"" + label + "\"" +
                (e.global ? ", color=gray50, fontcolor=gray40" : "") + "];\n";
     }
     out += "}\n";

@@ -56,6 +56,26 @@ struct utterance {
     std::span<const slot_value> slots = {};
 };
 
+// A named argument of a host action, its value as the call has it now.
+struct host_argument {
+    std::string_view name;
+    std::string_view value;
+};
+
+// Something the script asks the host to do, as an operator's button would: `do
+// validate-purchase(username, email, order_id)` in a handler, or in a state when it is entered.
+struct host_action {
+    std::string_view name;
+    std::span<const host_argument> arguments;
+
+    // The argument's value; empty when the action has no such argument.
+    [[nodiscard]] std::string_view argument(std::string_view argument_name) const noexcept {
+        for (const auto& a : arguments)
+            if (a.name == argument_name) return a.value;
+        return {};
+    }
+};
+
 // What the operator should do now.
 struct reply {
     std::string_view phrase;  // what to say; empty when the rule says nothing
@@ -65,6 +85,9 @@ struct reply {
     std::string_view hint;  // advice for the operator; empty when the rule has none
     rule_location rule;     // the rule that fired; line 0 when none did
     bool ended = false;     // the call reached a terminal state
+    // What the host should do, in order: the handler's actions, then those of the state it
+    // entered. Empty when the rule asks for none.
+    std::span<const host_action> actions;
 };
 
 // Per-call options: the caller's language, the host's variables, what the CRM already knows.
@@ -91,7 +114,7 @@ inline constexpr std::size_t max_slot_value_bytes = 4096;
 class alignas(64) session {  // see the layout note by the data members
 public:
     explicit session(parley::script s)
-        : script_(std::move(s)), state_(tables().initial_state), hold_started_ms_(initial_hold_start()), bytes_(byte_count()) {}
+        : script_(std::move(s)), state_(tables().initial_state), holding_(starts_in_hold()), bytes_(byte_count()) {}
     session(parley::script s, const session_options& options) : session(std::move(s)) { apply(options); }
 
     session(session&&) noexcept = default;
@@ -115,7 +138,8 @@ public:
         ended_ = false;
         entered_at_ms_ = 0;
         now_ms_ = 0;
-        hold_started_ms_ = initial_hold_start();
+        holding_ = starts_in_hold();
+        hold_started_ms_ = 0;
         values_.clear();
         bytes_.zero();
     }
@@ -173,7 +197,9 @@ public:
     [[nodiscard]] reply start(std::string& buffer) {
         check_live();
         const auto& st = tables().states[state_];
-        return respond(buffer, {.text = choose(st.entry), .rule = st.where});
+        return respond(
+            buffer,
+            {.text = choose(st.entry), .rule = st.where, .entry_actions = apply({st.first_entry_effect, st.entry_effect_count}, {})});
     }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
@@ -274,6 +300,11 @@ public:
         std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
         n += values_.capacity();
         n += render_.capacity() > 15 ? render_.capacity() + 1 : 0;
+        if (actions_) {
+            n += sizeof(action_scratch) + actions_->actions.capacity() * sizeof(host_action);
+            n += actions_->arguments.capacity() * sizeof(host_argument);
+            n += actions_->text.capacity() > 15 ? actions_->text.capacity() + 1 : 0;
+        }
         return n;
     }
 
@@ -293,10 +324,11 @@ private:
           language_(other.language_),
           next_timer_(other.next_timer_),
           ended_(other.ended_),
+          holding_(other.holding_),
           entered_at_ms_(other.entered_at_ms_),
           now_ms_(other.now_ms_),
-          hold_started_ms_(other.hold_started_ms_),
           bytes_(other.bytes_),
+          hold_started_ms_(other.hold_started_ms_),
           values_(other.values_) {}
 
     void apply(const session_options& options) {
@@ -326,9 +358,7 @@ private:
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
-    [[nodiscard]] std::int64_t initial_hold_start() const noexcept {
-        return tables().states[tables().initial_state].action == action::hold ? 0 : -1;
-    }
+    [[nodiscard]] bool starts_in_hold() const noexcept { return tables().states[tables().initial_state].action == action::hold; }
     [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
     [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + tables().counters.size(); }
     [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + tables().counters.size(); }
@@ -390,15 +420,16 @@ private:
         entered_at_ms_ = at;
         next_timer_ = 0;
         if (tables().states[s].action == action::hold) {
-            if (hold_started_ms_ < 0) hold_started_ms_ = at;
+            if (!holding_) hold_started_ms_ = at;  // the one write to the second line, as a hold starts
+            holding_ = true;
         } else if (pending_label_ == detail::none) {
-            hold_started_ms_ = -1;
+            holding_ = false;
         }
     }
     // When a timer of the current state falls due (see advance).
     [[nodiscard]] std::int64_t due_at(const detail::timer& tm) const noexcept {
         const std::int64_t due = entered_at_ms_ + tm.after_ms;
-        if (hold_started_ms_ < 0 || tables().states[state_].action != action::hold) return due;
+        if (!holding_ || tables().states[state_].action != action::hold) return due;
         return std::min(due, hold_started_ms_ + tables().hold_timeout_ms);
     }
     void clear_pending() noexcept {
@@ -411,12 +442,18 @@ private:
 
     // What a step decided. The state it went to is the session's own; the text is already
     // picked (language and variant: rotating a phrase is part of deciding what to say).
+    struct effect_range {  // into effects
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+    };
     struct decision {
         std::uint32_t text = detail::none;  // into texts; none: say nothing
         std::uint32_t hint = detail::none;  // a phrase
         detail::source_ref rule;            // line 0: no rule fired
         label_id subject = detail::none;    // the intent a confirmation question is about
         std::span<const slot_value> slots;  // the utterance's, for the text's placeholders
+        effect_range actions;               // the handler's host actions
+        effect_range entry_actions;         // those of the state it entered
     };
 
     // What a guard and a phrase read while a handler runs: the utterance's own slots before the
@@ -481,7 +518,24 @@ private:
     // entry phrase of the state it goes to.
     decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
         const auto& t = tables();
-        for (std::uint32_t i = h.first_effect; i < h.first_effect + h.effect_count; ++i) {
+        decision d{.hint = h.hint, .rule = h.rule, .slots = slots};
+        d.actions = apply({h.first_effect, h.effect_count}, slots);
+        std::uint32_t phrase = h.phrase;
+        if (h.target != detail::none) {
+            enter(h.target, at);
+            const auto& st = t.states[h.target];
+            d.entry_actions = apply({st.first_entry_effect, st.entry_effect_count}, slots);
+            if (phrase == detail::none) phrase = st.entry;
+        }
+        d.text = choose(phrase);
+        return d;
+    }
+
+    // Applies the changes to the call among `effects`; returns the host actions that follow them.
+    effect_range apply(effect_range effects, std::span<const slot_value> slots) {
+        const auto& t = tables();
+        const std::uint32_t end = effects.first + effects.count;
+        for (std::uint32_t i = effects.first; i < end; ++i) {
             const auto& e = t.effects[i];
             switch (e.kind) {
                 case detail::effect_kind::increment:
@@ -496,14 +550,10 @@ private:
                     values_.erase_named(value_key(variable_kind, e.index));
                     set_value(value_key(variable_kind, e.index), t.str(e.value));
                     break;
+                case detail::effect_kind::host_action: return {i, end - i};  // they come last
             }
         }
-        std::uint32_t phrase = h.phrase;
-        if (h.target != detail::none) {
-            enter(h.target, at);
-            if (phrase == detail::none) phrase = t.states[h.target].entry;
-        }
-        return {.text = choose(phrase), .hint = h.hint, .rule = h.rule, .slots = slots};
+        return {end, 0};
     }
 
     // Remembers the doubtful intent and its slots, and asks the caller about it.
@@ -599,7 +649,58 @@ private:
                      .state_name = t.str(st.name),
                      .hint = d.hint != detail::none ? t.str(t.texts[t.phrases[d.hint].first_text + language_].whole) : std::string_view(),
                      .rule = d.rule.line != 0 ? rule_location{t.files[d.rule.file], d.rule.line} : rule_location{},
-                     .ended = ended_};
+                     .ended = ended_,
+                     .actions = d.actions.count + d.entry_actions.count != 0 ? resolve_actions(d) : std::span<const host_action>()};
+    }
+
+    // The decision's host actions, with their arguments' values as the call has them now,
+    // copied into the session's scratch (an utterance's slots may be gone when step returns).
+    // The scratch only grows: a session stops allocating once it has seen its largest actions.
+    [[gnu::noinline]] std::span<const host_action> resolve_actions(const decision& d) {
+        const auto& t = tables();
+        const scope values{*this, d.slots};
+        auto value_of = [&](const detail::host_argument_spec& a) -> std::string_view {
+            switch (a.source) {
+                case detail::argument_source::constant: return t.str(a.constant);
+                case detail::argument_source::slot: return values.slot(a.index);
+                case detail::argument_source::variable: return values.variable(a.index);
+            }
+            return {};
+        };
+        auto each_action = [&](auto&& f) {
+            for (const auto range : {d.actions, d.entry_actions})
+                for (std::uint32_t i = range.first; i < range.first + range.count; ++i) f(t.host_actions[t.effects[i].index]);
+        };
+        std::size_t arguments = 0, bytes = 0;
+        each_action([&](const detail::host_action_spec& a) {
+            arguments += a.argument_count;
+            for (std::uint32_t j = a.first_argument; j < a.first_argument + a.argument_count; ++j)
+                if (t.host_arguments[j].source != detail::argument_source::constant) bytes += value_of(t.host_arguments[j]).size();
+        });
+        const std::size_t count = d.actions.count + d.entry_actions.count;
+        if (!actions_) actions_ = std::make_unique<action_scratch>();
+        auto& scratch = *actions_;
+        if (scratch.actions.size() < count) scratch.actions.resize(count);
+        if (scratch.arguments.size() < arguments) scratch.arguments.resize(arguments);
+        if (scratch.text.size() < bytes) scratch.text.resize(bytes);
+        std::size_t action = 0, argument = 0;
+        char* text = scratch.text.data();
+        each_action([&](const detail::host_action_spec& a) {
+            const std::span<host_argument> own(scratch.arguments.data() + argument, a.argument_count);
+            for (std::uint32_t j = 0; j < a.argument_count; ++j) {
+                const auto& spec = t.host_arguments[a.first_argument + j];
+                std::string_view value = value_of(spec);
+                if (spec.source != detail::argument_source::constant && !value.empty()) {
+                    std::memcpy(text, value.data(), value.size());
+                    value = {text, value.size()};
+                    text += value.size();
+                }
+                own[j] = {t.str(spec.name), value};
+            }
+            scratch.actions[action++] = {t.str(a.name), own};
+            argument += a.argument_count;
+        });
+        return {scratch.actions.data(), action};
     }
 
     // Layout: what every step reads comes first and, with the class aligned to 64 bytes, sits
@@ -615,12 +716,22 @@ private:
     std::uint8_t language_ = 0;
     std::uint8_t next_timer_ = 0;
     bool ended_ = false;
+    bool holding_ = false;  // in a hold, which started at hold_started_ms_
     std::int64_t entered_at_ms_ = 0;
     std::int64_t now_ms_ = 0;
-    std::int64_t hold_started_ms_ = -1;  // when the current hold started; -1: not in a hold
-    detail::small_bytes bytes_;          // counters, then rotation positions
-    detail::value_store values_;         // slot values, variable overrides, the slots awaiting confirmation
-    std::string render_;                 // scratch for rendered phrases, unless the host lends a buffer
+    detail::small_bytes bytes_;  // counters, then rotation positions
+    // The second line.
+    std::int64_t hold_started_ms_ = 0;  // when the current hold started, while holding_
+    detail::value_store values_;        // slot values, variable overrides, the slots awaiting confirmation
+    std::string render_;                // scratch for rendered phrases, unless the host lends a buffer
+    // Scratch for a reply's host actions, their arguments and the arguments' values; made the
+    // first time a reply has actions, then reused.
+    struct action_scratch {
+        std::vector<host_action> actions;
+        std::vector<host_argument> arguments;
+        std::string text;
+    };
+    std::unique_ptr<action_scratch> actions_;
 };
 
 // ---- Snapshots (the byte layout is in detail/snapshot.hpp) ----------------------------------
@@ -631,7 +742,7 @@ inline std::string session::snapshot() const {
     w.bytes(detail::snapshot_magic);
     for (int i = 0; i < 8; ++i) w.u8(static_cast<std::uint8_t>(t.fingerprint >> (8 * i)));
     const bool pending = pending_label_ != detail::none;
-    const bool holding = hold_started_ms_ >= 0;
+    const bool holding = holding_;
     w.u8(static_cast<std::uint8_t>((ended_ ? 1 : 0) | (pending ? 2 : 0) | (holding ? 4 : 0)));
     w.str(t.str(t.states[state_].name));
     w.str(t.str(t.languages[language_]));
@@ -708,7 +819,8 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     out.now_ms_ = r.svarint();
     // Snapshots from before hold starts were recorded: a hold then started when its state was entered.
     const bool in_hold_state = t.states[out.state_].action == action::hold;
-    out.hold_started_ms_ = (flags & 4) ? r.svarint() : in_hold_state ? out.entered_at_ms_ : -1;
+    out.holding_ = (flags & 4) || in_hold_state;
+    out.hold_started_ms_ = (flags & 4) ? r.svarint() : in_hold_state ? out.entered_at_ms_ : 0;
     if ((flags & 4) && !(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= out.now_ms_))
         snapshot_reader::fail("the hold's start is out of range");
     if (flags & 2) {

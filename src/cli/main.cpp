@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
 Output, exactly one line per input line, in order:
   {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
    "rule": "rules/x.rules:12", "ended": false}
-'hint' only when the rule has one; 'rule' is "" when no rule fired. A bad line gives
+'hint' only when the rule has one; 'rule' is "" when no rule fired; 'actions' only when the
+rule asks the host for some: [{"name": "notify-team", "args": {"manager": "Ana"}}].
+A bad line gives
   {"line": 7, "call": "c1", "error": "..."}
 and the run goes on (a blank line too: every input line gets its output line); the exit
 status is 1 if any line was an error. 'parley bench' counts bad lines the same way.

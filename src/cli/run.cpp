@@ -271,6 +271,21 @@ private:
         if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
         support::append_json_string(out, rule_);
         out += r.ended ? ", \"ended\": true" : ", \"ended\": false";
+        if (r.actions.empty()) return;
+        out += ", \"actions\": [";
+        for (std::size_t i = 0; i < r.actions.size(); ++i) {
+            out += i == 0 ? "{\"name\": " : ", {\"name\": ";
+            support::append_json_string(out, r.actions[i].name);
+            out += ", \"args\": {";
+            for (std::size_t j = 0; j < r.actions[i].arguments.size(); ++j) {
+                if (j != 0) out += ", ";
+                support::append_json_string(out, r.actions[i].arguments[j].name);
+                out += ": ";
+                support::append_json_string(out, r.actions[i].arguments[j].value);
+            }
+            out += "}}";
+        }
+        out += ']';
     }
 
     void error(std::size_t number, const std::string_view* call, std::string_view message) {

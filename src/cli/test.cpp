@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -21,12 +22,34 @@ struct outcome {
     std::string state;
     parley::action action = parley::action::continue_;
     std::string phrase, hint;
+    std::vector<expected_action> actions;  // every action asked for, with all its arguments
 
     void add(const parley::reply& r) {
         state = r.state_name;
         action = r.action;
         append(phrase, r.phrase);
         append(hint, r.hint);
+        for (const auto& a : r.actions) {
+            auto& kept = actions.emplace_back(expected_action{std::string(a.name), {}});
+            for (const auto& argument : a.arguments) kept.arguments.emplace_back(argument.name, argument.value);
+        }
+    }
+    [[nodiscard]] bool has(const expected_action& wanted) const {
+        return std::any_of(actions.begin(), actions.end(), [&](const expected_action& a) {
+            return a.name == wanted.name && std::all_of(wanted.arguments.begin(), wanted.arguments.end(), [&](const auto& argument) {
+                       return std::find(a.arguments.begin(), a.arguments.end(), argument) != a.arguments.end();
+                   });
+        });
+    }
+    [[nodiscard]] std::string actions_text() const {
+        std::string out;
+        for (const auto& a : actions) out += (out.empty() ? "" : ", ") + action_text(a);
+        return out.empty() ? "none" : out;
+    }
+    static std::string action_text(const expected_action& a) {
+        std::string out = a.name;
+        for (const auto& [name, value] : a.arguments) out += fmt::format(" {}=\"{}\"", name, value);
+        return out;
     }
     static void append(std::string& to, std::string_view what) {
         if (what.empty()) return;
@@ -60,6 +83,9 @@ std::vector<std::string> mismatches(const outcome& r, const expectation& e) {
     if (e.silent && !r.phrase.empty()) problems.push_back("expected no phrase, got one");
     for (const auto& w : e.words)
         if (!parley::contains_folded(r.phrase, w)) problems.push_back(fmt::format("expected the phrase to contain \"{}\"", w));
+    if (e.no_actions && !r.actions.empty()) problems.push_back(fmt::format("expected no action, got {}", r.actions_text()));
+    for (const auto& a : e.actions)
+        if (!r.has(a)) problems.push_back(fmt::format("expected the action {}, got {}", outcome::action_text(a), r.actions_text()));
     for (const auto& w : e.hint_words) {
         if (w.empty() && !r.hint.empty())  // `hint ""`: the step gives the operator no hint
             problems.push_back(fmt::format("expected no hint, got \"{}\"", r.hint));
@@ -79,8 +105,9 @@ std::string run_one(const parley::script& script, const std::string& file, const
             std::string got;
             try {
                 const auto r = play(call, s.input);
-                got = fmt::format("[{}, {}] {}{}", r.state, to_string(r.action), r.phrase,
-                                  r.hint.empty() ? "" : fmt::format("  (hint: {})", r.hint));
+                got = fmt::format("[{}, {}] {}{}{}", r.state, to_string(r.action), r.phrase,
+                                  r.hint.empty() ? "" : fmt::format("  (hint: {})", r.hint),
+                                  r.actions.empty() ? "" : fmt::format("  (do: {})", r.actions_text()));
                 problems = mismatches(r, s.expect);
             } catch (const parley::session_error& e) {
                 got = fmt::format("error: {}", e.what());

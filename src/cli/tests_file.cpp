@@ -224,7 +224,7 @@ std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
     const token* state = p.expect(token::kind::word, "a state after '->'");
     if (!state) return std::nullopt;
     s.expect.state = state->text;
-    if (p.at(token::kind::word) && !p.at_word("hint")) {
+    if (p.at(token::kind::word) && !p.at_word("hint") && !p.at_word("do")) {
         s.expect.action = action_from_string(p.peek().text);
         if (!s.expect.action) {
             p.expected("an action (continue, hold, transfer, hangup or close)");
@@ -239,6 +239,24 @@ std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
                 s.expect.silent = true;
             else
                 s.expect.words.push_back(words);
+        } else if (p.at_word("do")) {
+            p.take();
+            if (p.at(token::kind::string) && p.peek().text.empty()) {
+                p.take();
+                s.expect.no_actions = true;
+                continue;
+            }
+            const token* name = p.expect(token::kind::word, "an action's name after 'do', or \"\" for none");
+            if (!name) return std::nullopt;
+            expected_action action{name->text, {}};
+            while (p.at(token::kind::word) && p.peek(1).what == token::kind::equals) {
+                std::string argument = p.take().text;
+                p.take();
+                auto value = quoted_value(p);
+                if (!value) return std::nullopt;
+                action.arguments.emplace_back(std::move(argument), std::move(*value));
+            }
+            s.expect.actions.push_back(std::move(action));
         } else if (p.at_word("hint")) {
             p.take();
             const token* words = p.expect(token::kind::string, "a quoted phrase after 'hint'");

@@ -29,13 +29,22 @@ struct input {
 // The input as a line would write it, for transcripts.
 [[nodiscard]] std::string to_string(const input& in);
 
-// `-> STATE [ACTION] ["WORDS"...] [hint "WORDS"]...`
+// `do NAME [ARGUMENT="VALUE"]...`: the reply asks the host for this action, with at least these
+// arguments.
+struct expected_action {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> arguments;
+};
+
+// `-> STATE [ACTION] ["WORDS"...] [hint "WORDS"]... [do NAME ...]...`
 struct expectation {
     std::string state;
     std::optional<parley::action> action;  // checked when given
     std::vector<std::string> words;        // each occurs in the phrase, ignoring case
     bool silent = false;                   // `""`: the phrase is empty
     std::vector<std::string> hint_words;
+    std::vector<expected_action> actions;
+    bool no_actions = false;  // `do ""`: the reply asks for no action
 };
 
 struct step {

@@ -53,6 +53,7 @@ private:
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_confirm();
+    void check_action(const ast::do_clause& action, std::uint32_t file);
     void check_confirm_target();
     void check_descriptions();
     void check_holds();
@@ -90,6 +91,7 @@ void checker::check_initial() {
 
 void checker::check_state(const state_info& s) {
     if (s.node->entry) check_phrase(*s.node->entry, s.file, false, false);
+    for (const auto& action : s.node->entry_actions) check_action(action, s.file);
     if (is_terminal(s.action) && !s.handlers.empty())
         sink_.error(at(s.file, *s.handlers.front().node),
                     fmt::format("terminal state '{}' cannot have handlers: the call has ended there", s.node->name.text));
@@ -153,6 +155,8 @@ void checker::check_clauses(const handler_ref& h) {
             for (const auto& slot : keep->slots) need_value(slot, h.file, value_kind::slot, "slot");
         } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
             need_value(set->variable, h.file, value_kind::variable, "variable");
+        } else if (const auto* action = boost::get<ast::do_clause>(&clause)) {
+            check_action(*action, h.file);
         }
     }
 }
@@ -299,6 +303,23 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
             if (guard.empty()) always.emplace(key, &h);
             seen.emplace(key + "\n" + guard, &h);
         }
+    }
+}
+
+// An argument passes a slot or a variable (its own name, or another after '='), or a constant.
+void checker::check_action(const ast::do_clause& action, std::uint32_t file) {
+    std::set<std::string_view> names;
+    for (const auto& a : action.arguments) {
+        if (!names.insert(a.name.text).second)
+            sink_.error(at(file, a.name), fmt::format("argument '{}' appears twice in action '{}'", a.name.text, action.name.text));
+        if (a.has_value && boost::get<ast::string_literal>(&a.value)) continue;
+        const auto& ref = a.has_value ? boost::get<ast::identifier>(a.value) : a.name;
+        const auto* v = symbols_.find_value(ref.text);
+        if (!v)
+            sink_.error(at(file, ref), fmt::format("undefined slot or variable '{}'{}; a constant argument is written {} = \"VALUE\"",
+                                                   ref.text, suggest(ref.text, keys_of(symbols_.values)), a.name.text));
+        else if (v->kind == value_kind::counter)
+            sink_.error(at(file, ref), fmt::format("'{}' is a counter; an action passes slots, variables and quoted values", ref.text));
     }
 }
 

@@ -227,6 +227,7 @@ private:
     void lower_states();
     std::uint32_t lower_handler(const handler_ref& h);
     void lower_effects(const ast::clause& clause, handler& out);
+    void lower_action(const ast::do_clause& action);
     // Files the handler under its labels (`on`) or as an `otherwise` of the state (or the globals).
     void collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise);
     void lower_dispatch();
@@ -282,6 +283,8 @@ std::uint32_t table_builder::lower_handler(const handler_ref& h) {
     out.rule = line_of(h.file, node);
     out.first_effect = static_cast<std::uint32_t>(t_.effects.size());
     for (const auto& clause : node.clauses) lower_effects(clause, out);
+    for (const auto& clause : node.clauses)  // the host actions after the changes to the call
+        if (const auto* action = boost::get<ast::do_clause>(&clause)) lower_action(*action);
     out.effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_effect);
     t_.handlers.push_back(out);
     t_.handler_texts.push_back(text);
@@ -315,6 +318,33 @@ void table_builder::lower_effects(const ast::clause& clause, handler& out) {
     }
 }
 
+// A host action and its arguments; the effect that asks for it.
+void table_builder::lower_action(const ast::do_clause& action) {
+    host_action_spec spec;
+    spec.name = l_.intern(action.name.text);
+    spec.first_argument = static_cast<std::uint32_t>(t_.host_arguments.size());
+    spec.argument_count = static_cast<std::uint32_t>(action.arguments.size());
+    for (const auto& a : action.arguments) {
+        host_argument_spec out;
+        out.name = l_.intern(a.name.text);
+        const auto* constant = a.has_value ? boost::get<ast::string_literal>(&a.value) : nullptr;
+        if (constant) {
+            out.constant = l_.intern(constant->value);
+        } else {
+            const auto& ref = a.has_value ? boost::get<ast::identifier>(a.value) : a.name;
+            const auto& v = symbols_.values.find(ref.text)->second;
+            out.source = v.kind == value_kind::slot ? argument_source::slot : argument_source::variable;
+            out.index = v.index;
+        }
+        t_.host_arguments.push_back(out);
+    }
+    effect e;
+    e.kind = effect_kind::host_action;
+    e.index = static_cast<std::uint32_t>(t_.host_actions.size());
+    t_.host_actions.push_back(spec);
+    t_.effects.push_back(e);
+}
+
 void table_builder::collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise) {
     if (h.node->when.kind == ast::trigger_kind::otherwise)
         otherwise.push_back(index);
@@ -334,6 +364,9 @@ void table_builder::lower_states() {
         out.action = info.action;
         out.where = line_of(info.file, *info.node);
         if (info.node->entry) out.entry = l_.phrase(*info.node->entry);
+        out.first_entry_effect = static_cast<std::uint32_t>(t_.effects.size());
+        for (const auto& action : info.node->entry_actions) lower_action(action);
+        out.entry_effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_entry_effect);
         out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
         std::vector<const handler_ref*> timers;
         for (const auto& h : info.handlers) {

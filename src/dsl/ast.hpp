@@ -98,7 +98,18 @@ struct set_clause : tagged {
     identifier variable;
     string_literal value;
 };
-using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause>;
+// `do NAME[(ARGUMENT, ...)]`: an action for the host. An argument is a slot or variable, passed
+// under its own name (`email`) or another (`to = email`), or a constant (`reason = "damaged"`).
+struct action_argument : tagged {
+    identifier name;
+    bool has_value = false;  // `name = value`
+    x3::variant<identifier, string_literal> value;
+};
+struct do_clause : tagged {
+    identifier name;  // letters, digits, '_' and '-': `validate-purchase`
+    std::vector<action_argument> arguments;
+};
+using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause, do_clause>;
 
 enum class trigger_kind { on, otherwise, after };
 struct trigger : tagged {
@@ -119,6 +130,7 @@ struct state_decl : tagged {
     bool initial = false;
     std::optional<identifier> action;  // continue, hold, transfer, hangup, close
     std::optional<phrase> entry;
+    std::vector<do_clause> entry_actions;  // what the host does whenever the state is entered
     std::vector<handler> handlers;
 };
 

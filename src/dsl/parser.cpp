@@ -151,9 +151,9 @@ const auto name_char = name_start | char_('0', '9');
 constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter", "variable",
                                                    "setting", "forbid", "confirm", "global", "include"};
 // Words that may not name anything: the statement keywords and the words inside statements.
-constexpr std::string_view inner_keywords[] = {"use",       "ask",   "repeat", "initial", "action", "end",  "on",
-                                               "otherwise", "after", "if",     "stay",    "say",    "hint", "increment",
-                                               "reset",     "keep",  "set",    "and",     "or",     "not",  "known"};
+constexpr std::string_view inner_keywords[] = {"use",   "ask", "repeat", "initial", "action", "end",       "on",    "otherwise",
+                                               "after", "if",  "stay",   "say",     "hint",   "increment", "reset", "keep",
+                                               "set",   "and", "or",     "not",     "known",  "do"};
 
 x3::symbols<x3::unused_type> make_reserved() {
     x3::symbols<x3::unused_type> s;
@@ -168,6 +168,7 @@ auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
 
 using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal>;
 using setting_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
+using argument_value_attribute = x3::variant<ast::identifier, ast::string_literal>;
 
 // Each named rule's name is what an error message says was expected.
 #define PARLEY_RULE(name, attribute, text) \
@@ -251,6 +252,12 @@ PARLEY_RULE(variable_value, std::vector<ast::text>, "a value after '=': a string
 PARLEY_RULE(intent_decl, ast::intent_decl, "'intent'")
 PARLEY_RULE(use_kw, x3::unused_type, "'use' and the replacement phrase")
 PARLEY_RULE(forbid_decl, ast::forbid_decl, "'forbid'")
+PARLEY_RULE(host_action_name, ast::identifier, "an action's name after 'do'")
+PARLEY_RULE(action_argument, ast::action_argument, "an argument: a slot or variable, or NAME = \"VALUE\" or NAME = SLOT")
+PARLEY_RULE(argument_value, argument_value_attribute, "a quoted value, a slot or a variable after '='")
+PARLEY_RULE(close_arguments, x3::unused_type, "',' or ')' after an argument")
+PARLEY_RULE(argument_list, std::vector<ast::action_argument>, "')', or an argument: a slot or variable, or NAME = \"VALUE\"")
+PARLEY_RULE(do_clause, ast::do_clause, "'do'")
 PARLEY_RULE(item, ast::item, "a statement")
 
 #undef PARLEY_RULE
@@ -380,7 +387,22 @@ const auto keep_clause_def =
         *(lit(',') > next_slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
 const auto set_clause_def = tag[kw("set") > variable_name[act([](ast::set_clause& v, ast::identifier& a) { v.variable = std::move(a); })] >
                                 equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
+const auto host_action_name_def = tag[x3::raw[lexeme[name_start >> *(name_char | char_('-'))] - reserved]
+                                             [act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
+const auto argument_value_def = tag[identifier | string_literal];
+const auto action_argument_def = tag[identifier[act([](ast::action_argument& v, ast::identifier& a) { v.name = std::move(a); })] >
+                                     -(lit('=') > argument_value[([](auto& ctx) {
+                                           x3::_val(ctx).has_value = true;
+                                           x3::_val(ctx).value = std::move(x3::_attr(ctx));
+                                       })])];
+const auto close_arguments_def = tag[lit(')')];
+const auto argument_list_def =
+    (lit(')') >> x3::attr(std::vector<ast::action_argument>{})) | ((action_argument >> *(lit(',') > action_argument)) > close_arguments);
+const auto do_clause_def =
+    tag[kw("do") > host_action_name[act([](ast::do_clause& v, ast::identifier& a) { v.name = std::move(a); })] >
+        -(lit('(') > argument_list[act([](ast::do_clause& v, std::vector<ast::action_argument>& a) { v.arguments = std::move(a); })])];
 const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a) { v = std::move(a); })] |
+                            do_clause[act([](ast::clause& v, ast::do_clause& a) { v = std::move(a); })] |
                             hint_clause[act([](ast::clause& v, ast::hint_clause& a) { v = std::move(a); })] |
                             counter_clause[act([](ast::clause& v, ast::counter_clause& a) { v = std::move(a); })] |
                             keep_clause[act([](ast::clause& v, ast::keep_clause& a) { v = std::move(a); })] |
@@ -406,7 +428,10 @@ const auto state_decl_def =
         -(kw("say") > phrase[([](auto& ctx) {
               state_of(ctx).state_has_body = true;
               x3::_val(ctx).entry = std::move(x3::_attr(ctx));
-          })]) > *handler[([](auto& ctx) {
+          })]) > *do_clause[([](auto& ctx) {
+            state_of(ctx).state_has_body = true;
+            x3::_val(ctx).entry_actions.push_back(std::move(x3::_attr(ctx)));
+        })] > *handler[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
             x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
         })] > state_end];
@@ -470,6 +495,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
+BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
 
 // ---- Driving the top level ---------------------------------------------------------------------
 

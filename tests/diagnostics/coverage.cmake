@@ -45,6 +45,7 @@ set(unreachable
   "expected 'increment' or 'reset'"
   "expected 'keep'"
   "expected 'set'"
+  "expected 'do'"
   "expected a handler: 'on', 'otherwise' or 'after'"
   "expected 'state'"
   "expected 'global'"

@@ -70,12 +70,28 @@ struct guard_node {
     string_ref string;
 };
 
-enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable };
+// A handler's (or a state entry's) effects, in this order: the changes to the call in the order
+// written, then the host actions it asks for, which are resolved when the reply is made.
+enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, host_action };
 struct effect {
     effect_kind kind = effect_kind::increment;
-    std::uint32_t index = 0;  // counter, slot or variable
+    std::uint32_t index = 0;  // counter, slot, variable, or host action (into host_actions)
     string_ref slot_name;     // keep_slot: the key looked up in the utterance's slots
     string_ref value;         // set_variable
+};
+
+// `do notify-team(manager, urgent = "yes")`: an action for the host, with named arguments.
+struct host_action_spec {
+    string_ref name;
+    std::uint32_t first_argument = 0;  // into host_arguments
+    std::uint32_t argument_count = 0;
+};
+enum class argument_source : std::uint8_t { constant, slot, variable };
+struct host_argument_spec {
+    string_ref name;
+    argument_source source = argument_source::constant;
+    std::uint32_t index = 0;  // slot or variable
+    string_ref constant;
 };
 
 struct source_ref {
@@ -124,6 +140,8 @@ struct state {
     source_ref where;
     std::uint32_t first_handler = 0;  // the state's own handlers, in file order
     std::uint32_t handler_count = 0;
+    std::uint32_t first_entry_effect = 0;  // what entering the state does (its host actions)
+    std::uint32_t entry_effect_count = 0;
 };
 
 struct label {
@@ -168,6 +186,8 @@ struct script_tables {
     std::vector<guard_node> guards;
     std::vector<std::uint32_t> guard_children;
     std::vector<effect> effects;
+    std::vector<host_action_spec> host_actions;
+    std::vector<host_argument_spec> host_arguments;
     std::vector<handler> handlers;
     std::vector<handler_text> handler_texts;  // parallel to handlers
     std::vector<std::uint32_t> candidates;    // handler indices
