@@ -708,3 +708,42 @@ state asking
     }
     SECTION("a step that asks nothing has no actions") { CHECK(call.step("accept").actions.empty()); }
 }
+
+TEST_CASE("text adapts: placeholder defaults, slots copied into variables, slots cleared", "[session][placeholders]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot name
+slot amount
+variable customer = "dear customer"
+intent give_name
+intent refund
+intent forget
+intent adopt
+state talk initial
+  say "Hello, {name|there}."
+  on give_name -> stay
+    keep name
+    say "Thanks, {name|friend}."
+  on refund -> stay
+    say "I will refund {amount|$50}."
+  on adopt -> stay
+    set customer = name
+    say "Noted, {customer}."
+  on forget -> stay
+    clear name
+    say "Forgotten, {name|friend}; {customer}."
+end
+)");
+    session call(s);
+    CHECK(call.start().phrase == "Hello, there.");
+    CHECK(call.step("refund").phrase == "I will refund $50.");
+    const parley::slot_value amount[] = {{"amount", "$20"}};
+    CHECK(call.step("refund", 1.0, amount).phrase == "I will refund $20.");
+    const parley::slot_value ana[] = {{"name", "Ana"}};
+    CHECK(call.step("give_name", 1.0, ana).phrase == "Thanks, Ana.");
+    CHECK(call.step("adopt").phrase == "Noted, Ana.");
+    CHECK(call.variable("customer") == "Ana");
+    CHECK(call.step("forget").phrase == "Forgotten, friend; Ana.");
+    CHECK(call.slot("name").empty());
+    // Copying an unknown slot gives the variable back its default.
+    CHECK(call.step("adopt").phrase == "Noted, dear customer.");
+}

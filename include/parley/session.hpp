@@ -550,6 +550,16 @@ private:
                     values_.erase_named(value_key(variable_kind, e.index));
                     set_value(value_key(variable_kind, e.index), t.str(e.value));
                     break;
+                case detail::effect_kind::copy_slot: {  // an unknown slot gives the variable back its default
+                    const auto value = scope{*this, slots}.slot(e.slot);
+                    values_.erase_named(value_key(variable_kind, e.index));
+                    if (value.empty())
+                        values_.erase(value_key(variable_kind, e.index));
+                    else
+                        set_value(value_key(variable_kind, e.index), value);
+                    break;
+                }
+                case detail::effect_kind::clear_slot: values_.erase(value_key(slot_kind, e.index)); break;
                 case detail::effect_kind::host_action: return {i, end - i};  // they come last
             }
         }

@@ -155,6 +155,9 @@ void checker::check_clauses(const handler_ref& h) {
             for (const auto& slot : keep->slots) need_value(slot, h.file, value_kind::slot, "slot");
         } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
             need_value(set->variable, h.file, value_kind::variable, "variable");
+            if (set->copies) need_value(set->from, h.file, value_kind::slot, "slot");
+        } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
+            for (const auto& slot : clear->slots) need_value(slot, h.file, value_kind::slot, "slot");
         } else if (const auto* action = boost::get<ast::do_clause>(&clause)) {
             check_action(*action, h.file);
         }
@@ -202,7 +205,7 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
     }
     for (const auto& piece : pieces) {
         if (!piece.placeholder) continue;
-        const origin here{file, t.value.offset + 1 + piece.where, static_cast<std::uint32_t>(piece.text.size() + 2)};
+        const origin here{file, t.value.offset + 1 + piece.where, piece.size};
         if (is_hint) {
             sink_.error(here, "a hint cannot have placeholders");
             break;

@@ -77,6 +77,7 @@ public:
                 const auto& v = values_.find(p.text)->second;
                 s.kind = v.kind == value_kind::slot ? segment_kind::slot : segment_kind::variable;
                 s.index = v.index;
+                s.literal = intern(p.fallback);
                 out.has_placeholders = true;
             }
             t_.segments.push_back(s);
@@ -311,10 +312,20 @@ void table_builder::lower_effects(const ast::clause& clause, handler& out) {
         }
     } else if (const auto* s = boost::get<ast::set_clause>(&clause)) {
         effect e;
-        e.kind = effect_kind::set_variable;
+        e.kind = s->copies ? effect_kind::copy_slot : effect_kind::set_variable;
         e.index = value_index(s->variable);
-        e.value = l_.intern(s->value.value);
+        if (s->copies)
+            e.slot = value_index(s->from);
+        else
+            e.value = l_.intern(s->value.value);
         t_.effects.push_back(e);
+    } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
+        for (const auto& slot : clear->slots) {
+            effect e;
+            e.kind = effect_kind::clear_slot;
+            e.index = value_index(slot);
+            t_.effects.push_back(e);
+        }
     }
 }
 

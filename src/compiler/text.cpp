@@ -134,10 +134,16 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, std::u
                 return false;
             }
             auto name = s.substr(i + 1, close - i - 1);
+            std::string_view fallback;
+            if (const auto bar = name.find('|'); bar != std::string_view::npos) {
+                fallback = name.substr(bar + 1);
+                name = name.substr(0, bar);
+            }
             while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
             while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
             flush();
-            out.push_back({true, std::string(name), static_cast<std::uint32_t>(i)});
+            out.push_back(
+                {true, std::string(name), static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(close + 1 - i), std::string(fallback)});
             i = close;
         } else if (c == '}') {
             error_at = static_cast<std::uint32_t>(i);

@@ -17,6 +17,8 @@ struct template_piece {
     bool placeholder = false;
     std::string text;         // literal text, or the placeholder's name
     std::uint32_t where = 0;  // byte offset of the piece in the unescaped string
+    std::uint32_t size = 0;   // a placeholder's bytes, braces included
+    std::string fallback;     // `{name|fallback}`: what an empty value renders as
 };
 // Splits a phrase template; false (with `error_at`) on an unmatched brace.
 bool split_template(std::string_view s, std::vector<template_piece>& out, std::uint32_t& error_at);

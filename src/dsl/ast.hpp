@@ -96,7 +96,13 @@ struct keep_clause : tagged {
 };
 struct set_clause : tagged {
     identifier variable;
-    string_literal value;
+    string_literal value;  // `set v = "text"`
+    identifier from;       // `set v = slot`: a copy of the slot's value (copies is true)
+    bool copies = false;
+};
+// `clear SLOT[, SLOT...]`: the call forgets the slots' values.
+struct clear_clause : tagged {
+    std::vector<identifier> slots;
 };
 // `do NAME[(ARGUMENT, ...)]`: an action for the host. An argument is a slot or variable, passed
 // under its own name (`email`) or another (`to = email`), or a constant (`reason = "damaged"`).
@@ -109,7 +115,7 @@ struct do_clause : tagged {
     identifier name;  // letters, digits, '_' and '-': `validate-purchase`
     std::vector<action_argument> arguments;
 };
-using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause, do_clause>;
+using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause, clear_clause, do_clause>;
 
 enum class trigger_kind { on, otherwise, after };
 struct trigger : tagged {

@@ -153,7 +153,7 @@ constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",
 // Words that may not name anything: the statement keywords and the words inside statements.
 constexpr std::string_view inner_keywords[] = {"use",   "ask", "repeat", "initial", "action", "end",       "on",    "otherwise",
                                                "after", "if",  "stay",   "say",     "hint",   "increment", "reset", "keep",
-                                               "set",   "and", "or",     "not",     "known",  "do"};
+                                               "set",   "and", "or",     "not",     "known",  "do",        "clear"};
 
 x3::symbols<x3::unused_type> make_reserved() {
     x3::symbols<x3::unused_type> s;
@@ -169,6 +169,7 @@ auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
 using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal>;
 using setting_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
 using argument_value_attribute = x3::variant<ast::identifier, ast::string_literal>;
+using set_value_attribute = x3::variant<ast::string_literal, ast::identifier>;
 
 // Each named rule's name is what an error message says was expected.
 #define PARLEY_RULE(name, attribute, text) \
@@ -219,6 +220,9 @@ PARLEY_RULE(hint_clause, ast::hint_clause, "'hint'")
 PARLEY_RULE(counter_clause, ast::counter_clause, "'increment' or 'reset'")
 PARLEY_RULE(keep_clause, ast::keep_clause, "'keep'")
 PARLEY_RULE(set_clause, ast::set_clause, "'set'")
+PARLEY_RULE(set_value, set_value_attribute, "a quoted value or a slot after '='")
+PARLEY_RULE(clear_clause, ast::clear_clause, "'clear'")
+PARLEY_RULE(cleared_slot, ast::identifier, "a slot name after 'clear'")
 PARLEY_RULE(counter_name, ast::identifier, "a counter name")
 PARLEY_RULE(slot_name, ast::identifier, "a slot name after 'keep'")
 PARLEY_RULE(next_slot_name, ast::identifier, "a slot name after ','")
@@ -386,7 +390,18 @@ const auto keep_clause_def =
     tag[kw("keep") > slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
         *(lit(',') > next_slot_name[act([](ast::keep_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
 const auto set_clause_def = tag[kw("set") > variable_name[act([](ast::set_clause& v, ast::identifier& a) { v.variable = std::move(a); })] >
-                                equals > string_literal[act([](ast::set_clause& v, ast::string_literal& a) { v.value = std::move(a); })]];
+                                equals > set_value[([](auto& ctx) {
+                                    auto& v = x3::_val(ctx);
+                                    if (auto* quoted = boost::get<ast::string_literal>(&x3::_attr(ctx)))
+                                        v.value = std::move(*quoted);
+                                    else
+                                        v.from = std::move(boost::get<ast::identifier>(x3::_attr(ctx))), v.copies = true;
+                                })]];
+const auto set_value_def = tag[string_literal | identifier];
+const auto cleared_slot_def = tag[identifier];
+const auto clear_clause_def =
+    tag[kw("clear") > cleared_slot[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
+        *(lit(',') > next_slot_name[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
 const auto host_action_name_def = tag[x3::raw[lexeme[name_start >> *(name_char | char_('-'))] - reserved]
                                              [act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 const auto argument_value_def = tag[identifier | string_literal];
@@ -406,7 +421,8 @@ const auto clause_def = tag[say_clause[act([](ast::clause& v, ast::say_clause& a
                             hint_clause[act([](ast::clause& v, ast::hint_clause& a) { v = std::move(a); })] |
                             counter_clause[act([](ast::clause& v, ast::counter_clause& a) { v = std::move(a); })] |
                             keep_clause[act([](ast::clause& v, ast::keep_clause& a) { v = std::move(a); })] |
-                            set_clause[act([](ast::clause& v, ast::set_clause& a) { v = std::move(a); })]];
+                            set_clause[act([](ast::clause& v, ast::set_clause& a) { v = std::move(a); })] |
+                            clear_clause[act([](ast::clause& v, ast::clear_clause& a) { v = std::move(a); })]];
 const auto handler_def = tag[trigger[act([](ast::handler& v, ast::trigger& a) { v.when = std::move(a); })] >
                              -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
                                guard[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) > arrow >
@@ -495,6 +511,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
+BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
 
 // ---- Driving the top level ---------------------------------------------------------------------

@@ -46,6 +46,7 @@ set(unreachable
   "expected 'keep'"
   "expected 'set'"
   "expected 'do'"
+  "expected 'clear'"
   "expected a handler: 'on', 'otherwise' or 'after'"
   "expected 'state'"
   "expected 'global'"

@@ -20,11 +20,12 @@ namespace parley::detail {
 // confirmation asks about). Out of line: most texts have no placeholders and never come here.
 template <class Values>
 [[gnu::noinline]] std::string_view render(std::string& buffer, const script_tables& t, const text& x, const Values& values) {
+    auto or_fallback = [&](std::string_view value, const segment& seg) { return value.empty() ? t.str(seg.literal) : value; };
     auto piece = [&](const segment& seg) -> std::string_view {
         switch (seg.kind) {
             case segment_kind::literal: return t.str(seg.literal);
-            case segment_kind::variable: return values.variable(seg.index);
-            case segment_kind::slot: return values.slot(seg.index);
+            case segment_kind::variable: return or_fallback(values.variable(seg.index), seg);
+            case segment_kind::slot: return or_fallback(values.slot(seg.index), seg);
             case segment_kind::intent_description: return values.description();
         }
         return {};

@@ -28,7 +28,7 @@ enum class segment_kind : std::uint8_t { literal, variable, slot, intent_descrip
 struct segment {
     segment_kind kind = segment_kind::literal;
     std::uint32_t index = 0;  // variable or slot index; unused for literal / intent_description
-    string_ref literal;       // for segment_kind::literal
+    string_ref literal;       // a literal's text; for a slot or variable, what an empty value renders as
 };
 
 // One language's wording of one variant. When it has no placeholders, `whole` is the text
@@ -72,12 +72,13 @@ struct guard_node {
 
 // A handler's (or a state entry's) effects, in this order: the changes to the call in the order
 // written, then the host actions it asks for, which are resolved when the reply is made.
-enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, host_action };
+enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, copy_slot, clear_slot, host_action };
 struct effect {
     effect_kind kind = effect_kind::increment;
     std::uint32_t index = 0;  // counter, slot, variable, or host action (into host_actions)
     string_ref slot_name;     // keep_slot: the key looked up in the utterance's slots
     string_ref value;         // set_variable
+    std::uint32_t slot = 0;   // copy_slot: the slot copied into variable `index`
 };
 
 // `do notify-team(manager, urgent = "yes")`: an action for the host, with named arguments.

@@ -78,6 +78,17 @@ public:
         add(key, name, value);
     }
 
+    // Removes the records under `key`.
+    void erase(std::uint32_t key) noexcept {
+        for (std::uint32_t at = 0; at < size_;) {
+            const auto h = header_at(at);
+            if (h.key == key)
+                erase_at(at, record_size(h));
+            else
+                at += record_size(h);
+        }
+    }
+
     // Removes the records under `key` that have a name.
     void erase_named(std::uint32_t key) noexcept {
         for (std::uint32_t at = 0; at < size_;) {
