@@ -747,3 +747,47 @@ end
     // Copying an unknown slot gives the variable back its default.
     CHECK(call.step("adopt").phrase == "Noted, dear customer.");
 }
+
+TEST_CASE("typed slots: numbers compare as numbers, choices are checked, confidence is readable", "[session][types]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot days: number
+slot level: guest | bronze | silver | gold
+intent dispute
+intent give_level
+intent maybe
+state talk initial
+  say "Hello."
+  on dispute if days < 7 -> stay
+    say "That is within the week."
+  on dispute if days >= 7 -> stay
+    say "That was {days} days ago."
+  on dispute -> stay
+    say "When was it?"
+  on give_level if level == "gold" -> stay
+    say "Unlimited returns."
+  on give_level -> stay
+    say "Returns within the window."
+  on maybe if confidence >= 0.8 -> stay
+    say "Sure."
+  on maybe -> stay
+    say "Not sure."
+end
+)");
+    session call(s);
+    const parley::slot_value three[] = {{"days", "3"}}, ten[] = {{"days", "10.5"}}, word[] = {{"days", "ten"}};
+    CHECK(call.step("dispute", 1.0, three).phrase == "That is within the week.");
+    CHECK(call.step("dispute", 1.0, ten).phrase == "That was 10.5 days ago.");
+    CHECK(call.step("dispute").phrase == "When was it?");  // unknown: no comparison holds
+    CHECK(error_of([&] { (void)call.step("dispute", 1.0, word); }) == session_errc::bad_slot);
+    const parley::slot_value gold[] = {{"level", "gold"}}, platinum[] = {{"level", "platinum"}};
+    CHECK(call.step("give_level", 1.0, gold).phrase == "Unlimited returns.");
+    CHECK(error_of([&] { (void)call.step("give_level", 1.0, platinum); }) == session_errc::bad_slot);
+    try {
+        (void)call.step("give_level", 1.0, platinum);
+    } catch (const session_error& e) {
+        CHECK(std::string(e.what()) == "slot 'level' takes one of guest, bronze, silver, gold, not 'platinum'");
+    }
+    CHECK(error_of([&] { session(s, {.slots = {{"days", "soon"}}}); }) == session_errc::bad_slot);
+    CHECK(call.step("maybe", 0.9).phrase == "Sure.");
+    CHECK(call.step("maybe", 0.5).phrase == "Not sure.");
+}

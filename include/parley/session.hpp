@@ -353,6 +353,7 @@ private:
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
             if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            check_type(it->second, value);
             set_value(value_key(slot_kind, it->second), value);
         }
     }
@@ -369,17 +370,44 @@ private:
             throw_ended();
     }
     // What step() checks of every utterance, whichever overload it came through.
-    static void check_utterance(double confidence, std::span<const slot_value> slots) {
+    void check_utterance(double confidence, std::span<const slot_value> slots) const {
         if (!(confidence >= 0.0 && confidence <= 1.0)) [[unlikely]]
             throw_bad_confidence();
         check_slots(slots);
     }
-    static void check_slots(std::span<const slot_value> slots) {
+    void check_slots(std::span<const slot_value> slots) const {
         if (slots.size() > max_slots_per_utterance) [[unlikely]]
             throw_too_many_slots();
         for (const auto& s : slots)
             if (s.value.size() > max_slot_value_bytes) [[unlikely]]
                 throw_slot_too_long(s.name);
+        if (tables().has_typed_slots) [[unlikely]]
+            for (const auto& s : slots)
+                if (auto it = tables().slot_index.find(s.name); it != tables().slot_index.end()) check_type(it->second, s.value);
+    }
+    // A typed slot's value is a number, or one of its choices. (An empty value: the slot is unknown.)
+    void check_type(std::uint32_t slot, std::string_view value) const {
+        const auto& t = tables();
+        const auto& type = t.slot_types[slot];
+        if (value.empty()) return;
+        double number = 0;
+        if (type.number && !detail::number_in(value, number)) throw_bad_slot_value(slot, value);
+        if (type.choice_count == 0) return;
+        for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
+            if (t.str(t.slot_choices[i]) == value) return;
+        throw_bad_slot_value(slot, value);
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_bad_slot_value(std::uint32_t slot, std::string_view value) const {
+        const auto& t = tables();
+        const auto& type = t.slot_types[slot];
+        std::string takes = "a number";
+        if (!type.number) {
+            takes = "one of";
+            for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
+                takes += (i == type.first_choice ? " " : ", ") + std::string(t.str(t.slot_choices[i]));
+        }
+        detail::throw_session_error(session_errc::bad_slot,
+                                    fmt::format("slot '{}' takes {}, not '{}'", t.str(t.slots[slot]), takes, value));
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {
@@ -466,6 +494,7 @@ private:
         std::span<const slot_value> slots = {};
         label_id subject = detail::none;
         std::uint8_t language = call.language_;
+        double confidence = 1.0;  // the utterance's; a timer's, and a confirmed intent's, is 1
 
         [[nodiscard]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
         [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i, language); }
@@ -500,16 +529,17 @@ private:
         if (confidence < t.confidence_threshold && t.confirm_state != detail::none && label != otherwise_label() &&
             !t.labels[label].is_event)
             return ask_to_confirm(label, slots);
-        return dispatch(label, slots);
+        return dispatch(label, slots, confidence);
     }
 
     // The first of the label's handlers in this state whose guard holds fires; none may.
-    decision dispatch(label_id label, std::span<const slot_value> slots) {
+    decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         for (std::uint32_t i = 0; i < range.count; ++i) {
             const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
-            if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots})) return fire(h, slots, now_ms_);
+            if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence}))
+                return fire(h, slots, now_ms_);
         }
         return {};
     }
@@ -582,7 +612,7 @@ private:
         const label_id label = pending_label_;
         enter(pending_origin_, now_ms_);
         clear_pending();
-        return dispatch(label, pending);
+        return dispatch(label, pending, 1.0);
     }
 
     // The reply f makes of a copy of the slots awaiting confirmation, valid while f runs: the

@@ -35,6 +35,7 @@ public:
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
+        check_slot_types();
         check_holds();
         return std::move(used_);
     }
@@ -56,6 +57,7 @@ private:
     void check_action(const ast::do_clause& action, std::uint32_t file);
     void check_confirm_target();
     void check_descriptions();
+    void check_slot_types();
     void check_holds();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
@@ -255,12 +257,30 @@ void checker::check_guard(const ast::disjunction& g, std::uint32_t file) {
 
 void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     const auto* v = symbols_.find_value(cmp.subject.text);
+    const auto* number = boost::get<ast::number_literal>(&cmp.value);
+    if (!v && cmp.subject.text == "confidence") {  // the utterance's, unless the script names something so
+        if (!number || !(number->value >= 0 && number->value <= 1))
+            sink_.error(at(file, cmp), "'confidence' compares with a number from 0 to 1");
+        return;
+    }
     if (!v) {
         sink_.error(at(file, cmp.subject), fmt::format("undefined counter, slot or variable '{}'{}", cmp.subject.text,
                                                        suggest(cmp.subject.text, keys_of(symbols_.values))));
         return;
     }
-    const auto* number = boost::get<ast::number_literal>(&cmp.value);
+    const auto* typed = v->kind == value_kind::slot ? symbols_.slot_decls[v->index] : nullptr;
+    if (typed && typed->number) {
+        if (!number) sink_.error(at(file, cmp), fmt::format("slot '{}' is a number and compares with a number", cmp.subject.text));
+        return;
+    }
+    if (typed && !typed->choices.empty() && !number) {
+        const auto& value = boost::get<ast::string_literal>(cmp.value).value;
+        std::vector<std::string_view> choices;
+        for (const auto& c : typed->choices) choices.push_back(c.text);
+        if (std::find(choices.begin(), choices.end(), value) == choices.end())
+            sink_.error(at(file, cmp), fmt::format("'{}' is not a value of slot '{}' ({}){}", value, cmp.subject.text,
+                                                   fmt::join(choices, ", "), suggest(value, choices)));
+    }
     if (v->kind == value_kind::counter) {
         if (!number)
             sink_.error(at(file, cmp), fmt::format("counter '{}' compares with a number", cmp.subject.text));
@@ -271,7 +291,8 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
         if (number)
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
         else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
-            sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='", kind, cmp.subject.text));
+            sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='{}", kind, cmp.subject.text,
+                                                   v->kind == value_kind::slot ? "; a slot declared ': number' compares as a number" : ""));
     }
 }
 
@@ -396,6 +417,17 @@ void checker::check_descriptions() {
         if (l.intent) check(l.intent->description, l.where.file, "description");
     for (std::size_t i = 0; i < symbols_.variables.size(); ++i)
         check(*symbols_.variable_defaults[i], symbols_.find_value(symbols_.variables[i])->where.file, "value");
+}
+
+void checker::check_slot_types() {
+    for (std::size_t i = 0; i < symbols_.slots.size(); ++i) {
+        const auto& decl = *symbols_.slot_decls[i];
+        const auto file = symbols_.find_value(symbols_.slots[i])->where.file;
+        std::set<std::string_view> seen;
+        for (const auto& c : decl.choices)
+            if (!seen.insert(c.text).second)
+                sink_.error(at(file, c), fmt::format("value '{}' appears twice in slot '{}'", c.text, decl.name.text));
+    }
 }
 
 // A hold lasts at most hold_timeout (the runtime ends it then). What the timers of hold states

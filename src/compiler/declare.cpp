@@ -107,7 +107,9 @@ public:
     void operator()(const ast::include_decl&) {}
     void operator()(const ast::setting_decl& s);
     void operator()(const ast::variable_decl& v);
-    void operator()(const ast::slot_decl& s) { value(s.name, value_kind::slot, symbols_.slots); }
+    void operator()(const ast::slot_decl& s) {
+        if (value(s.name, value_kind::slot, symbols_.slots)) symbols_.slot_decls.push_back(&s);
+    }
     void operator()(const ast::counter_decl& s) { value(s.name, value_kind::counter, symbols_.counters); }
     void operator()(const ast::intent_decl& i);
     void operator()(const ast::event_decl& e) { label(e.name, true, nullptr); }

@@ -157,11 +157,20 @@ private:
             lowering& l;
             std::uint32_t operator()(const ast::comparison& c) const {
                 static constexpr compare ops[] = {compare::eq, compare::ne, compare::lt, compare::le, compare::gt, compare::ge};
-                const auto& v = l.values_.find(c.subject.text)->second;
                 guard_node n;
                 n.cmp = ops[int(c.op)];
+                const auto it = l.values_.find(c.subject.text);
+                if (it == l.values_.end()) {  // `confidence`, checked
+                    n.op = guard_op::confidence_cmp;
+                    n.real = boost::get<ast::number_literal>(c.value).value;
+                    return l.add(n);
+                }
+                const auto& v = it->second;
                 n.a = v.index;
-                if (v.kind == value_kind::counter) {
+                if (v.kind == value_kind::slot && boost::get<ast::number_literal>(&c.value)) {
+                    n.op = guard_op::slot_number_cmp;
+                    n.real = boost::get<ast::number_literal>(c.value).value;
+                } else if (v.kind == value_kind::counter) {
                     n.op = guard_op::counter_cmp;
                     n.number = static_cast<std::int64_t>(boost::get<ast::number_literal>(c.value).value);
                 } else {
@@ -250,7 +259,15 @@ private:
 void table_builder::lower_names() {
     for (const auto& f : files_.sources) t_.files.push_back(f->name());
     for (const auto& lang : symbols_.languages) t_.languages.push_back(l_.intern(lang));
-    for (const auto& s : symbols_.slots) t_.slots.push_back(l_.intern(s));
+    for (std::size_t i = 0; i < symbols_.slots.size(); ++i) {
+        t_.slots.push_back(l_.intern(symbols_.slots[i]));
+        const auto& decl = *symbols_.slot_decls[i];
+        script_tables::slot_type type{decl.number, static_cast<std::uint32_t>(t_.slot_choices.size()),
+                                      static_cast<std::uint32_t>(decl.choices.size())};
+        for (const auto& c : decl.choices) t_.slot_choices.push_back(l_.intern(c.text));
+        t_.has_typed_slots = t_.has_typed_slots || type.number || type.choice_count != 0;
+        t_.slot_types.push_back(type);
+    }
     for (const auto& s : symbols_.counters) t_.counters.push_back(l_.intern(s));
     for (const auto& s : symbols_.variables) t_.variables.push_back(l_.intern(s));
     for (const auto* wordings : symbols_.variable_defaults)  // by variable, then language, with the phrases' fallback

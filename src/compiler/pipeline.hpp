@@ -111,6 +111,7 @@ struct symbol_table {
     std::vector<label_info> label_list;
     std::map<std::string, value_symbol, std::less<>> values;
     std::vector<std::string> counters, slots, variables;
+    std::vector<const ast::slot_decl*> slot_decls;                 // parallel to slots: their types
     std::vector<const std::vector<ast::text>*> variable_defaults;  // by variable: its default per language
     std::vector<handler_ref> globals;
     const ast::confirm_decl* confirm = nullptr;

@@ -164,8 +164,11 @@ struct variable_decl : tagged {
     std::vector<text> value;  // its default per language; empty when it has none
 };
 
+// `slot days: number`, `slot level: guest | bronze | silver | gold`; no type: any text.
 struct slot_decl : tagged {
     identifier name;
+    bool number = false;
+    std::vector<identifier> choices;
 };
 struct counter_decl : tagged {
     identifier name;

@@ -4,9 +4,21 @@
 
 #include <parley/detail/tables.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <string_view>
+#include <system_error>
 
 namespace parley::detail {
+
+// Whether `text` is a number as a typed slot takes it (all of it: "7", "-2.5", "1e3"), and which.
+[[nodiscard]] inline bool number_in(std::string_view text, double& out) noexcept {
+    if (text.empty()) return false;
+    const auto* end = text.data() + text.size();
+    const auto result = std::from_chars(text.data(), end, out);
+    return result.ec == std::errc() && result.ptr == end && std::isfinite(out);
+}
 
 template <class T>
 [[nodiscard]] constexpr bool compares(const T& x, compare c, const T& y) noexcept {
@@ -22,7 +34,8 @@ template <class T>
 }
 
 // Whether guard node `node` holds. `values` is what the handler sees while it runs:
-// counter(i) -> std::int64_t, slot(i) and variable(i) -> std::string_view.
+// counter(i) -> std::int64_t, slot(i) and variable(i) -> std::string_view, and the utterance's
+// `confidence`.
 template <class Values>
 [[nodiscard]] bool holds(const script_tables& t, std::uint32_t node, const Values& values) noexcept {
     const auto& g = t.guards[node];
@@ -41,6 +54,11 @@ template <class Values>
         case guard_op::counter_cmp: return compares(values.counter(g.a), g.cmp, g.number);
         case guard_op::slot_cmp: return compares(values.slot(g.a), g.cmp, t.str(g.string));
         case guard_op::variable_cmp: return compares(values.variable(g.a), g.cmp, t.str(g.string));
+        case guard_op::slot_number_cmp: {
+            double x = 0;
+            return number_in(values.slot(g.a), x) && compares(x, g.cmp, g.real);
+        }
+        case guard_op::confidence_cmp: return compares(values.confidence, g.cmp, g.real);
     }
     return false;
 }

@@ -51,13 +51,15 @@ struct phrase {
 
 enum class guard_op : std::uint8_t {
     always,
-    all_of,       // children: [a, a + b)
-    any_of,       // children: [a, a + b)
-    negate,       // child: a
-    known_slot,   // slot a has a value
-    counter_cmp,  // counter a <cmp> number
-    slot_cmp,     // slot a <cmp> string (== and != only)
-    variable_cmp  // variable a <cmp> string (== and != only)
+    all_of,           // children: [a, a + b)
+    any_of,           // children: [a, a + b)
+    negate,           // child: a
+    known_slot,       // slot a has a value
+    counter_cmp,      // counter a <cmp> number
+    slot_cmp,         // slot a <cmp> string (== and != only)
+    variable_cmp,     // variable a <cmp> string (== and != only)
+    slot_number_cmp,  // number slot a <cmp> real; false while the slot is unknown
+    confidence_cmp    // the utterance's confidence <cmp> real
 };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
 
@@ -67,6 +69,7 @@ struct guard_node {
     std::uint32_t a = 0;
     std::uint32_t b = 0;
     std::int64_t number = 0;
+    double real = 0;
     string_ref string;
 };
 
@@ -175,6 +178,15 @@ struct script_tables {
     std::vector<label> labels;      // intents and events, in declaration order
     std::uint32_t label_count = 0;  // labels.size(), which step() would otherwise divide to get
     std::vector<string_ref> slots;
+    // What a typed slot accepts: a number, or one of its choices; any text when it has neither.
+    struct slot_type {
+        bool number = false;
+        std::uint32_t first_choice = 0;  // into slot_choices
+        std::uint32_t choice_count = 0;
+    };
+    std::vector<slot_type> slot_types;  // parallel to slots
+    std::vector<string_ref> slot_choices;
+    bool has_typed_slots = false;
     std::vector<string_ref> counters;
     std::vector<string_ref> variables;
     std::vector<string_ref> variable_defaults;  // by variable, then language (fallback resolved)
