@@ -791,3 +791,55 @@ end
     CHECK(call.step("maybe", 0.9).phrase == "Sure.");
     CHECK(call.step("maybe", 0.5).phrase == "Not sure.");
 }
+
+TEST_CASE("no_match and no_input count in the current state, and start afresh in the next", "[session][counts]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting threshold = 0.5
+intent question
+intent silence
+intent accept
+intent decline
+confirm -> asking
+  ask "Did you mean that {intent}?"
+  repeat "Please say that again."
+end
+state talk initial
+  say "How can I help?"
+  on question -> answer
+  on silence if no_input >= 2 -> done
+    say "I cannot hear you; goodbye."
+  on silence -> stay
+    say "Are you there?"
+  otherwise if no_match >= 3 -> done
+    say "Let me transfer you."
+  otherwise -> stay
+    say "Sorry, I did not understand."
+end
+state answer
+  say "Here is the answer."
+  otherwise if no_match >= 2 -> done
+  otherwise -> stay
+    say "Sorry?"
+end
+state asking
+state done action transfer
+)");
+    session call(s);
+    CHECK(call.step("accept").phrase == "Sorry, I did not understand.");   // no_match 1
+    CHECK(call.step("silence").phrase == "Are you there?");                // no_input 1
+    CHECK(call.step("decline").phrase == "Sorry, I did not understand.");  // no_match 2
+    SECTION("the third miss in the state transfers") { CHECK(call.step("accept").phrase == "Let me transfer you."); }
+    SECTION("the second silence ends the call") { CHECK(call.step("silence").phrase == "I cannot hear you; goodbye."); }
+    SECTION("a confirmation question does not start the counts afresh") {
+        CHECK(call.step("question", 0.2).state_name == "asking");
+        CHECK(call.step("decline").state_name == "talk");
+        CHECK(call.step("accept").phrase == "Let me transfer you.");
+    }
+    SECTION("a new state starts from zero, and snapshots keep the counts") {
+        CHECK(call.step("question").state_name == "answer");
+        CHECK(call.step("accept").phrase == "Sorry?");
+        auto copy = session::restore(s, call.snapshot());
+        CHECK(copy.step("accept").state_name == "done");
+        CHECK(call.step("accept").state_name == "done");
+    }
+}

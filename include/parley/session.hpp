@@ -360,9 +360,19 @@ private:
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
     [[nodiscard]] bool starts_in_hold() const noexcept { return tables().states[tables().initial_state].action == action::hold; }
-    [[nodiscard]] std::size_t byte_count() const noexcept { return tables().counters.size() + tables().rotation_count; }
-    [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + tables().counters.size(); }
-    [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + tables().counters.size(); }
+    // bytes_: the counters, the current state's counts (no_match, no_input) when the script reads
+    // them, then the phrases' rotation positions.
+    [[nodiscard]] std::size_t byte_count() const noexcept {
+        return tables().counters.size() + tables().state_count_bytes + tables().rotation_count;
+    }
+    [[nodiscard]] std::size_t rotations_at() const noexcept { return tables().counters.size() + tables().state_count_bytes; }
+    [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + rotations_at(); }
+    [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + rotations_at(); }
+    [[nodiscard]] std::uint8_t* state_counts() noexcept { return bytes_.data() + tables().counters.size(); }
+    void count_in_state(std::size_t which) noexcept {  // 0 no_match, 1 no_input
+        auto& n = state_counts()[which];
+        if (n < 255) ++n;
+    }
     static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return kind | index; }
 
     void check_live() const {
@@ -447,6 +457,9 @@ private:
         state_ = s;
         entered_at_ms_ = at;
         next_timer_ = 0;
+        // A state's counts start afresh, but not for a confirmation question and the way back.
+        if (tables().state_count_bytes != 0 && pending_label_ == detail::none) [[unlikely]]
+            std::memset(state_counts(), 0, tables().state_count_bytes);
         if (tables().states[s].action == action::hold) {
             if (!holding_) hold_started_ms_ = at;  // the one write to the second line, as a hold starts
             holding_ = true;
@@ -536,11 +549,19 @@ private:
     decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
+        const bool counts = t.state_count_bytes != 0;
+        bool missed = false;  // counted in no_match: an `otherwise` handler was tried, or none fired
+        if (counts && label == t.silence_label) [[unlikely]]
+            count_in_state(1);
         for (std::uint32_t i = 0; i < range.count; ++i) {
-            const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
+            const auto index = i == 0 ? range.first_handler : t.candidates[range.first + i];
+            if (counts && !missed && t.otherwise_handler[index]) [[unlikely]]
+                count_in_state(0), missed = true;
+            const auto& h = t.handlers[index];
             if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence}))
                 return fire(h, slots, now_ms_);
         }
+        if (counts && !missed) count_in_state(0);
         return {};
     }
 
@@ -783,13 +804,15 @@ inline std::string session::snapshot() const {
     for (int i = 0; i < 8; ++i) w.u8(static_cast<std::uint8_t>(t.fingerprint >> (8 * i)));
     const bool pending = pending_label_ != detail::none;
     const bool holding = holding_;
-    w.u8(static_cast<std::uint8_t>((ended_ ? 1 : 0) | (pending ? 2 : 0) | (holding ? 4 : 0)));
+    const bool counting = t.state_count_bytes != 0;
+    w.u8(static_cast<std::uint8_t>((ended_ ? 1 : 0) | (pending ? 2 : 0) | (holding ? 4 : 0) | (counting ? 8 : 0)));
     w.str(t.str(t.states[state_].name));
     w.str(t.str(t.languages[language_]));
     w.varint(next_timer_);
     w.svarint(entered_at_ms_);
     w.svarint(now_ms_);
     if (holding) w.svarint(hold_started_ms_);
+    if (counting) w.str({reinterpret_cast<const char*>(bytes_.data() + t.counters.size()), t.state_count_bytes});
     if (pending) {
         w.str(t.str(t.labels[pending_label_].name));
         w.str(t.str(t.states[pending_origin_].name));
@@ -848,7 +871,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         return it->second;
     };
     const auto flags = r.u8();
-    if (flags > 7) snapshot_reader::fail("unknown flags");
+    if (flags > 15) snapshot_reader::fail("unknown flags");
     out.ended_ = flags & 1;
     out.state_ = lookup(t.state_index, r.str(), "state");
     out.language_ = static_cast<std::uint8_t>(lookup(t.language_index, r.str(), "language"));
@@ -863,6 +886,11 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     out.hold_started_ms_ = (flags & 4) ? r.svarint() : in_hold_state ? out.entered_at_ms_ : 0;
     if ((flags & 4) && !(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= out.now_ms_))
         snapshot_reader::fail("the hold's start is out of range");
+    if (flags & 8) {  // the state's counts; a script that reads none drops them
+        const auto counts = r.str();
+        if (counts.size() != 2) snapshot_reader::fail("the state's counts have the wrong size");
+        if (t.state_count_bytes != 0) std::memcpy(out.state_counts(), counts.data(), counts.size());
+    }
     if (flags & 2) {
         out.pending_label_ = lookup(t.label_index, r.str(), "intent");
         out.pending_origin_ = lookup(t.state_index, r.str(), "state");

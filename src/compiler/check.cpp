@@ -258,6 +258,13 @@ void checker::check_guard(const ast::disjunction& g, std::uint32_t file) {
 void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     const auto* v = symbols_.find_value(cmp.subject.text);
     const auto* number = boost::get<ast::number_literal>(&cmp.value);
+    if (!v && (cmp.subject.text == "no_match" || cmp.subject.text == "no_input")) {  // the state's counts
+        if (!number || number->value != std::floor(number->value) || number->value < 0 || number->value > 255)
+            sink_.error(at(file, cmp), fmt::format("'{}' compares with a whole number from 0 to 255", cmp.subject.text));
+        else if (cmp.subject.text == "no_input" && !symbols_.labels.count("silence"))
+            sink_.error(at(file, cmp.subject), "'no_input' counts the 'silence' intent or event, which the script does not declare");
+        return;
+    }
     if (!v && cmp.subject.text == "confidence") {  // the utterance's, unless the script names something so
         if (!number || !(number->value >= 0 && number->value <= 1))
             sink_.error(at(file, cmp), "'confidence' compares with a number from 0 to 1");

@@ -160,6 +160,13 @@ private:
                 guard_node n;
                 n.cmp = ops[int(c.op)];
                 const auto it = l.values_.find(c.subject.text);
+                if (it == l.values_.end() && (c.subject.text == "no_match" || c.subject.text == "no_input")) {
+                    n.op = guard_op::counter_cmp;  // the state's counts follow the counters
+                    n.a = static_cast<std::uint32_t>(l.t_.counters.size()) + (c.subject.text == "no_input" ? 1 : 0);
+                    n.number = static_cast<std::int64_t>(boost::get<ast::number_literal>(c.value).value);
+                    l.t_.state_count_bytes = 2;
+                    return l.add(n);
+                }
                 if (it == l.values_.end()) {  // `confidence`, checked
                     n.op = guard_op::confidence_cmp;
                     n.real = boost::get<ast::number_literal>(c.value).value;
@@ -284,6 +291,7 @@ void table_builder::lower_labels() {
         out.is_event = info.is_event;
         out.where = {info.where.file, files_.sources[info.where.file]->line_of(info.where.offset)};
         out.first_description = l_.description(info);
+        if (info.name == "silence") t_.silence_label = static_cast<std::uint32_t>(t_.labels.size());
         t_.labels.push_back(out);
     }
 }
@@ -306,6 +314,7 @@ std::uint32_t table_builder::lower_handler(const handler_ref& h) {
     out.effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_effect);
     t_.handlers.push_back(out);
     t_.handler_texts.push_back(text);
+    t_.otherwise_handler.push_back(node.when.kind == ast::trigger_kind::otherwise ? 1 : 0);
     return static_cast<std::uint32_t>(t_.handlers.size() - 1);
 }
 

@@ -2,8 +2,8 @@
 // a compact, self-describing binary form.
 //
 // Layout (integers are LEB128 varints, strings a varint length and the bytes):
-//   "PLY1" fingerprint:u64le flags:u8 (1 ended, 2 pending, 4 in a hold) state:str language:str next_timer entered_at now
-//   [flags & 4, in a hold: hold_started]
+//   "PLY1" fingerprint:u64le flags:u8 (1 ended, 2 pending, 4 in a hold, 8 state counts) state:str language:str next_timer entered_at now
+//   [flags & 4, in a hold: hold_started] [flags & 8: the state's counts:str (no_match, no_input)]
 //   [flags & 2, pending: label:str origin:str n (key:str value:str)*]
 //   n (counter:str value)*   rotation:bytes   n (kind:u8 name:str [kind 2: language:str] value:str)*
 // Names, not indices, so that a snapshot can be mapped onto a changed script by name.

@@ -208,6 +208,12 @@ struct script_tables {
     std::vector<timer> timers;
     std::vector<forbidden> forbidden_phrases;
 
+    // The counts of the current state (`no_match`, `no_input`), when the script reads them: two
+    // bytes after the counters, zeroed whenever the call enters a state.
+    std::uint32_t state_count_bytes = 0;          // 0 or 2
+    std::vector<std::uint8_t> otherwise_handler;  // by handler: 1 for an `otherwise` handler
+    std::uint32_t silence_label = none;           // what no_input counts
+
     std::uint32_t first_global_handler = 0;
     std::uint32_t global_handler_count = 0;
 
