@@ -230,3 +230,55 @@ TEST_CASE("construct: forbid declares screened phrases", "[constructs]") {
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].replacement == "I understand");
 }
+
+TEST_CASE("construct: a group of handlers is shared by the states that name it, in place", "[constructs][groups]") {
+    auto s = compile_or_fail(R"(setting language = en
+intent returns
+intent hello
+intent bye
+handlers openers
+  on returns -> returns_flow
+  on hello -> stay
+    say "Hello from the group."
+end
+state greeting initial
+  on hello -> stay
+    say "Hello from the state."
+  handlers openers
+  on bye -> done
+end
+state anything_else
+  handlers openers
+  on hello -> stay
+    say "Never: the group's comes first here."
+  on bye -> done
+end
+state returns_flow
+  on bye -> anything_else
+end
+state done action close
+)");
+    parley::session call(s);
+    CHECK(say(call, "hello") == "greeting: Hello from the state.");  // the state's own, written first
+    CHECK(say(call, "returns") == "returns_flow: ");
+    CHECK(say(call, "bye") == "anything_else: ");
+    CHECK(say(call, "hello") == "anything_else: Hello from the group.");
+    CHECK(say(call, "returns") == "returns_flow: ");
+}
+
+TEST_CASE("construct: a mistake in a group is reported once, whichever states use it", "[constructs][groups]") {
+    auto result = parley::compile_string(R"(intent hi
+handlers openers
+  on hi -> nowhere
+end
+state a initial
+  handlers openers
+end
+state b
+  handlers openers
+end
+)");
+    std::size_t undefined = 0;
+    for (const auto& d : result.diagnostics) undefined += d.message.find("undefined state 'nowhere'") != std::string::npos;
+    CHECK(undefined == 1);
+}

@@ -32,6 +32,7 @@ public:
         check_initial();
         for (const auto& s : symbols_.state_list) check_state(s);
         for (const auto& h : symbols_.globals) check_handler(h, true);
+        check_groups();
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
@@ -58,6 +59,7 @@ private:
     void check_confirm_target();
     void check_descriptions();
     void check_slot_types();
+    void check_groups();
     void check_holds();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
@@ -99,7 +101,7 @@ void checker::check_state(const state_info& s) {
                     fmt::format("terminal state '{}' cannot have handlers: the call has ended there", s.node->name.text));
     std::size_t timers = 0;
     for (const auto& h : s.handlers) {
-        check_handler(h, false);
+        if (!h.shared) check_handler(h, false);
         timers += h.node->when.kind == ast::trigger_kind::after;
     }
     if (const auto limit = options_.limits.max_timers_per_state; timers > limit)
@@ -133,7 +135,7 @@ void checker::check_trigger(const handler_ref& h, bool global) {
                 sink_.error(at(h.file, when), "a timer belongs to a state, not to 'global'");
             else if (!(when.seconds.value > 0 && when.seconds.value <= 86400))
                 sink_.error(at(h.file, when.seconds), "a timer needs a number of seconds from 0 to 86400 (more than 0)");
-            else if (symbols_.state_list[h.owner].action == action::hold && when.seconds.value > hold_timeout)
+            else if (h.owner != none && symbols_.state_list[h.owner].action == action::hold && when.seconds.value > hold_timeout)
                 sink_.error(at(h.file, when.seconds),
                             fmt::format("a hold must not last longer than hold_timeout ({} s)", number_text(hold_timeout)));
             break;
@@ -424,6 +426,15 @@ void checker::check_descriptions() {
         if (l.intent) check(l.intent->description, l.where.file, "description");
     for (std::size_t i = 0; i < symbols_.variables.size(); ++i)
         check(*symbols_.variable_defaults[i], symbols_.find_value(symbols_.variables[i])->where.file, "value");
+}
+
+// A group's handlers are checked once, here, whichever states use them; each state checks how
+// they combine with its own (shadowing, timers).
+void checker::check_groups() {
+    for (const auto& [name, group] : symbols_.groups) {
+        if (!group.used) sink_.warning(group.where, fmt::format("no state uses the group of handlers '{}'", name));
+        for (const auto& h : group.node->handlers) check_handler({&h, group.file, none, true}, false);
+    }
 }
 
 void checker::check_slot_types() {

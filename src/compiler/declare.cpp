@@ -99,6 +99,7 @@ public:
     }
     // After every item: what depends on all of them.
     [[nodiscard]] symbol_table finish() {
+        expand_groups();
         resolve_actions();
         collect_languages();
         return std::move(symbols_);
@@ -116,6 +117,7 @@ public:
     void operator()(const ast::forbid_decl& f);
     void operator()(const ast::confirm_decl& d);
     void operator()(const ast::global_decl& g);
+    void operator()(const ast::group_decl& g);
     void operator()(const ast::state_decl& s);
 
 private:
@@ -130,6 +132,7 @@ private:
     void note_languages(const ast::handler& h);
     void note_languages(const std::vector<ast::text>& texts);
     void resolve_actions();
+    void expand_groups();
     void collect_languages();
 
     const compile_options& options_;
@@ -193,6 +196,43 @@ void declarer::operator()(const ast::global_decl& g) {
     for (const auto& h : g.handlers) {
         symbols_.globals.push_back({&h, file_, none});
         note_languages(h);
+    }
+}
+
+void declarer::operator()(const ast::group_decl& g) {
+    const auto where = at(file_, g.name);
+    if (auto it = symbols_.groups.find(g.name.text); it != symbols_.groups.end()) {
+        duplicate(where, it->second.where, fmt::format("group of handlers '{}'", g.name.text));
+        return;
+    }
+    symbols_.groups.emplace(g.name.text, handler_group{&g, file_, where});
+    for (const auto& h : g.handlers) note_languages(h);
+}
+
+// Each `handlers NAME` in a state becomes the group's handlers, in its place; groups may be
+// declared anywhere, before or after the states that use them.
+void declarer::expand_groups() {
+    for (std::uint32_t index = 0; index < symbols_.state_list.size(); ++index) {
+        auto& info = symbols_.state_list[index];
+        if (info.node->groups.empty()) continue;
+        std::vector<handler_ref> handlers;
+        std::size_t own = 0;
+        auto take_own = [&](std::size_t until) {
+            for (; own < until; ++own) handlers.push_back(info.handlers[own]);
+        };
+        for (const auto& use : info.node->groups) {
+            take_own(use.position);
+            const auto it = symbols_.groups.find(use.name.text);
+            if (it == symbols_.groups.end()) {
+                sink_.error(at(info.file, use.name), fmt::format("undefined group of handlers '{}'{}", use.name.text,
+                                                                 suggest(use.name.text, keys_of(symbols_.groups))));
+                continue;
+            }
+            it->second.used = true;
+            for (const auto& h : it->second.node->handlers) handlers.push_back({&h, it->second.file, index, true});
+        }
+        take_own(info.handlers.size());
+        info.handlers = std::move(handlers);
     }
 }
 

@@ -73,6 +73,15 @@ struct handler_ref {
     const ast::handler* node = nullptr;
     std::uint32_t file = 0;
     std::uint32_t owner = none;
+    bool shared = false;  // from a group of handlers: checked once, in the group
+};
+
+// `handlers NAME ... end`.
+struct handler_group {
+    const ast::group_decl* node = nullptr;
+    std::uint32_t file = 0;
+    origin where;
+    bool used = false;
 };
 
 struct state_info {
@@ -114,6 +123,7 @@ struct symbol_table {
     std::vector<const ast::slot_decl*> slot_decls;                 // parallel to slots: their types
     std::vector<const std::vector<ast::text>*> variable_defaults;  // by variable: its default per language
     std::vector<handler_ref> globals;
+    std::map<std::string, handler_group, std::less<>> groups;
     const ast::confirm_decl* confirm = nullptr;
     std::uint32_t confirm_file = 0;
     std::vector<forbidden_phrase> forbids;

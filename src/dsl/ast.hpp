@@ -131,6 +131,12 @@ struct handler : tagged {
     std::vector<clause> clauses;
 };
 
+// `handlers NAME` among a state's handlers: the group's, as if written there.
+struct group_use : tagged {
+    identifier name;
+    std::size_t position = 0;  // how many of the state's own handlers come before it
+};
+
 struct state_decl : tagged {
     identifier name;
     bool initial = false;
@@ -138,9 +144,16 @@ struct state_decl : tagged {
     std::optional<phrase> entry;
     std::vector<do_clause> entry_actions;  // what the host does whenever the state is entered
     std::vector<handler> handlers;
+    std::vector<group_use> groups;
 };
 
 struct global_decl : tagged {
+    std::vector<handler> handlers;
+};
+
+// `handlers NAME ... end`: handlers that the states naming the group share.
+struct group_decl : tagged {
+    identifier name;
     std::vector<handler> handlers;
 };
 
@@ -188,7 +201,7 @@ struct forbid_decl : tagged {
 };
 
 using item = x3::variant<include_decl, setting_decl, variable_decl, slot_decl, counter_decl, intent_decl, event_decl, forbid_decl,
-                         confirm_decl, global_decl, state_decl>;
+                         confirm_decl, global_decl, group_decl, state_decl>;
 
 struct file {
     std::vector<item> items;

@@ -148,8 +148,8 @@ const auto name_char = name_start | char_('0', '9');
 
 // The statements, each beginning with its keyword, in the order "expected a statement (...)"
 // names them. Recovery after an error resumes at a line that starts with one of them.
-constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter", "variable",
-                                                   "setting", "forbid", "confirm", "global", "include"};
+constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter",  "variable",
+                                                   "setting", "forbid", "confirm", "global", "handlers", "include"};
 // Words that may not name anything: the statement keywords and the words inside statements.
 constexpr std::string_view inner_keywords[] = {"use",   "ask", "repeat", "initial", "action", "end",       "on",    "otherwise",
                                                "after", "if",  "stay",   "say",     "hint",   "increment", "reset", "keep",
@@ -236,6 +236,10 @@ PARLEY_RULE(state_end, x3::unused_type, "end")
 PARLEY_RULE(state_decl, ast::state_decl, "'state'")
 PARLEY_RULE(global_end, x3::unused_type, "'end' to close 'global'")
 PARLEY_RULE(global_decl, ast::global_decl, "'global'")
+PARLEY_RULE(group_decl, ast::group_decl, "'handlers'")
+PARLEY_RULE(group_name, ast::identifier, "the name of a group of handlers after 'handlers'")
+PARLEY_RULE(group_end, x3::unused_type, "a handler, or 'end' to close the group")
+PARLEY_RULE(group_use, ast::group_use, "'handlers'")
 PARLEY_RULE(confirm_target, ast::identifier, "a state name after 'confirm ->'")
 PARLEY_RULE(ask_kw, x3::unused_type, "'ask' and the phrase that confirms the intent")
 PARLEY_RULE(repeat_kw, x3::unused_type, "'repeat' and the phrase that asks the caller to repeat")
@@ -449,10 +453,21 @@ const auto state_decl_def =
           })]) > *do_clause[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
             x3::_val(ctx).entry_actions.push_back(std::move(x3::_attr(ctx)));
-        })] > *handler[([](auto& ctx) {
-            state_of(ctx).state_has_body = true;
-            x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
-        })] > state_end];
+        })] > *(handler[([](auto& ctx) {
+                    state_of(ctx).state_has_body = true;
+                    x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
+                })] |
+                group_use[([](auto& ctx) {
+                    state_of(ctx).state_has_body = true;
+                    auto use = std::move(x3::_attr(ctx));
+                    use.position = x3::_val(ctx).handlers.size();
+                    x3::_val(ctx).groups.push_back(std::move(use));
+                })]) > state_end];
+const auto group_name_def = tag[identifier];
+const auto group_use_def = tag[kw("handlers") > group_name[act([](ast::group_use& v, ast::identifier& a) { v.name = std::move(a); })]];
+const auto group_end_def = tag[kw("end")];
+const auto group_decl_def = tag[kw("handlers") > group_name[act([](ast::group_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+                                *handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] > group_end];
 
 const auto global_end_def = tag[kw("end")];
 const auto global_decl_def =
@@ -511,7 +526,7 @@ const auto item_def = tag[include_decl[into_item<ast::include_decl>()] | setting
                           counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
                           event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
                           confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
-                          state_decl[into_item<ast::state_decl>()]];
+                          group_decl[into_item<ast::group_decl>()] | state_decl[into_item<ast::state_decl>()]];
 
 BOOST_SPIRIT_DEFINE(guard, escape_code, confirm_arrow, tagged_string, next_variant, or_operand, and_operand, next_label_name,
                     next_slot_name)
@@ -523,6 +538,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
 BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, slot_type)
+BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
 
 // ---- Driving the top level ---------------------------------------------------------------------

@@ -47,6 +47,7 @@ set(unreachable
   "expected 'set'"
   "expected 'do'"
   "expected 'clear'"
+  "expected 'handlers'"
   "expected a handler: 'on', 'otherwise' or 'after'"
   "expected 'state'"
   "expected 'global'"
