@@ -282,3 +282,40 @@ end
     for (const auto& d : result.diagnostics) undefined += d.message.find("undefined state 'nowhere'") != std::string::npos;
     CHECK(undefined == 1);
 }
+
+TEST_CASE("construct: a form asks for what it lacks, in any order, and completes", "[constructs][forms]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot username
+slot email
+slot order_id
+intent refund
+intent give_details
+intent cancel
+state greet initial
+  say "How can I help?"
+  on refund -> validate
+end
+state validate
+  ask username "What is your username?" reprompt "Sorry, I still need your username."
+  ask email "And your e-mail address?"
+  ask order_id "What is the order number?"
+  on cancel -> greet
+    say "No problem."
+  complete -> refund_method
+    do validate-purchase(username, email, order_id)
+end
+state refund_method
+  say "Thank you, {username}. How would you like your refund?"
+end
+)");
+    parley::session call(s);
+    CHECK(say(call, "refund", {{"email", "ana@example.com"}}) == "validate: What is your username?");  // email kept on entry
+    CHECK(say(call, "give_details") == "validate: Sorry, I still need your username.");                // nothing new: reprompt
+    CHECK(say(call, "give_details", {{"username", "ana"}}) == "validate: What is the order number?");
+    CHECK(say(call, "cancel") == "greet: No problem.");  // the form's own handlers come first
+    const auto r = call.step("refund", 1.0, std::vector<parley::slot_value>{{"order_id", "A-7"}});
+    CHECK(r.state_name == "refund_method");  // everything known on entry: complete at once
+    REQUIRE(r.actions.size() == 1);
+    CHECK(r.actions[0].argument("order_id") == "A-7");
+    CHECK(r.actions[0].argument("email") == "ana@example.com");
+}

@@ -197,9 +197,11 @@ public:
     [[nodiscard]] reply start(std::string& buffer) {
         check_live();
         const auto& st = tables().states[state_];
-        return respond(
-            buffer,
-            {.text = choose(st.entry), .rule = st.where, .entry_actions = apply({st.first_entry_effect, st.entry_effect_count}, {})});
+        decision d{.text = choose(st.entry), .rule = st.where};
+        d.add_actions(apply({st.first_entry_effect, st.entry_effect_count}, {}));
+        if (st.form != detail::none) [[unlikely]]
+            return respond(buffer, form_turn(st.form, d, {}, now_ms_, true));
+        return respond(buffer, d);
     }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
@@ -493,8 +495,14 @@ private:
         detail::source_ref rule;            // line 0: no rule fired
         label_id subject = detail::none;    // the intent a confirmation question is about
         std::span<const slot_value> slots;  // the utterance's, for the text's placeholders
-        effect_range actions;               // the handler's host actions
-        effect_range entry_actions;         // those of the state it entered
+        // The host actions: the handler's, those of the state it entered, and when that state
+        // is a form that completes at once, its 'complete' handler's and so on (two forms deep).
+        std::array<effect_range, 6> actions{};
+        std::uint8_t action_ranges = 0;
+
+        void add_actions(effect_range r) noexcept {
+            if (r.count != 0 && action_ranges < actions.size()) actions[action_ranges++] = r;
+        }
     };
 
     // What a guard and a phrase read while a handler runs: the utterance's own slots before the
@@ -553,8 +561,11 @@ private:
         bool missed = false;  // counted in no_match: an `otherwise` handler was tried, or none fired
         if (counts && label == t.silence_label) [[unlikely]]
             count_in_state(1);
+        const auto form = t.states[state_].form;
         for (std::uint32_t i = 0; i < range.count; ++i) {
             const auto index = i == 0 ? range.first_handler : t.candidates[range.first + i];
+            if (form != detail::none && t.otherwise_handler[index]) [[unlikely]]
+                break;  // a form takes what its `on` handlers and the global ones do not
             if (counts && !missed && t.otherwise_handler[index]) [[unlikely]]
                 count_in_state(0), missed = true;
             const auto& h = t.handlers[index];
@@ -562,6 +573,8 @@ private:
                 return fire(h, slots, now_ms_);
         }
         if (counts && !missed) count_in_state(0);
+        if (form != detail::none) [[unlikely]]
+            return form_turn(form, decision{.slots = slots}, slots, now_ms_, false);
         return {};
     }
 
@@ -570,15 +583,55 @@ private:
     decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
         const auto& t = tables();
         decision d{.hint = h.hint, .rule = h.rule, .slots = slots};
-        d.actions = apply({h.first_effect, h.effect_count}, slots);
+        d.add_actions(apply({h.first_effect, h.effect_count}, slots));
         std::uint32_t phrase = h.phrase;
         if (h.target != detail::none) {
             enter(h.target, at);
             const auto& st = t.states[h.target];
-            d.entry_actions = apply({st.first_entry_effect, st.entry_effect_count}, slots);
+            d.add_actions(apply({st.first_entry_effect, st.entry_effect_count}, slots));
             if (phrase == detail::none) phrase = st.entry;
+            if (st.form != detail::none) [[unlikely]]
+                return form_turn(st.form, d, slots, at, true);
         }
         d.text = choose(phrase);
+        return d;
+    }
+
+    // A form's turn, on entering it or on an utterance its own handlers did not take: it keeps
+    // the slots of its fields the utterance carries; when it has them all, its first 'complete'
+    // handler whose guard holds fires; else it asks for the first slot it lacks (again, with the
+    // reprompt, when the utterance filled nothing). `d` is what led here: its actions stay.
+    decision form_turn(std::uint32_t form_index, decision d, std::span<const slot_value> slots, std::int64_t at, bool entered) {
+        const auto& t = tables();
+        const auto& f = t.forms[form_index];
+        bool filled = false;
+        for (std::uint32_t i = f.first_field; i < f.first_field + f.field_count; ++i) {
+            const auto slot = t.form_fields[i].slot;
+            const auto name = t.str(t.slots[slot]);
+            for (const auto& s : slots)
+                if (s.name == name && !s.value.empty()) {
+                    filled = filled || value(value_key(slot_kind, slot)).empty();
+                    set_value(value_key(slot_kind, slot), s.value);
+                }
+        }
+        for (std::uint32_t i = f.first_field; i < f.first_field + f.field_count; ++i) {
+            const auto& field = t.form_fields[i];
+            if (!value(value_key(slot_kind, field.slot)).empty()) continue;
+            const auto phrase = entered || filled || field.reprompt == detail::none ? field.prompt : field.reprompt;
+            d.text = choose(phrase);
+            d.rule = field.where;
+            return d;
+        }
+        for (std::uint32_t i = f.first_complete; i < f.first_complete + f.complete_count; ++i) {
+            const auto& h = t.handlers[t.form_completes[i]];
+            if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this, slots})) continue;
+            auto next = fire(h, slots, at);
+            for (std::uint8_t r = 0; r < d.action_ranges; ++r) next.add_actions(d.actions[r]);
+            std::rotate(next.actions.begin(), next.actions.begin() + (next.action_ranges - d.action_ranges),
+                        next.actions.begin() + next.action_ranges);  // what led here comes first
+            return next;
+        }
+        d.text = detail::none;  // complete, and no 'complete' handler's guard holds: nothing to say
         return d;
     }
 
@@ -711,7 +764,7 @@ private:
                      .hint = d.hint != detail::none ? t.str(t.texts[t.phrases[d.hint].first_text + language_].whole) : std::string_view(),
                      .rule = d.rule.line != 0 ? rule_location{t.files[d.rule.file], d.rule.line} : rule_location{},
                      .ended = ended_,
-                     .actions = d.actions.count + d.entry_actions.count != 0 ? resolve_actions(d) : std::span<const host_action>()};
+                     .actions = d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>()};
     }
 
     // The decision's host actions, with their arguments' values as the call has them now,
@@ -729,8 +782,9 @@ private:
             return {};
         };
         auto each_action = [&](auto&& f) {
-            for (const auto range : {d.actions, d.entry_actions})
-                for (std::uint32_t i = range.first; i < range.first + range.count; ++i) f(t.host_actions[t.effects[i].index]);
+            for (std::uint8_t r = 0; r < d.action_ranges; ++r)
+                for (std::uint32_t i = d.actions[r].first; i < d.actions[r].first + d.actions[r].count; ++i)
+                    f(t.host_actions[t.effects[i].index]);
         };
         std::size_t arguments = 0, bytes = 0;
         each_action([&](const detail::host_action_spec& a) {
@@ -738,7 +792,8 @@ private:
             for (std::uint32_t j = a.first_argument; j < a.first_argument + a.argument_count; ++j)
                 if (t.host_arguments[j].source != detail::argument_source::constant) bytes += value_of(t.host_arguments[j]).size();
         });
-        const std::size_t count = d.actions.count + d.entry_actions.count;
+        std::size_t count = 0;
+        for (std::uint8_t r = 0; r < d.action_ranges; ++r) count += d.actions[r].count;
         if (!actions_) actions_ = std::make_unique<action_scratch>();
         auto& scratch = *actions_;
         if (scratch.actions.size() < count) scratch.actions.resize(count);

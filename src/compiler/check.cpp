@@ -33,6 +33,7 @@ public:
         for (const auto& s : symbols_.state_list) check_state(s);
         for (const auto& h : symbols_.globals) check_handler(h, true);
         check_groups();
+        check_forms_chain();
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
@@ -60,6 +61,8 @@ private:
     void check_descriptions();
     void check_slot_types();
     void check_groups();
+    void check_form(const state_info& s);
+    void check_forms_chain();
     void check_holds();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
@@ -95,6 +98,7 @@ void checker::check_initial() {
 
 void checker::check_state(const state_info& s) {
     if (s.node->entry) check_phrase(*s.node->entry, s.file, false, false);
+    if (!s.node->fields.empty()) check_form(s);
     for (const auto& action : s.node->entry_actions) check_action(action, s.file);
     if (is_terminal(s.action) && !s.handlers.empty())
         sink_.error(at(s.file, *s.handlers.front().node),
@@ -140,7 +144,14 @@ void checker::check_trigger(const handler_ref& h, bool global) {
                             fmt::format("a hold must not last longer than hold_timeout ({} s)", number_text(hold_timeout)));
             break;
         }
-        case ast::trigger_kind::otherwise: break;
+        case ast::trigger_kind::otherwise:
+            if (h.owner != none && !symbols_.state_list[h.owner].node->fields.empty())
+                sink_.error(at(h.file, when), "a form has no 'otherwise': it asks again for what it still lacks");
+            break;
+        case ast::trigger_kind::complete:
+            if (global || h.owner == none || symbols_.state_list[h.owner].node->fields.empty())
+                sink_.error(at(h.file, when), "'complete' belongs to a form: a state with 'ask' lines");
+            break;
     }
 }
 
@@ -317,6 +328,7 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
                 for (const auto& l : h.node->when.labels) triggers.push_back("on " + l.text);
                 break;
             case ast::trigger_kind::otherwise: triggers.push_back("otherwise"); break;
+            case ast::trigger_kind::complete: triggers.push_back("complete"); break;
             case ast::trigger_kind::after: triggers.push_back("after " + number_text(h.node->when.seconds.value)); break;
         }
         const std::string guard = h.node->guard ? guard_text(*h.node->guard) : std::string();
@@ -430,6 +442,51 @@ void checker::check_descriptions() {
 
 // A group's handlers are checked once, here, whichever states use them; each state checks how
 // they combine with its own (shadowing, timers).
+// A form asks for each of its slots once, in order; it says its prompts, not an entry phrase;
+// 'complete' says where the call goes once every slot is known.
+void checker::check_form(const state_info& s) {
+    std::fill(used_.label_handled.begin(), used_.label_handled.end(), true);  // a form takes any utterance
+    std::set<std::string_view> asked;
+    for (const auto& f : s.node->fields) {
+        need_value(f.slot, s.file, value_kind::slot, "slot");
+        if (!asked.insert(f.slot.text).second)
+            sink_.error(at(s.file, f.slot), fmt::format("form '{}' asks for slot '{}' twice", s.node->name.text, f.slot.text));
+        check_phrase(f.prompt, s.file, false, false);
+        if (f.reprompt) check_phrase(*f.reprompt, s.file, false, false);
+    }
+    if (s.node->entry) sink_.error(at(s.file, *s.node->entry), "a form says the prompt of the first slot it lacks; it has no entry phrase");
+    if (is_terminal(s.action))
+        sink_.error(at(s.file, s.node->name),
+                    fmt::format("form '{}' cannot be a terminal state: the call would end before it asks", s.node->name.text));
+    if (std::none_of(s.handlers.begin(), s.handlers.end(), [](const auto& h) { return h.node->when.kind == ast::trigger_kind::complete; }))
+        sink_.error(at(s.file, s.node->name),
+                    fmt::format("form '{}' needs a 'complete' handler: where the call goes once every slot is known", s.node->name.text));
+}
+
+// Entering a form whose slots are all known completes it at once, and its 'complete' handler
+// may lead into another form that completes at once too; a reply carries that far and no
+// further, so a form that completes into a form may not complete into a third one (which also
+// rules out forms that complete into each other in a circle).
+void checker::check_forms_chain() {
+    const auto& states = symbols_.state_list;
+    auto completes_into_form = [&](std::uint32_t s, auto&& f) {
+        for (const auto& h : states[s].handlers) {
+            if (h.node->when.kind != ast::trigger_kind::complete) continue;
+            const auto it = symbols_.states.find(h.node->target.text);
+            if (it != symbols_.states.end() && !states[it->second.index].node->fields.empty()) f(it->second.index, h);
+        }
+    };
+    for (std::uint32_t s = 0; s < states.size(); ++s)
+        completes_into_form(s, [&](std::uint32_t second, const handler_ref&) {
+            completes_into_form(second, [&](std::uint32_t third, const handler_ref& h) {
+                sink_.error(at(h.file, h.node->when),
+                            fmt::format("form '{}' completes into form '{}', and this leads on into form '{}': forms chain "
+                                        "two deep at most; let a state ask before the third",
+                                        states[s].node->name.text, states[second].node->name.text, states[third].node->name.text));
+            });
+        });
+}
+
 void checker::check_groups() {
     for (const auto& [name, group] : symbols_.groups) {
         if (!group.used) sink_.warning(group.where, fmt::format("no state uses the group of handlers '{}'", name));

@@ -249,6 +249,10 @@ void declarer::operator()(const ast::state_decl& s) {
     symbols_.state_list.push_back(std::move(info));
     if (s.initial) mark_initial(s, index, where);
     if (s.entry) note_languages(*s.entry);
+    for (const auto& f : s.fields) {
+        note_languages(f.prompt);
+        if (f.reprompt) note_languages(*f.reprompt);
+    }
     for (const auto& h : s.handlers) note_languages(h);
 }
 

@@ -245,6 +245,7 @@ private:
     std::uint32_t lower_handler(const handler_ref& h);
     void lower_effects(const ast::clause& clause, handler& out);
     void lower_action(const ast::do_clause& action);
+    std::uint32_t lower_form(const ast::state_decl& node, std::uint32_t file, const std::vector<std::uint32_t>& completes);
     // Files the handler under its labels (`on`) or as an `otherwise` of the state (or the globals).
     void collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise);
     void lower_dispatch();
@@ -355,6 +356,20 @@ void table_builder::lower_effects(const ast::clause& clause, handler& out) {
     }
 }
 
+// A form: its fields in the order it asks, and its 'complete' handlers in priority order.
+std::uint32_t table_builder::lower_form(const ast::state_decl& node, std::uint32_t file, const std::vector<std::uint32_t>& completes) {
+    form out;
+    out.first_field = static_cast<std::uint32_t>(t_.form_fields.size());
+    out.field_count = static_cast<std::uint32_t>(node.fields.size());
+    for (const auto& f : node.fields)
+        t_.form_fields.push_back({value_index(f.slot), l_.phrase(f.prompt), f.reprompt ? l_.phrase(*f.reprompt) : none, line_of(file, f)});
+    out.first_complete = static_cast<std::uint32_t>(t_.form_completes.size());
+    out.complete_count = static_cast<std::uint32_t>(completes.size());
+    t_.form_completes.insert(t_.form_completes.end(), completes.begin(), completes.end());
+    t_.forms.push_back(out);
+    return static_cast<std::uint32_t>(t_.forms.size() - 1);
+}
+
 // A host action and its arguments; the effect that asks for it.
 void table_builder::lower_action(const ast::do_clause& action) {
     host_action_spec spec;
@@ -406,13 +421,17 @@ void table_builder::lower_states() {
         out.entry_effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_entry_effect);
         out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
         std::vector<const handler_ref*> timers;
+        std::vector<std::uint32_t> completes;
         for (const auto& h : info.handlers) {
             if (h.node->when.kind == ast::trigger_kind::after)
                 timers.push_back(&h);
+            else if (h.node->when.kind == ast::trigger_kind::complete)
+                completes.push_back(lower_handler(h));
             else
                 collect(h, lower_handler(h), on_handlers_[s], otherwise_handlers_[s]);
         }
         out.handler_count = static_cast<std::uint32_t>(t_.handlers.size() - out.first_handler);
+        if (!info.node->fields.empty()) out.form = lower_form(*info.node, info.file, completes);
         std::stable_sort(timers.begin(), timers.end(),
                          [](auto* a, auto* b) { return a->node->when.seconds.value < b->node->when.seconds.value; });
         out.first_timer = static_cast<std::uint32_t>(t_.timers.size());

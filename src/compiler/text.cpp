@@ -102,6 +102,7 @@ std::string trigger_text(const ast::trigger& t) {
     switch (t.kind) {
         case ast::trigger_kind::otherwise: return "otherwise";
         case ast::trigger_kind::after: return "after " + number_text(t.seconds.value) + "s";
+        case ast::trigger_kind::complete: return "complete";
         case ast::trigger_kind::on: break;
     }
     std::string out;

@@ -117,7 +117,7 @@ struct do_clause : tagged {
 };
 using clause = x3::variant<say_clause, hint_clause, counter_clause, keep_clause, set_clause, clear_clause, do_clause>;
 
-enum class trigger_kind { on, otherwise, after };
+enum class trigger_kind { on, otherwise, after, complete };
 struct trigger : tagged {
     trigger_kind kind = trigger_kind::on;
     std::vector<identifier> labels;  // on: the intents or events
@@ -129,6 +129,13 @@ struct handler : tagged {
     std::optional<disjunction> guard;
     identifier target;  // a state, or "stay"
     std::vector<clause> clauses;
+};
+
+// `ask SLOT PHRASE [reprompt PHRASE]`: a field of a form, a state that asks for the slots it lacks.
+struct form_field : tagged {
+    identifier slot;
+    phrase prompt;
+    std::optional<phrase> reprompt;  // when an answer filled nothing; else the prompt again
 };
 
 // `handlers NAME` among a state's handlers: the group's, as if written there.
@@ -143,6 +150,7 @@ struct state_decl : tagged {
     std::optional<identifier> action;  // continue, hold, transfer, hangup, close
     std::optional<phrase> entry;
     std::vector<do_clause> entry_actions;  // what the host does whenever the state is entered
+    std::vector<form_field> fields;        // a form's, in the order it asks
     std::vector<handler> handlers;
     std::vector<group_use> groups;
 };

@@ -31,7 +31,7 @@ struct parse_state {
     const char* begin = nullptr;
     std::size_t depth = 0;
     std::size_t max_depth = 32;
-    enum class trigger { on, otherwise, after } trigger = trigger::on;
+    enum class trigger { on, otherwise, after, complete } trigger = trigger::on;
     bool guard = false;
     bool state_has_body = false;
     std::string state_name;
@@ -151,9 +151,9 @@ const auto name_char = name_start | char_('0', '9');
 constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter",  "variable",
                                                    "setting", "forbid", "confirm", "global", "handlers", "include"};
 // Words that may not name anything: the statement keywords and the words inside statements.
-constexpr std::string_view inner_keywords[] = {"use",   "ask", "repeat", "initial", "action", "end",       "on",    "otherwise",
-                                               "after", "if",  "stay",   "say",     "hint",   "increment", "reset", "keep",
-                                               "set",   "and", "or",     "not",     "known",  "do",        "clear"};
+constexpr std::string_view inner_keywords[] = {"use", "ask",  "repeat", "initial", "action",    "end",      "on",      "otherwise", "after",
+                                               "if",  "stay", "say",    "hint",    "increment", "reset",    "keep",    "set",       "and",
+                                               "or",  "not",  "known",  "do",      "clear",     "complete", "reprompt"};
 
 x3::symbols<x3::unused_type> make_reserved() {
     x3::symbols<x3::unused_type> s;
@@ -240,6 +240,8 @@ PARLEY_RULE(group_decl, ast::group_decl, "'handlers'")
 PARLEY_RULE(group_name, ast::identifier, "the name of a group of handlers after 'handlers'")
 PARLEY_RULE(group_end, x3::unused_type, "a handler, or 'end' to close the group")
 PARLEY_RULE(group_use, ast::group_use, "'handlers'")
+PARLEY_RULE(form_field, ast::form_field, "'ask'")
+PARLEY_RULE(field_slot, ast::identifier, "the slot a form asks for after 'ask'")
 PARLEY_RULE(confirm_target, ast::identifier, "a state name after 'confirm ->'")
 PARLEY_RULE(ask_kw, x3::unused_type, "'ask' and the phrase that confirms the intent")
 PARLEY_RULE(repeat_kw, x3::unused_type, "'repeat' and the phrase that asks the caller to repeat")
@@ -368,6 +370,7 @@ const auto set_trigger = [](ast::trigger_kind kind) {
         x3::_val(ctx).kind = kind;
         state_of(ctx).trigger = kind == ast::trigger_kind::on          ? parse_state::trigger::on
                                 : kind == ast::trigger_kind::otherwise ? parse_state::trigger::otherwise
+                                : kind == ast::trigger_kind::complete  ? parse_state::trigger::complete
                                                                        : parse_state::trigger::after;
         state_of(ctx).guard = false;
     };
@@ -376,7 +379,7 @@ const auto trigger_def =
     tag[(kw("on")[set_trigger(ast::trigger_kind::on)] > label_name[act([](ast::trigger& v, ast::identifier& a) {
              v.labels.push_back(std::move(a));
          })] > *(lit(',') > next_label_name[act([](ast::trigger& v, ast::identifier& a) { v.labels.push_back(std::move(a)); })])) |
-        kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] |
+        kw("otherwise")[set_trigger(ast::trigger_kind::otherwise)] | kw("complete")[set_trigger(ast::trigger_kind::complete)] |
         (kw("after")[set_trigger(ast::trigger_kind::after)] >
          seconds[act([](ast::trigger& v, ast::number_literal& a) { v.seconds = a; })])];
 const auto target_def = tag[kw("stay")[([](auto& ctx) { x3::_val(ctx).text = "stay"; })] |
@@ -453,6 +456,9 @@ const auto state_decl_def =
           })]) > *do_clause[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
             x3::_val(ctx).entry_actions.push_back(std::move(x3::_attr(ctx)));
+        })] > *form_field[([](auto& ctx) {
+            state_of(ctx).state_has_body = true;
+            x3::_val(ctx).fields.push_back(std::move(x3::_attr(ctx)));
         })] > *(handler[([](auto& ctx) {
                     state_of(ctx).state_has_body = true;
                     x3::_val(ctx).handlers.push_back(std::move(x3::_attr(ctx)));
@@ -463,6 +469,10 @@ const auto state_decl_def =
                     use.position = x3::_val(ctx).handlers.size();
                     x3::_val(ctx).groups.push_back(std::move(use));
                 })]) > state_end];
+const auto field_slot_def = tag[identifier];
+const auto form_field_def = tag[kw("ask") > field_slot[act([](ast::form_field& v, ast::identifier& a) { v.slot = std::move(a); })] >
+                                phrase[act([](ast::form_field& v, ast::phrase& a) { v.prompt = std::move(a); })] >
+                                -(kw("reprompt") > phrase[act([](ast::form_field& v, ast::phrase& a) { v.reprompt = std::move(a); })])];
 const auto group_name_def = tag[identifier];
 const auto group_use_def = tag[kw("handlers") > group_name[act([](ast::group_use& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto group_end_def = tag[kw("end")];
@@ -538,7 +548,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
 BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, slot_type)
-BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use)
+BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
 
 // ---- Driving the top level ---------------------------------------------------------------------
@@ -647,6 +657,7 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
             case parse_state::trigger::on: return "expected '->' after the intent name";
             case parse_state::trigger::otherwise: return "expected '->' after 'otherwise'";
             case parse_state::trigger::after: return "expected '->' after the timer's seconds";
+            case parse_state::trigger::complete: return "expected '->' after 'complete'";
         }
     }
     if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);

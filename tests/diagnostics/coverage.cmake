@@ -48,6 +48,7 @@ set(unreachable
   "expected 'do'"
   "expected 'clear'"
   "expected 'handlers'"
+  "expected 'ask'"
   "expected a handler: 'on', 'otherwise' or 'after'"
   "expected 'state'"
   "expected 'global'"

@@ -146,6 +146,22 @@ struct state {
     std::uint32_t handler_count = 0;
     std::uint32_t first_entry_effect = 0;  // what entering the state does (its host actions)
     std::uint32_t entry_effect_count = 0;
+    std::uint32_t form = none;  // into forms, when the state is a form
+};
+
+// A form: a state that asks for the slots it lacks, one at a time, and completes when it has
+// them all (session.hpp, form_turn).
+struct form {
+    std::uint32_t first_field = 0;  // into form_fields
+    std::uint32_t field_count = 0;
+    std::uint32_t first_complete = 0;  // into form_completes: handler indices
+    std::uint32_t complete_count = 0;
+};
+struct form_field {
+    std::uint32_t slot = 0;
+    std::uint32_t prompt = 0;       // a phrase
+    std::uint32_t reprompt = none;  // a phrase; none: the prompt again
+    source_ref where;
 };
 
 struct label {
@@ -199,6 +215,9 @@ struct script_tables {
     std::vector<guard_node> guards;
     std::vector<std::uint32_t> guard_children;
     std::vector<effect> effects;
+    std::vector<form> forms;
+    std::vector<form_field> form_fields;
+    std::vector<std::uint32_t> form_completes;
     std::vector<host_action_spec> host_actions;
     std::vector<host_argument_spec> host_arguments;
     std::vector<handler> handlers;
