@@ -319,3 +319,25 @@ end
     CHECK(r.actions[0].argument("order_id") == "A-7");
     CHECK(r.actions[0].argument("email") == "ana@example.com");
 }
+
+TEST_CASE("construct: known(a, b, ...) counts the known slots", "[constructs][guards]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot phone
+slot zip
+slot birthday
+slot mother
+intent verify
+state a initial
+  on verify if known(phone, zip, birthday, mother) >= 3 -> stay
+    keep phone, zip, birthday, mother
+    say "Verified."
+  on verify -> stay
+    keep phone, zip, birthday, mother
+    say "I need one more detail."
+end
+)");
+    parley::session call(s);
+    CHECK(say(call, "verify", {{"phone", "555"}, {"zip", "1000"}}) == "a: I need one more detail.");
+    CHECK(say(call, "verify", {{"mother", "Ana"}}) == "a: Verified.");  // two kept, one carried
+    CHECK(say(call, "verify") == "a: Verified.");
+}

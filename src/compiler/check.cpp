@@ -255,11 +255,18 @@ void checker::check_guard(const ast::disjunction& g, std::uint32_t file) {
         checker& c;
         std::uint32_t file;
         void operator()(const ast::comparison& cmp) const { c.check_comparison(cmp, file); }
-        void operator()(const ast::known_check& k) const {
-            const auto* v = c.symbols_.find_value(k.name.text);
+        void operator()(const ast::known_check& k) const { need_slot(k.name); }
+        void need_slot(const ast::identifier& name) const {
+            const auto* v = c.symbols_.find_value(name.text);
             if (!v || v->kind != value_kind::slot)
-                c.sink_.error(at(file, k.name), fmt::format("'{}' is not a slot; known() takes a slot{}", k.name.text,
-                                                            v ? "" : suggest(k.name.text, keys_of(c.symbols_.values))));
+                c.sink_.error(at(file, name), fmt::format("'{}' is not a slot; known() takes a slot{}", name.text,
+                                                          v ? "" : suggest(name.text, keys_of(c.symbols_.values))));
+        }
+        void operator()(const ast::known_count& k) const {
+            for (const auto& name : k.names) need_slot(name);
+            if (k.value.value != std::floor(k.value.value) || k.value.value < 0 || k.value.value > double(k.names.size()))
+                c.sink_.error(at(file, k), fmt::format("known(...) counts {} slots: compare it with a whole number from 0 to {}",
+                                                       k.names.size(), k.names.size()));
         }
         void operator()(const ast::negation& n) const { boost::apply_visitor(*this, n.subject); }
         void operator()(const ast::disjunction& d) const { c.check_guard(d, file); }

@@ -192,6 +192,19 @@ private:
                 n.a = l.values_.find(k.name.text)->second.index;
                 return l.add(n);
             }
+            std::uint32_t operator()(const ast::known_count& k) const {
+                static constexpr compare ops[] = {compare::eq, compare::ne, compare::lt, compare::le, compare::gt, compare::ge};
+                std::vector<std::uint32_t> slots;
+                for (const auto& name : k.names) slots.push_back(l.values_.find(name.text)->second.index);
+                guard_node n;
+                n.op = guard_op::known_count_cmp;
+                n.cmp = ops[int(k.op)];
+                n.a = static_cast<std::uint32_t>(l.t_.guard_children.size());
+                n.b = static_cast<std::uint32_t>(slots.size());
+                n.number = static_cast<std::int64_t>(k.value.value);
+                l.t_.guard_children.insert(l.t_.guard_children.end(), slots.begin(), slots.end());
+                return l.add(n);
+            }
             std::uint32_t operator()(const ast::negation& neg) const {
                 guard_node n;
                 n.op = guard_op::negate;

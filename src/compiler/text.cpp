@@ -54,6 +54,17 @@ void write_operand(std::string& out, const ast::operand& o) {
                 out += "\"" + boost::get<ast::string_literal>(c.value).value + "\"";
         }
         void operator()(const ast::known_check& k) const { out += "known(" + k.name.text + ")"; }
+        void operator()(const ast::known_count& k) const {
+            out += "known(";
+            for (std::size_t i = 0; i < k.names.size(); ++i) {
+                if (i != 0) out += ", ";
+                out += k.names[i].text;
+            }
+            out += ") ";
+            out += op_text(k.op);
+            out += ' ';
+            out += number_text(k.value.value);
+        }
         void operator()(const ast::negation& n) const {
             out += "not ";
             write_operand(out, n.subject);

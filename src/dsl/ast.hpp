@@ -62,7 +62,14 @@ struct known_check : tagged {
 struct negation;
 struct disjunction;
 
-struct operand : tagged, x3::variant<comparison, known_check, x3::forward_ast<negation>, x3::forward_ast<disjunction>> {
+// `known(a, b, c) >= 2`: how many of the slots are known, compared with a whole number.
+struct known_count : tagged {
+    std::vector<identifier> names;
+    compare_op op = compare_op::ge;
+    number_literal value;
+};
+
+struct operand : tagged, x3::variant<comparison, known_check, known_count, x3::forward_ast<negation>, x3::forward_ast<disjunction>> {
     using base_type::base_type;
     using base_type::operator=;
 };

@@ -201,6 +201,8 @@ PARLEY_RULE(and_operand, ast::operand, "a condition after 'and'")
 PARLEY_RULE(operand, ast::operand, "a condition: a comparison, 'known(...)', 'not' or '('")
 PARLEY_RULE(negation, ast::negation, "a condition after 'not'")
 PARLEY_RULE(known_check, ast::known_check, "'known(slot)'")
+PARLEY_RULE(known_count, ast::known_count, "'known(slot, ...)' and a comparison")
+PARLEY_RULE(known_count_value, ast::number_literal, "a whole number after the comparison")
 PARLEY_RULE(comparison, ast::comparison, "a comparison")
 PARLEY_RULE(compare_op, ast::compare_op, "a comparison operator: '==', '!=', '<', '<=', '>' or '>='")
 PARLEY_RULE(compare_value, compare_value_attribute, "a number or a string to compare with")
@@ -336,6 +338,13 @@ const auto conjunction_def =
     tag[operand[act([](ast::conjunction& v, ast::operand& a) { v.terms.push_back(std::move(a)); })] >
         *(kw("and") > and_operand[act([](ast::conjunction& v, ast::operand& a) { v.terms.push_back(std::move(a)); })])];
 const auto negation_def = tag[kw("not") > operand[act([](ast::negation& v, ast::operand& a) { v.subject = std::move(a); })]];
+// Backtracks until the comparison: `known(a)` alone is a known_check.
+const auto known_count_def = tag[(kw("known") >> lit('(') >> (identifier % lit(',')) >> lit(')') >> compare_op)[([](auto& ctx) {
+                                     using boost::fusion::at_c;
+                                     x3::_val(ctx).names = std::move(at_c<0>(x3::_attr(ctx)));
+                                     x3::_val(ctx).op = at_c<1>(x3::_attr(ctx));
+                                 })] > known_count_value[act([](ast::known_count& v, ast::number_literal& a) { v.value = a; })]];
+const auto known_count_value_def = number;
 const auto known_check_def =
     tag[kw("known") > open_paren > identifier[act([](ast::known_check& v, ast::identifier& a) { v.name = std::move(a); })] > close_paren];
 
@@ -355,6 +364,7 @@ const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::ident
 const auto operand_def =
     tag[(&kw("not") >> nested[negation[act([](ast::operand& v, ast::negation& a) { v = std::move(a); })]]) |
         (&lit('(') >> nested[lit('(') > disjunction[act([](ast::operand& v, ast::disjunction& a) { v = std::move(a); })] > close_paren]) |
+        known_count[act([](ast::operand& v, ast::known_count& a) { v = std::move(a); })] |
         known_check[act([](ast::operand& v, ast::known_check& a) { v = std::move(a); })] |
         comparison[act([](ast::operand& v, ast::comparison& a) { v = std::move(a); })]];
 
@@ -548,6 +558,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
 BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, slot_type)
+BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
 

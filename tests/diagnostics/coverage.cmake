@@ -37,6 +37,7 @@ set(unreachable
   "expected a guard"
   "expected a condition after 'not'"
   "expected 'known(slot)'"
+  "expected 'known(slot, ...)' and a comparison"
   "expected a comparison"
   "expected 'on', 'otherwise' or 'after'"
   "expected a clause"

@@ -58,6 +58,11 @@ template <class Values>
             double x = 0;
             return number_in(values.slot(g.a), x) && compares(x, g.cmp, g.real);
         }
+        case guard_op::known_count_cmp: {
+            std::int64_t known = 0;
+            for (std::uint32_t i = g.a; i < g.a + g.b; ++i) known += !values.slot(t.guard_children[i]).empty();
+            return compares(known, g.cmp, g.number);
+        }
         case guard_op::confidence_cmp: return compares(values.confidence, g.cmp, g.real);
     }
     return false;

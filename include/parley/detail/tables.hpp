@@ -59,6 +59,7 @@ enum class guard_op : std::uint8_t {
     slot_cmp,         // slot a <cmp> string (== and != only)
     variable_cmp,     // variable a <cmp> string (== and != only)
     slot_number_cmp,  // number slot a <cmp> real; false while the slot is unknown
+    known_count_cmp,  // how many of the slots guard_children[a, a + b) are known <cmp> number
     confidence_cmp    // the utterance's confidence <cmp> real
 };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
