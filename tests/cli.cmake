@@ -31,6 +31,17 @@ parley_call_test(outbound_call outbound.rules --set operator_name=Olga --set com
 set(PARLEY_CALL_STATUS 1)
 parley_call_test(interleaved callcenter.rules)
 
+# The retailer's guidelines: they compile cleanly, every branch is tested, and a sample call
+# shows the actions with their arguments.
+add_test(NAME example.retail.check COMMAND ${parley_bin} check examples/retail/retail.rules WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(example.retail.check PROPERTIES FAIL_REGULAR_EXPRESSION "warning|error")
+add_test(NAME example.retail.test COMMAND ${parley_bin} test examples/retail/retail.rules examples/retail/retail.tests
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+add_test(NAME example.retail.calls
+         COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${parley_bin};run;examples/retail/retail.rules;--set;caller_phone=+1 555 0100;--input;examples/retail/calls.jsonl"
+                 -DEXPECTED=${PROJECT_SOURCE_DIR}/examples/retail/calls.expected -DSTATUS=0 -P ${golden}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+
 # Diagnostics in the compiler's format, on stderr, with exit codes.
 function(parley_golden name status stream)
   add_test(NAME cli.${name}

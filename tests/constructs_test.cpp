@@ -341,3 +341,52 @@ end
     CHECK(say(call, "verify", {{"mother", "Ana"}}) == "a: Verified.");  // two kept, one carried
     CHECK(say(call, "verify") == "a: Verified.");
 }
+
+TEST_CASE("construct: a chain of forms that complete at once keeps every action, in order", "[constructs][forms]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot a
+intent go
+state start initial
+  on go -> f1
+    do begin
+end
+state f1
+  ask a "A?"
+  complete -> f2
+    do one
+end
+state f2
+  ask a "A?"
+  complete -> f3
+    do two
+end
+state f3
+  ask a "A?"
+  complete -> f4
+    do three
+end
+state f4
+  ask a "A?"
+  complete -> f5
+    do four
+end
+state f5
+  ask a "A?"
+  complete -> last
+    do five
+end
+state last
+  say "Done."
+  do arrived
+end
+)");
+    parley::session call(s);
+    for (int round = 0; round < 2; ++round) {  // the second time, the scratch is reused
+        call.reset();
+        const auto r = call.step("go", 1.0, std::vector<parley::slot_value>{{"a", "x"}});
+        CHECK(r.phrase == "Done.");
+        std::string names;
+        for (const auto& action : r.actions) names += std::string(action.name) + " ";
+        CHECK(names == "begin one two three four five arrived ");
+    }
+}

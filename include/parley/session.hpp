@@ -198,7 +198,7 @@ public:
         check_live();
         const auto& st = tables().states[state_];
         decision d{.text = choose(st.entry), .rule = st.where};
-        d.add_actions(apply({st.first_entry_effect, st.entry_effect_count}, {}));
+        add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, {}));
         if (st.form != detail::none) [[unlikely]]
             return respond(buffer, form_turn(st.form, d, {}, now_ms_, true));
         return respond(buffer, d);
@@ -485,6 +485,7 @@ private:
 
     // What a step decided. The state it went to is the session's own; the text is already
     // picked (language and variant: rotating a phrase is part of deciding what to say).
+    struct action_scratch;
     struct effect_range {  // into effects
         std::uint32_t first = 0;
         std::uint32_t count = 0;
@@ -496,14 +497,23 @@ private:
         label_id subject = detail::none;    // the intent a confirmation question is about
         std::span<const slot_value> slots;  // the utterance's, for the text's placeholders
         // The host actions: the handler's, those of the state it entered, and when that state
-        // is a form that completes at once, its 'complete' handler's and so on (two forms deep).
-        std::array<effect_range, 6> actions{};
+        // is a form that completes at once, its 'complete' handler's, and so on. The first few
+        // ranges are kept here; a long chain of forms spills the rest into the session's scratch.
+        std::array<effect_range, 4> actions{};
         std::uint8_t action_ranges = 0;
-
-        void add_actions(effect_range r) noexcept {
-            if (r.count != 0 && action_ranges < actions.size()) actions[action_ranges++] = r;
-        }
+        bool spilled = false;
     };
+    void add_actions(decision& d, effect_range r) {
+        if (r.count == 0) return;
+        if (d.action_ranges < d.actions.size()) {
+            d.actions[d.action_ranges++] = r;
+            return;
+        }
+        auto& spill = scratch().spill;
+        if (!d.spilled) spill.clear();
+        spill.push_back(r);
+        d.spilled = true;
+    }
 
     // What a guard and a phrase read while a handler runs: the utterance's own slots before the
     // call's, the call's counters and variables, and the intent a question is about.
@@ -580,18 +590,22 @@ private:
 
     // A handler's effects, then its target (entered at `at`), then its phrase: its own, or the
     // entry phrase of the state it goes to.
-    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
+    // `d` holds what led here (a form that completed): its actions come first.
+    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) { return fire(h, slots, at, decision{}); }
+    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at, decision d) {
         const auto& t = tables();
-        decision d{.hint = h.hint, .rule = h.rule, .slots = slots};
-        d.add_actions(apply({h.first_effect, h.effect_count}, slots));
+        d.hint = h.hint;
+        d.rule = h.rule;
+        d.slots = slots;
+        add_actions(d, apply({h.first_effect, h.effect_count}, slots));
         std::uint32_t phrase = h.phrase;
         if (h.target != detail::none) {
             enter(h.target, at);
             const auto& st = t.states[h.target];
-            d.add_actions(apply({st.first_entry_effect, st.entry_effect_count}, slots));
+            add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, slots));
             if (phrase == detail::none) phrase = st.entry;
             if (st.form != detail::none) [[unlikely]]
-                return form_turn(st.form, d, slots, at, true);
+                return form_turn(st.form, std::move(d), slots, at, true);
         }
         d.text = choose(phrase);
         return d;
@@ -625,11 +639,8 @@ private:
         for (std::uint32_t i = f.first_complete; i < f.first_complete + f.complete_count; ++i) {
             const auto& h = t.handlers[t.form_completes[i]];
             if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this, slots})) continue;
-            auto next = fire(h, slots, at);
-            for (std::uint8_t r = 0; r < d.action_ranges; ++r) next.add_actions(d.actions[r]);
-            std::rotate(next.actions.begin(), next.actions.begin() + (next.action_ranges - d.action_ranges),
-                        next.actions.begin() + next.action_ranges);  // what led here comes first
-            return next;
+            d.subject = detail::none;
+            return fire(h, slots, at, std::move(d));
         }
         d.text = detail::none;  // complete, and no 'complete' handler's guard holds: nothing to say
         return d;
@@ -767,6 +778,11 @@ private:
                      .actions = d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>()};
     }
 
+    action_scratch& scratch() {  // made the first time a reply has actions
+        if (!actions_) actions_ = std::make_unique<action_scratch>();
+        return *actions_;
+    }
+
     // The decision's host actions, with their arguments' values as the call has them now,
     // copied into the session's scratch (an utterance's slots may be gone when step returns).
     // The scratch only grows: a session stops allocating once it has seen its largest actions.
@@ -781,10 +797,15 @@ private:
             }
             return {};
         };
+        auto each_range = [&](auto&& f) {
+            for (std::uint8_t r = 0; r < d.action_ranges; ++r) f(d.actions[r]);
+            if (d.spilled)
+                for (const auto& r : actions_->spill) f(r);
+        };
         auto each_action = [&](auto&& f) {
-            for (std::uint8_t r = 0; r < d.action_ranges; ++r)
-                for (std::uint32_t i = d.actions[r].first; i < d.actions[r].first + d.actions[r].count; ++i)
-                    f(t.host_actions[t.effects[i].index]);
+            each_range([&](effect_range r) {
+                for (std::uint32_t i = r.first; i < r.first + r.count; ++i) f(t.host_actions[t.effects[i].index]);
+            });
         };
         std::size_t arguments = 0, bytes = 0;
         each_action([&](const detail::host_action_spec& a) {
@@ -793,9 +814,8 @@ private:
                 if (t.host_arguments[j].source != detail::argument_source::constant) bytes += value_of(t.host_arguments[j]).size();
         });
         std::size_t count = 0;
-        for (std::uint8_t r = 0; r < d.action_ranges; ++r) count += d.actions[r].count;
-        if (!actions_) actions_ = std::make_unique<action_scratch>();
-        auto& scratch = *actions_;
+        each_range([&](effect_range r) { count += r.count; });
+        auto& scratch = this->scratch();
         if (scratch.actions.size() < count) scratch.actions.resize(count);
         if (scratch.arguments.size() < arguments) scratch.arguments.resize(arguments);
         if (scratch.text.size() < bytes) scratch.text.resize(bytes);
@@ -846,6 +866,7 @@ private:
         std::vector<host_action> actions;
         std::vector<host_argument> arguments;
         std::string text;
+        std::vector<effect_range> spill;  // a decision's action ranges past its own few
     };
     std::unique_ptr<action_scratch> actions_;
 };

@@ -470,28 +470,45 @@ void checker::check_form(const state_info& s) {
                     fmt::format("form '{}' needs a 'complete' handler: where the call goes once every slot is known", s.node->name.text));
 }
 
-// Entering a form whose slots are all known completes it at once, and its 'complete' handler
-// may lead into another form that completes at once too; a reply carries that far and no
-// further, so a form that completes into a form may not complete into a third one (which also
-// rules out forms that complete into each other in a circle).
+// Entering a form whose slots are all known completes it at once: forms whose 'complete'
+// handlers lead from one to another in a circle would go round without end.
 void checker::check_forms_chain() {
     const auto& states = symbols_.state_list;
-    auto completes_into_form = [&](std::uint32_t s, auto&& f) {
+    std::vector<int> mark(states.size(), 0);  // 0 unseen, 1 on the path, 2 done
+    std::vector<std::pair<std::uint32_t, std::size_t>> path;
+    auto next_forms = [&](std::uint32_t s) {
+        std::vector<std::pair<std::uint32_t, const handler_ref*>> out;
         for (const auto& h : states[s].handlers) {
             if (h.node->when.kind != ast::trigger_kind::complete) continue;
             const auto it = symbols_.states.find(h.node->target.text);
-            if (it != symbols_.states.end() && !states[it->second.index].node->fields.empty()) f(it->second.index, h);
+            if (it != symbols_.states.end() && !states[it->second.index].node->fields.empty()) out.emplace_back(it->second.index, &h);
         }
+        return out;
     };
-    for (std::uint32_t s = 0; s < states.size(); ++s)
-        completes_into_form(s, [&](std::uint32_t second, const handler_ref&) {
-            completes_into_form(second, [&](std::uint32_t third, const handler_ref& h) {
-                sink_.error(at(h.file, h.node->when),
-                            fmt::format("form '{}' completes into form '{}', and this leads on into form '{}': forms chain "
-                                        "two deep at most; let a state ask before the third",
-                                        states[s].node->name.text, states[second].node->name.text, states[third].node->name.text));
-            });
-        });
+    for (std::uint32_t start = 0; start < states.size(); ++start) {
+        if (mark[start] != 0 || states[start].node->fields.empty()) continue;
+        path.assign(1, {start, 0});
+        mark[start] = 1;
+        while (!path.empty()) {
+            auto& [s, next] = path.back();
+            const auto edges = next_forms(s);
+            if (next == edges.size()) {
+                mark[s] = 2;
+                path.pop_back();
+                continue;
+            }
+            const auto [to, h] = edges[next++];
+            if (mark[to] == 1)
+                sink_.error(at(h->file, h->node->when),
+                            fmt::format("forms complete into each other in a circle here ('{}' -> '{}'): with every slot known "
+                                        "they would go round without end",
+                                        states[s].node->name.text, states[to].node->name.text));
+            else if (mark[to] == 0) {
+                mark[to] = 1;
+                path.emplace_back(to, 0);
+            }
+        }
+    }
 }
 
 void checker::check_groups() {
