@@ -446,8 +446,7 @@ private:
         const auto& t = tables();
         if (!values_.empty()) {
             const auto key = value_key(variable_kind, index);
-            if (auto v = values_.find(key, t.str(t.languages[language]))) return *v;
-            if (auto v = values_.find(key)) return *v;
+            if (auto v = values_.find_in_language(key, t.str(t.languages[language]))) return *v;
         }
         return t.str(t.variable_defaults[index * t.languages.size() + language]);
     }
@@ -497,9 +496,9 @@ private:
         label_id subject = detail::none;    // the intent a confirmation question is about
         std::span<const slot_value> slots;  // the utterance's, for the text's placeholders
         // The host actions: the handler's, those of the state it entered, and when that state
-        // is a form that completes at once, its 'complete' handler's, and so on. The first few
-        // ranges are kept here; a long chain of forms spills the rest into the session's scratch.
-        std::array<effect_range, 4> actions{};
+        // is a form that completes at once, its 'complete' handler's, and so on. The first two
+        // ranges are kept here; a chain of forms spills the rest into the session's scratch.
+        std::array<effect_range, 2> actions{};
         std::uint8_t action_ranges = 0;
         bool spilled = false;
     };
@@ -567,6 +566,20 @@ private:
     decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
+        if (!t.has_forms && t.state_count_bytes == 0) [[likely]] {  // the plain case: the first handler that holds
+            for (std::uint32_t i = 0; i < range.count; ++i) {
+                const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
+                if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence}))
+                    return fire(h, slots, now_ms_);
+            }
+            return {};
+        }
+        return dispatch_counting(range, label, slots, confidence);
+    }
+    // The same, in a script with forms or per-state counts: they watch for `otherwise`.
+    [[gnu::noinline]] decision dispatch_counting(detail::handler_range range, label_id label, std::span<const slot_value> slots,
+                                                 double confidence) {
+        const auto& t = tables();
         const bool counts = t.state_count_bytes != 0;
         bool missed = false;  // counted in no_match: an `otherwise` handler was tried, or none fired
         if (counts && label == t.silence_label) [[unlikely]]

@@ -380,6 +380,7 @@ std::uint32_t table_builder::lower_form(const ast::state_decl& node, std::uint32
     out.complete_count = static_cast<std::uint32_t>(completes.size());
     t_.form_completes.insert(t_.form_completes.end(), completes.begin(), completes.end());
     t_.forms.push_back(out);
+    t_.has_forms = true;
     return static_cast<std::uint32_t>(t_.forms.size() - 1);
 }
 

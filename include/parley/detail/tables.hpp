@@ -217,6 +217,7 @@ struct script_tables {
     std::vector<std::uint32_t> guard_children;
     std::vector<effect> effects;
     std::vector<form> forms;
+    bool has_forms = false;
     std::vector<form_field> form_fields;
     std::vector<std::uint32_t> form_completes;
     std::vector<host_action_spec> host_actions;

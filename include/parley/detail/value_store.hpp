@@ -56,6 +56,22 @@ public:
         return std::nullopt;
     }
 
+    // A variable's value in `language`: its record named so, else its unnamed one; one pass.
+    [[nodiscard]] std::optional<std::string_view> find_in_language(std::uint32_t key, std::string_view language) const noexcept {
+        std::optional<std::string_view> any;
+        for (std::uint32_t at = 0; at < size_;) {
+            const auto h = header_at(at);
+            if (h.key == key) {
+                const auto name = name_at(at, h);
+                const std::string_view value(data_ + at + sizeof h + h.name_size, h.value_size);
+                if (name == language) return value;
+                if (name.empty()) any = value;
+            }
+            at += record_size(h);
+        }
+        return any;
+    }
+
     // Gives `key` (and `name`) the value `value`, replacing the one it had.
     void set(std::uint32_t key, std::string_view value, std::string_view name = {}) {
         if (aliases(value) || aliases(name)) {  // say a host passed back a view the session handed out
