@@ -40,6 +40,7 @@ private:
     void check_handler(const handler_ref& h, bool global);
     void check_trigger(const handler_ref& h, bool global);
     void check_clauses(const handler_ref& h);
+    bool check_indentation(const handler_ref& h, const ast::clause& clause);
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
     bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
@@ -131,9 +132,47 @@ void checker::check_trigger(const handler_ref& h, bool global) {
     }
 }
 
+// The keyword a clause starts with, and where it is.
+const ast::tagged& clause_node(const ast::clause& clause) {
+    return boost::apply_visitor([](const auto& c) -> const ast::tagged& { return c; }, clause);
+}
+const char* clause_keyword(const ast::clause& clause) {
+    if (boost::get<ast::say_clause>(&clause)) return "say";
+    if (boost::get<ast::hint_clause>(&clause)) return "hint";
+    if (const auto* c = boost::get<ast::counter_clause>(&clause)) return c->verb == ast::counter_verb::increment ? "increment" : "reset";
+    if (boost::get<ast::keep_clause>(&clause)) return "keep";
+    return "set";
+}
+const char* trigger_keyword(ast::trigger_kind kind) {
+    return kind == ast::trigger_kind::on ? "on" : kind == ast::trigger_kind::otherwise ? "otherwise" : "after";
+}
+
+// A clause on a line after its handler's must be indented more than the handler's keyword: the
+// grammar gives every clause after a handler to that handler, so a state's entry 'say' written
+// after the handlers would otherwise become the last handler's phrase without a word.
+bool checker::check_indentation(const handler_ref& h, const ast::clause& clause) {
+    const auto& source = *files_.sources[h.file];
+    const auto& node = clause_node(clause);
+    const auto& when = h.node->when;
+    if (source.line_of(node.offset) == source.line_of(when.offset) || source.column_of(node.offset) > source.column_of(when.offset))
+        return true;
+    const std::string keyword = clause_keyword(clause);
+    if (keyword == "say" && h.owner != none)
+        sink_.error(at(h.file, node),
+                    "this 'say' is indented like the state's statements, after its handlers; a state's own 'say' goes "
+                    "before its first 'on', and a handler's 'say' is indented under it");
+    else
+        sink_.error(at(h.file, node), fmt::format("this '{}' is not indented under its handler; a handler's clauses are indented more "
+                                                  "than its '{}'",
+                                                  keyword, trigger_keyword(when.kind)));
+    sink_.note(at(h.file, when), "the handler it would belong to");
+    return false;
+}
+
 void checker::check_clauses(const handler_ref& h) {
     int says = 0, hints = 0;
     for (const auto& clause : h.node->clauses) {
+        if (!check_indentation(h, clause)) continue;
         if (const auto* say = boost::get<ast::say_clause>(&clause)) {
             if (++says == 2) sink_.error(at(h.file, *say), "a handler says one phrase; separate variants with '|'");
             check_phrase(say->what, h.file, false, false);
