@@ -49,6 +49,7 @@ private:
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_confirm();
+    void check_confirmed_descriptions();
     void check_descriptions();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
@@ -354,6 +355,46 @@ void checker::check_confirm() {
     }
     check_phrase(confirm->ask, file, true, false);
     check_phrase(confirm->repeat, file, false, false);
+    check_confirmed_descriptions();
+}
+
+// What '{intent}' reads to a caller in each language, as lowering picks it: the intent's
+// description in that language, else in the fallback, else in the default language, else its
+// first description, else its name with spaces for underscores.
+void checker::check_confirmed_descriptions() {
+    bool reads_intent = false;
+    for (const auto& v : symbols_.confirm->ask.variants)
+        for (const auto& t : v.texts) {
+            std::vector<template_piece> pieces;
+            std::uint32_t bad = 0;
+            if (!split_template(t.value.value, pieces, bad)) continue;
+            for (const auto& piece : pieces) reads_intent = reads_intent || (piece.placeholder && piece.text == "intent");
+        }
+    if (!reads_intent || symbols_.settings.threshold <= 0) return;  // no threshold: nothing is ever confirmed
+    const auto& settings = symbols_.settings;
+    for (const auto& l : symbols_.label_list) {
+        if (l.is_event || !l.intent) continue;
+        const auto& texts = l.intent->description;
+        if (texts.empty()) {
+            std::string plain = l.name;
+            std::replace(plain.begin(), plain.end(), '_', ' ');
+            sink_.warning(l.where,
+                          fmt::format("intent '{}' has no description; a confirmation would read '{}' to the caller", l.name, plain));
+            continue;
+        }
+        auto has = [&](const std::string& lang) {
+            return std::any_of(texts.begin(), texts.end(), [&](const ast::text& t) { return language_of(t) == lang; });
+        };
+        if (has(settings.fallback) || has(settings.language)) continue;
+        std::vector<std::string> missing;
+        for (const auto& lang : symbols_.languages)
+            if (!has(lang)) missing.push_back("'" + lang + "'");
+        std::string list;
+        for (std::size_t k = 0; k < missing.size(); ++k) list += (k == 0 ? "" : k + 1 == missing.size() ? " or " : ", ") + missing[k];
+        sink_.warning(l.where, fmt::format("intent '{}' has no description in {}; a confirmation would read its '{}' description to "
+                                           "those callers",
+                                           l.name, list, language_of(texts.front())));
+    }
 }
 
 void checker::check_descriptions() {
