@@ -31,6 +31,8 @@ public:
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
+        check_silence_timeout();
+        check_counters();
         return std::move(used_);
     }
 
@@ -51,6 +53,8 @@ private:
     void check_confirm();
     void check_confirmed_descriptions();
     void check_descriptions();
+    void check_silence_timeout();
+    void check_counters();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
         if (name.text != "stay" && !symbols_.states.count(name.text))
@@ -408,6 +412,49 @@ void checker::check_descriptions() {
                 sink_.error(at(l.where.file, t), fmt::format("language '{}' appears twice in one description", language_of(t)));
         }
     }
+}
+
+// The host sends the 'silence' intent after silence_timeout: a script that declares none
+// has set a timeout that nothing can act on.
+void checker::check_silence_timeout() {
+    if (symbols_.settings.silence_timeout <= 0 || symbols_.labels.count("silence")) return;
+    for (const auto& [file, item] : files_.items)
+        if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "silence_timeout")
+            sink_.warning(at(file, *s),
+                          "'silence_timeout' has no effect: the script declares no 'silence' intent or event for the host to send");
+}
+
+// A counter that guards compare but nothing increments stays 0.
+void checker::check_counters() {
+    if (sink_.failed()) return;  // a guard with errors says nothing reliable about its counters
+    std::set<std::string> incremented, compared;
+    const auto scan = [&](const handler_ref& h) {
+        for (const auto& clause : h.node->clauses)
+            if (const auto* c = boost::get<ast::counter_clause>(&clause); c && c->verb == ast::counter_verb::increment)
+                incremented.insert(c->counter.text);
+        if (!h.node->guard) return;
+        std::vector<const ast::disjunction*> todo{&*h.node->guard};
+        while (!todo.empty()) {
+            const auto* d = todo.back();
+            todo.pop_back();
+            for (const auto& conj : d->terms)
+                for (const auto& term : conj.terms) {
+                    const ast::operand* o = &term;
+                    while (const auto* n = boost::get<ast::x3::forward_ast<ast::negation>>(o)) o = &n->get().subject;
+                    if (const auto* cmp = boost::get<ast::comparison>(o))
+                        compared.insert(cmp->subject.text);
+                    else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
+                        todo.push_back(&inner->get());
+                }
+        }
+    };
+    for (const auto& st : symbols_.state_list)
+        for (const auto& h : st.handlers) scan(h);
+    for (const auto& h : symbols_.globals) scan(h);
+    for (const auto& name : symbols_.counters)
+        if (compared.count(name) && !incremented.count(name))
+            sink_.warning(symbols_.find_value(name)->where,
+                          fmt::format("counter '{}' is compared in guards but never incremented: it is always 0", name));
 }
 
 }  // namespace
