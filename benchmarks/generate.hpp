@@ -16,10 +16,11 @@ inline std::string generate_script(std::size_t states) {
     std::string out;
     out.reserve(states * 900);
     auto o = std::back_inserter(out);
-    fmt::format_to(o,
-                   "setting language = ru\nsetting fallback = en\nsetting threshold = 0.5\n"
-                   "variable company = \"Acme\"\nslot name\nslot topic\ncounter tries\ncounter warnings\n"
-                   "intent accept: ru \"вы согласны\" en \"you agree\"\nintent decline\nevent tech_failure\n");
+    fmt::format_to(
+        o,
+        "setting language = ru\nsetting fallback = en\nsetting threshold = 0.5\n"
+        "variable company = \"Acme\"\nslot name\nslot topic\ncounter tries\ncounter warnings\n"
+        "intent accept: ru \"вы согласны\" en \"you agree\"\nintent decline: ru \"вы не согласны\" en \"you do not agree\"\nevent tech_failure\n");
     for (int i = 0; i < 18; ++i) fmt::format_to(o, "intent i{}: ru \"намерение {}\" en \"intent {}\"\n", i, i, i);
     fmt::format_to(o,
                    "confirm -> s0\n  ask ru \"Правильно ли я понимаю, что {{intent}}?\" en \"Is it that {{intent}}?\"\n"

@@ -202,3 +202,21 @@ TEST_CASE("the DOT export has every state, the initial one, terminal styles and 
     CHECK(graph.states.size() == 6);
     CHECK(graph.states[graph.initial] == "intake");
 }
+
+TEST_CASE("a say after a state's handlers is an error, not the last handler's phrase", "[compiler][diagnostics]") {
+    const auto source = "intent a\nstate s initial\n  on a -> t\n  say \"x\"\nend\nstate t action close\n";
+    auto result = parley::compile_string(source, "t.rules");
+    CHECK_FALSE(result.script);
+    CHECK(contains(diagnose(source),
+                   "t.rules:4:3: error: this 'say' is indented like the state's statements, after its handlers; a state's own 'say' "
+                   "goes before its first 'on', and a handler's 'say' is indented under it"));
+    // Indented under the handler, or on the handler's own line, it is the handler's phrase.
+    for (const char* fine : {"intent a\nstate s initial\n  on a -> t\n    say \"x\"\nend\nstate t action close\n",
+                             "intent a\nstate s initial\n  on a -> t say \"x\"\nend\nstate t action close\n"}) {
+        auto ok = parley::compile_string(fine, "t.rules");
+        REQUIRE(ok.script);
+        parley::session call(*ok.script);
+        (void)call.start();
+        CHECK(call.step("a").phrase == "x");
+    }
+}

@@ -28,9 +28,9 @@ intent greeting: ru "вы здороваетесь" en "you are saying hello"
 intent give_name: ru "вы называете своё имя" en "you are telling me your name"
 intent complaint: ru "вы хотите пожаловаться" en "you want to complain"
 intent insult: ru "вы оскорбляете оператора" en "you are insulting the operator"
-intent silence
-intent accept
-intent decline
+intent silence: ru "вас не слышно" en "I cannot hear you"
+intent accept: ru "вы согласны" en "you agree"
+intent decline: ru "вы не согласны" en "you do not agree"
 event tech_failure
 
 forbid "Не кричите на меня" use "Я понимаю ваше беспокойство"

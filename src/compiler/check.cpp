@@ -39,6 +39,8 @@ public:
         check_descriptions();
         check_slot_types();
         check_holds();
+        check_silence_timeout();
+        check_counters();
         return std::move(used_);
     }
 
@@ -48,6 +50,7 @@ private:
     void check_handler(const handler_ref& h, bool global);
     void check_trigger(const handler_ref& h, bool global);
     void check_clauses(const handler_ref& h);
+    bool check_indentation(const handler_ref& h, const ast::clause& clause);
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
     bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
@@ -64,6 +67,9 @@ private:
     void check_form(const state_info& s);
     void check_forms_chain();
     void check_holds();
+    void check_confirmed_descriptions();
+    void check_silence_timeout();
+    void check_counters();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
         if (name.text != "stay" && !symbols_.states.count(name.text))
@@ -155,9 +161,55 @@ void checker::check_trigger(const handler_ref& h, bool global) {
     }
 }
 
+// The keyword a clause starts with, and where it is.
+const ast::tagged& clause_node(const ast::clause& clause) {
+    return boost::apply_visitor([](const auto& c) -> const ast::tagged& { return c; }, clause);
+}
+const char* clause_keyword(const ast::clause& clause) {
+    if (boost::get<ast::say_clause>(&clause)) return "say";
+    if (boost::get<ast::hint_clause>(&clause)) return "hint";
+    if (const auto* c = boost::get<ast::counter_clause>(&clause)) return c->verb == ast::counter_verb::increment ? "increment" : "reset";
+    if (boost::get<ast::keep_clause>(&clause)) return "keep";
+    if (boost::get<ast::clear_clause>(&clause)) return "clear";
+    if (boost::get<ast::do_clause>(&clause)) return "do";
+    return "set";
+}
+const char* trigger_keyword(ast::trigger_kind kind) {
+    switch (kind) {
+        case ast::trigger_kind::on: return "on";
+        case ast::trigger_kind::otherwise: return "otherwise";
+        case ast::trigger_kind::after: return "after";
+        case ast::trigger_kind::complete: return "complete";
+    }
+    return "on";
+}
+
+// A clause on a line after its handler's must be indented more than the handler's keyword: the
+// grammar gives every clause after a handler to that handler, so a state's entry 'say' written
+// after the handlers would otherwise become the last handler's phrase without a word.
+bool checker::check_indentation(const handler_ref& h, const ast::clause& clause) {
+    const auto& source = *files_.sources[h.file];
+    const auto& node = clause_node(clause);
+    const auto& when = h.node->when;
+    if (source.line_of(node.offset) == source.line_of(when.offset) || source.column_of(node.offset) > source.column_of(when.offset))
+        return true;
+    const std::string keyword = clause_keyword(clause);
+    if (keyword == "say" && h.owner != none)
+        sink_.error(at(h.file, node),
+                    "this 'say' is indented like the state's statements, after its handlers; a state's own 'say' goes "
+                    "before its first 'on', and a handler's 'say' is indented under it");
+    else
+        sink_.error(at(h.file, node), fmt::format("this '{}' is not indented under its handler; a handler's clauses are indented more "
+                                                  "than its '{}'",
+                                                  keyword, trigger_keyword(when.kind)));
+    sink_.note(at(h.file, when), "the handler it would belong to");
+    return false;
+}
+
 void checker::check_clauses(const handler_ref& h) {
     int says = 0, hints = 0;
     for (const auto& clause : h.node->clauses) {
+        if (!check_indentation(h, clause)) continue;
         if (const auto* say = boost::get<ast::say_clause>(&clause)) {
             if (++says == 2) sink_.error(at(h.file, *say), "a handler says one phrase; separate variants with '|'");
             check_phrase(say->what, h.file, false, false);
@@ -396,6 +448,46 @@ void checker::check_confirm() {
     check_phrase(confirm->ask, file, true, false);
     check_phrase(confirm->repeat, file, false, false);
     check_confirm_target();
+    check_confirmed_descriptions();
+}
+
+// What '{intent}' reads to a caller in each language, as lowering picks it: the intent's
+// description in that language, else in the fallback, else in the default language, else its
+// first description, else its name with spaces for underscores.
+void checker::check_confirmed_descriptions() {
+    bool reads_intent = false;
+    for (const auto& v : symbols_.confirm->ask.variants)
+        for (const auto& t : v.texts) {
+            std::vector<template_piece> pieces;
+            std::uint32_t bad = 0;
+            if (!split_template(t.value.value, pieces, bad)) continue;
+            for (const auto& piece : pieces) reads_intent = reads_intent || (piece.placeholder && piece.text == "intent");
+        }
+    if (!reads_intent || symbols_.settings.threshold <= 0) return;  // no threshold: nothing is ever confirmed
+    const auto& settings = symbols_.settings;
+    for (const auto& l : symbols_.label_list) {
+        if (l.is_event || !l.intent) continue;
+        const auto& texts = l.intent->description;
+        if (texts.empty()) {
+            std::string plain = l.name;
+            std::replace(plain.begin(), plain.end(), '_', ' ');
+            sink_.warning(l.where,
+                          fmt::format("intent '{}' has no description; a confirmation would read '{}' to the caller", l.name, plain));
+            continue;
+        }
+        auto has = [&](const std::string& lang) {
+            return std::any_of(texts.begin(), texts.end(), [&](const ast::text& t) { return language_of(t) == lang; });
+        };
+        if (has(settings.fallback) || has(settings.language)) continue;
+        std::vector<std::string> missing;
+        for (const auto& lang : symbols_.languages)
+            if (!has(lang)) missing.push_back("'" + lang + "'");
+        std::string list;
+        for (std::size_t k = 0; k < missing.size(); ++k) list += (k == 0 ? "" : k + 1 == missing.size() ? " or " : ", ") + missing[k];
+        sink_.warning(l.where, fmt::format("intent '{}' has no description in {}; a confirmation would read its '{}' description to "
+                                           "those callers",
+                                           l.name, list, language_of(texts.front())));
+    }
 }
 
 // While a question is pending the call is in the confirm target: the reply has its action, its
@@ -596,6 +688,49 @@ void checker::check_holds() {
                                         states[l->to].node->name.text, number_text(lasts), number_text(limit)));
             longest[s] = std::max(longest[s], lasts);
         }
+}
+
+// The host sends the 'silence' intent after silence_timeout: a script that declares none
+// has set a timeout that nothing can act on.
+void checker::check_silence_timeout() {
+    if (symbols_.settings.silence_timeout <= 0 || symbols_.labels.count("silence")) return;
+    for (const auto& [file, item] : files_.items)
+        if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "silence_timeout")
+            sink_.warning(at(file, *s),
+                          "'silence_timeout' has no effect: the script declares no 'silence' intent or event for the host to send");
+}
+
+// A counter that guards compare but nothing increments stays 0.
+void checker::check_counters() {
+    if (sink_.failed()) return;  // a guard with errors says nothing reliable about its counters
+    std::set<std::string> incremented, compared;
+    const auto scan = [&](const handler_ref& h) {
+        for (const auto& clause : h.node->clauses)
+            if (const auto* c = boost::get<ast::counter_clause>(&clause); c && c->verb == ast::counter_verb::increment)
+                incremented.insert(c->counter.text);
+        if (!h.node->guard) return;
+        std::vector<const ast::disjunction*> todo{&*h.node->guard};
+        while (!todo.empty()) {
+            const auto* d = todo.back();
+            todo.pop_back();
+            for (const auto& conj : d->terms)
+                for (const auto& term : conj.terms) {
+                    const ast::operand* o = &term;
+                    while (const auto* n = boost::get<ast::x3::forward_ast<ast::negation>>(o)) o = &n->get().subject;
+                    if (const auto* cmp = boost::get<ast::comparison>(o))
+                        compared.insert(cmp->subject.text);
+                    else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
+                        todo.push_back(&inner->get());
+                }
+        }
+    };
+    for (const auto& st : symbols_.state_list)
+        for (const auto& h : st.handlers) scan(h);
+    for (const auto& h : symbols_.globals) scan(h);
+    for (const auto& name : symbols_.counters)
+        if (compared.count(name) && !incremented.count(name))
+            sink_.warning(symbols_.find_value(name)->where,
+                          fmt::format("counter '{}' is compared in guards but never incremented: it is always 0", name));
 }
 
 }  // namespace

@@ -145,6 +145,8 @@ const auto skipper = blank | comment;
 
 const auto name_start = char_('a', 'z') | char_('A', 'Z') | char_('_');
 const auto name_char = name_start | char_('0', '9');
+// A byte of a non-ASCII character: a name cannot continue with one ('café' is not 'caf').
+const auto non_ascii = x3::char_(static_cast<char>(0x80), static_cast<char>(0xFF));
 
 // The statements, each beginning with its keyword, in the order "expected a statement (...)"
 // names them. Recovery after an error resumes at a line that starts with one of them.
@@ -282,7 +284,7 @@ auto act(F f) {
     return [f](auto& ctx) { f(x3::_val(ctx), x3::_attr(ctx)); };
 }
 
-const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char]] - reserved];
+const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char >> !non_ascii]] - reserved];
 const auto word_def =
     tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 const auto identifier_def = tag[raw_name[act([](ast::identifier& v, std::string& a) { v.text = std::move(a); })]];
@@ -671,8 +673,38 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
             case parse_state::trigger::complete: return "expected '->' after 'complete'";
         }
     }
-    if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
+    if (which == "end" || which == "a statement") {
+        // A clause where a state's statements end (it is no handler's: none came yet), or where a
+        // statement should begin.
+        const auto keyword =
+            token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
+        if (keyword == "say" && which == "end")
+            return fmt::format("state '{}' already has its 'say'; a state says one entry phrase (separate variants with '|')",
+                               s.state_name);
+        if (keyword == "hint")
+            return "a state has no 'hint'; a hint belongs to a handler and is indented under its 'on', 'otherwise' or 'after'";
+        if (keyword == "increment" || keyword == "reset" || keyword == "keep" || keyword == "set")
+            return fmt::format("'{}' belongs to a handler; indent it under an 'on', 'otherwise' or 'after'", keyword);
+        if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
+    }
     return "expected " + which;
+}
+
+// Whether an expectation is of a name, so that a word with non-ASCII letters there is a name
+// written in another alphabet.
+bool expects_name(const std::string& which) {
+    for (const char* what : {"name", "guard", "condition", "target"})
+        if (which.find(what) != std::string::npos) return true;
+    return false;
+}
+
+// The bytes at p of a word that may have non-ASCII letters, and whether it does.
+std::size_t word_length(const char* p, const char* end, bool& non_ascii_letters) {
+    const char* q = p;
+    non_ascii_letters = false;
+    for (; q < end && (is_name_char(*q) || static_cast<unsigned char>(*q) >= 0x80); ++q)
+        non_ascii_letters = non_ascii_letters || static_cast<unsigned char>(*q) >= 0x80;
+    return static_cast<std::size_t>(q - p);
 }
 
 // "expected a statement (...)" at `start`, where no statement begins.
@@ -731,14 +763,27 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                     file.items.push_back(std::move(node));
                     continue;
                 }
-                out.push_back(no_statement(source, start, end));
+                const auto token = std::string_view(start, token_length(start, end));
+                const auto misplaced = expectation_message("a statement", state, token, true);
+                out.push_back(misplaced == "expected a statement"
+                                  ? no_statement(source, start, end)
+                                  : source.make(severity::error, offset_of(start), token.size(), misplaced));
             } catch (const x3::expectation_failure<const char*>& e) {
                 where = e.where();  // before the blanks that precede the offending token
                 if (e.which() != close_quote_name) skip_blanks(where);
-                const auto length = token_length(where, end);
-                out.push_back(
-                    source.make(severity::error, offset_of(where), length,
-                                expectation_message(e.which(), state, std::string_view(where, length), first_on_line(where, begin))));
+                bool non_ascii_letters = false;
+                const auto word = std::string_view(where, word_length(where, end, non_ascii_letters));
+                if (non_ascii_letters && expects_name(e.which()) && printable(word)) {
+                    out.push_back(source.make(severity::error, offset_of(where), word.size(),
+                                              fmt::format("'{}' is not a name: names are ASCII letters, digits and underscores "
+                                                          "(phrases may be any UTF-8)",
+                                                          word)));
+                } else {
+                    const auto length = token_length(where, end);
+                    out.push_back(
+                        source.make(severity::error, offset_of(where), length,
+                                    expectation_message(e.which(), state, std::string_view(where, length), first_on_line(where, begin))));
+                }
             } catch (const nesting_error& e) {
                 where = e.where;
                 out.push_back(source.make(severity::error, offset_of(where), 1,
