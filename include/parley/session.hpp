@@ -94,8 +94,8 @@ struct reply {
 struct session_options {
     std::string language;  // empty: the script's default language
     // NAME (its value in every language) or NAME.LANG (its value in that language only, as
-    // "company.en"). A variable's wording is the host's for the caller's language, else the
-    // host's for every language, else the script's default for the caller's language.
+    // "company.en"). A placeholder speaks the language of the text it is in: the host's value
+    // for that language, else the host's for every language, else the script's default for it.
     std::vector<std::pair<std::string, std::string>> variables;
     std::vector<std::pair<std::string, std::string>> slots;
 };
@@ -246,8 +246,8 @@ public:
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due, in
     // order, handing each one's reply to `on_reply(const reply&)` as it fires: when several fall
     // due between two inputs, the host gets every reply, not only the last. A reply's phrase is
-    // valid during that call only (the next timer renders into the same buffer). Returns how
-    // many timers fired.
+    // valid during that call only, since the next timer renders into the same buffer (the last
+    // one's, until the next non-const call as usual). Returns how many timers fired.
     //
     // A timer falls due `after` seconds from the entry into its state; in a `hold` state, at the
     // latest when the hold (a run of consecutive hold states, a confirmation question asked
@@ -482,13 +482,13 @@ private:
 
     // ---- Deciding: what fires, where the call goes, what to say. Nothing is rendered here.
 
-    // What a step decided. The state it went to is the session's own; the text is already
-    // picked (language and variant: rotating a phrase is part of deciding what to say).
     struct action_scratch;
     struct effect_range {  // into effects
         std::uint32_t first = 0;
         std::uint32_t count = 0;
     };
+    // What a step decided. The state it went to is the session's own; the text is already
+    // picked (language and variant: rotating a phrase is part of deciding what to say).
     struct decision {
         std::uint32_t text = detail::none;  // into texts; none: say nothing
         std::uint32_t hint = detail::none;  // a phrase
