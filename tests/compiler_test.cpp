@@ -48,7 +48,7 @@ TEST_CASE("each semantic error has its exact location and message", "[compiler][
         {"setting language = ru\nintent hi\nstate a initial\n  on hi -> stay\n    say en \"hello\"\nend\n",
          "t.rules:5:9: error: phrase has no text in the default language 'ru'"},
         {"forbid \"алло\" use \"Спасибо за ожидание\"\nintent hi\nstate a initial\n  on hi -> stay\n    say \"Алло, вы тут?\"\nend\n",
-         "t.rules:5:9: error: phrase contains the forbidden phrase 'алло'; say 'Спасибо за ожидание' instead"},
+         "t.rules:5:10: error: phrase contains the forbidden phrase 'алло'; say 'Спасибо за ожидание' instead"},
         {"intent hi\nstate a initial\n  on hi if n > 1 -> stay\nend\n", "t.rules:3:12: error: undefined counter, slot or variable 'n'"},
         {"slot s\nintent hi\nstate a initial\n  on hi if s > 1 -> stay\nend\n", "t.rules:4:12: error: slot 's' compares with a string"},
         {"counter c\nintent hi\nstate a initial\n  on hi -> stay\n    increment d\nend\n", "t.rules:5:15: error: undefined counter 'd'"},

@@ -157,3 +157,22 @@ TEST_CASE("slots per utterance and slot value size are limited with a clear erro
     CHECK(call.slot("name").empty());  // nothing half-applied
     CHECK(call.step("give_name", 1.0, std::span(slots).first(parley::max_slots_per_utterance)).state_name == "intake");
 }
+
+TEST_CASE("forbidden phrases match whole words, in any case and spacing", "[screen]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+forbid "hold on" use "one moment, please"
+forbid "алло" use "спасибо за ожидание"
+intent hi
+state a initial
+  on hi -> stay
+end
+)");
+    CHECK(parley::screen(s, "Please HOLD\t  on.").size() == 1);
+    CHECK(parley::screen(s, "АЛЛО, вы меня слышите?").size() == 1);
+    CHECK(parley::screen(s, "threshold online").empty());  // 'hold on' inside other words
+    CHECK(parley::screen(s, "Аллогично").empty());
+    const auto hits = parley::screen(s, "Да,  алло");
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].column == 6);  // code points as written, both spaces counted
+    CHECK(hits[0].offset == std::string_view("Да,  ").size());
+}

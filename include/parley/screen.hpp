@@ -22,30 +22,28 @@ struct screen_hit {
     rule_location rule;            // the `forbid` line
 };
 
-// Every occurrence of every forbidden phrase, ignoring case (Latin, Cyrillic, Greek; ё = е),
-// ordered by position. Malformed UTF-8 in `said` is tolerated.
+// Every occurrence of every forbidden phrase as whole words, ignoring case (Latin, Cyrillic,
+// Greek; ё = е) and how the words are spaced, ordered by position. Malformed UTF-8 in `said` is
+// tolerated.
 [[nodiscard]] inline std::vector<screen_hit> screen(const script& s, std::string_view said) {
     const auto& t = detail::tables_of(s);
     std::vector<screen_hit> hits;
     if (t.forbidden_phrases.empty()) return hits;
     std::u32string folded;
     std::basic_string<std::uint32_t> offsets;
-    detail::fold_utf8(said, folded, &offsets);
+    detail::fold_for_matching(said, folded, &offsets);
     for (const auto& f : t.forbidden_phrases) {
-        if (f.folded.empty()) continue;
-        auto from = folded.begin();
-        while (true) {
-            auto it = std::search(from, folded.end(), f.folded.begin(), f.folded.end());
-            if (it == folded.end()) break;
-            const auto first = static_cast<std::size_t>(it - folded.begin());
+        for (auto first = detail::find_words(folded, f.folded); first != std::u32string::npos;
+             first = detail::find_words(folded, f.folded, first + 1)) {
             const auto last = first + f.folded.size();
+            std::size_t column = 1;  // code points before the match, spaces as written
+            for (std::size_t i = 0; i < offsets[first];) (void)detail::decode_utf8(said, i), ++column;
             hits.push_back({offsets[first],
                             offsets[last] - offsets[first],
-                            first + 1,
+                            column,
                             t.str(f.phrase),
                             t.str(f.replacement),
                             {t.files[f.where.file], f.where.line}});
-            from = it + 1;
         }
     }
     std::sort(hits.begin(), hits.end(),

@@ -54,7 +54,7 @@ private:
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
     bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
-    void check_forbidden(const ast::text& t, std::uint32_t file);
+    void check_forbidden(const ast::string_literal& text, std::uint32_t file);
     void check_guard(const ast::disjunction& g, std::uint32_t file);
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
@@ -222,6 +222,7 @@ void checker::check_clauses(const handler_ref& h) {
             for (const auto& slot : keep->slots) need_value(slot, h.file, value_kind::slot, "slot");
         } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
             need_value(set->variable, h.file, value_kind::variable, "variable");
+            if (!set->copies) check_forbidden(set->value, h.file);
             if (set->copies) need_value(set->from, h.file, value_kind::slot, "slot");
         } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
             for (const auto& slot : clear->slots) need_value(slot, h.file, value_kind::slot, "slot");
@@ -257,7 +258,7 @@ void checker::check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_
 void checker::check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint) {
     if (const auto limit = options_.limits.max_phrase_bytes; t.value.value.size() > limit)
         sink_.error(at(file, t.value), fmt::format("phrase is longer than {} bytes", limit));
-    if (check_placeholders(t, file, allow_intent, is_hint) && !is_hint) check_forbidden(t, file);
+    if (check_placeholders(t, file, allow_intent, is_hint) && !is_hint) check_forbidden(t.value, file);
 }
 
 // False when the text is no template at all (an unmatched brace).
@@ -291,13 +292,19 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
     return true;
 }
 
-void checker::check_forbidden(const ast::text& t, std::uint32_t file) {
+// Whatever the operator may end up saying: phrases, variable defaults, `set` values. A forbidden
+// phrase counts as whole words, whatever their case and spacing; the caret is on the match.
+void checker::check_forbidden(const ast::string_literal& text, std::uint32_t file) {
     std::u32string folded;
-    detail::fold_utf8(t.value.value, folded);
+    std::basic_string<std::uint32_t> offsets;
+    detail::fold_for_matching(text.value, folded, &offsets);
     for (const auto& f : symbols_.forbids) {
-        if (std::search(folded.begin(), folded.end(), f.folded.begin(), f.folded.end()) == folded.end()) continue;
-        sink_.error(at(file, t.value), fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead", f.node->phrase.value,
-                                                   f.node->replacement.value));
+        const auto first = detail::find_words(folded, f.folded);
+        if (first == std::u32string::npos) continue;
+        const auto begin = offsets[first], end = offsets[first + f.folded.size()];
+        sink_.error(
+            {file, text.offset + 1 + begin, std::max<std::uint32_t>(1, end - begin)},
+            fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead", f.node->phrase.value, f.node->replacement.value));
         sink_.note(at(f.file, *f.node), "forbidden here");
     }
 }
@@ -535,8 +542,11 @@ void checker::check_descriptions() {
     };
     for (const auto& l : symbols_.label_list)
         if (l.intent) check(l.intent->description, l.where.file, "description");
-    for (std::size_t i = 0; i < symbols_.variables.size(); ++i)
-        check(*symbols_.variable_defaults[i], symbols_.find_value(symbols_.variables[i])->where.file, "value");
+    for (std::size_t i = 0; i < symbols_.variables.size(); ++i) {
+        const auto file = symbols_.find_value(symbols_.variables[i])->where.file;
+        check(*symbols_.variable_defaults[i], file, "value");
+        for (const auto& wording : *symbols_.variable_defaults[i]) check_forbidden(wording.value, file);
+    }
 }
 
 // A group's handlers are checked once, here, whichever states use them; each state checks how

@@ -171,8 +171,7 @@ void declarer::operator()(const ast::intent_decl& i) {
 }
 
 void declarer::operator()(const ast::forbid_decl& f) {
-    std::u32string folded;
-    detail::fold_utf8(f.phrase.value, folded);
+    auto folded = detail::forbidden_words(f.phrase.value);
     if (folded.empty()) {
         sink_.error(at(file_, f.phrase), "a forbidden phrase cannot be empty");
         return;

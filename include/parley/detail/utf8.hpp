@@ -100,6 +100,57 @@ inline void fold_utf8(std::string_view s, std::u32string& folded, std::basic_str
     if (offsets) offsets->push_back(static_cast<std::uint32_t>(s.size()));
 }
 
+// Whitespace as a speaker's text has it: ASCII blanks, no-break and the typographic spaces.
+[[nodiscard]] constexpr bool is_space(char32_t c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0xA0 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
+// A character that continues a word: a letter or digit in the scripts fold_case knows, or any
+// other character outside ASCII, Latin-1 punctuation and the general punctuation block.
+[[nodiscard]] constexpr bool is_word_char(char32_t c) noexcept {
+    if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (c < 0xC0) return false;
+    if (c == 0xD7 || c == 0xF7) return false;
+    if (c >= 0x2000 && c <= 0x206F) return false;
+    if (c >= 0x3000 && c <= 0x303F) return false;
+    return !is_space(c) && c != replacement_character;
+}
+
+// Text as forbidden phrases are matched in it: folded (fold_utf8), every run of whitespace one
+// space; `offsets` gives where each code point starts in `s` (offsets.back() = s.size()).
+inline void fold_for_matching(std::string_view s, std::u32string& folded, std::basic_string<std::uint32_t>* offsets = nullptr) {
+    folded.clear();
+    if (offsets) offsets->clear();
+    for (std::size_t i = 0; i < s.size();) {
+        const auto at = static_cast<std::uint32_t>(i);
+        const char32_t c = fold_case(decode_utf8(s, i));
+        if (is_space(c) && !folded.empty() && folded.back() == ' ') continue;
+        if (offsets) offsets->push_back(at);
+        folded.push_back(is_space(c) ? U' ' : c);
+    }
+    if (offsets) offsets->push_back(static_cast<std::uint32_t>(s.size()));
+}
+// A forbidden phrase as it is matched: fold_for_matching, without spaces at either end.
+inline std::u32string forbidden_words(std::string_view phrase) {
+    std::u32string out;
+    fold_for_matching(phrase, out);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    if (!out.empty() && out.front() == ' ') out.erase(0, 1);
+    return out;
+}
+// Where `words` (forbidden_words) next occurs in `text` (fold_for_matching) from `from`, as whole
+// words: a match that starts or ends inside a word does not count. npos when none does.
+[[nodiscard]] inline std::size_t find_words(const std::u32string& text, const std::u32string& words, std::size_t from = 0) {
+    if (words.empty()) return std::u32string::npos;
+    for (auto at = text.find(words, from); at != std::u32string::npos; at = text.find(words, at + 1)) {
+        const auto end = at + words.size();
+        const bool starts_word = at == 0 || !is_word_char(words.front()) || !is_word_char(text[at - 1]);
+        const bool ends_word = end == text.size() || !is_word_char(words.back()) || !is_word_char(text[end]);
+        if (starts_word && ends_word) return at;
+    }
+    return std::u32string::npos;
+}
+
 // Number of code points in s (a malformed byte counts as one).
 [[nodiscard]] inline std::size_t code_points(std::string_view s) noexcept {
     std::size_t n = 0;
