@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bitset>
 #include <cmath>
 #include <set>
 
@@ -58,6 +59,8 @@ private:
     void check_guard(const ast::disjunction& g, std::uint32_t file);
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
+    using counter_values = std::map<std::string, std::bitset<256>, std::less<>>;
+    [[nodiscard]] std::optional<counter_values> counter_constraints(const ast::disjunction& g) const;
     void check_confirm();
     void check_action(const ast::do_clause& action, std::uint32_t file);
     void check_confirm_target();
@@ -121,7 +124,16 @@ void checker::check_state(const state_info& s) {
 
 void checker::check_handler(const handler_ref& h, bool global) {
     check_trigger(h, global);
-    if (h.node->guard) check_guard(*h.node->guard, h.file);
+    if (h.node->guard) {
+        check_guard(*h.node->guard, h.file);
+        if (const auto allowed = counter_constraints(*h.node->guard))
+            for (const auto& [counter, values] : *allowed)
+                if (values.none()) {
+                    sink_.warning(at(h.file, *h.node->guard),
+                                  fmt::format("this guard can never hold: no value of counter '{}' (0 to 255) satisfies it", counter));
+                    break;
+                }
+    }
     need_state(h.node->target, h.file);
     check_clauses(h);
 }
@@ -384,9 +396,50 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
 
 // A handler that an earlier one for the same trigger always beats: one without a guard, or one
 // with the same guard.
+// What a guard allows of the counters it compares, when it is counter comparisons joined by
+// 'and' (`insults >= 1`, `tries >= 2 and tries < 5`): for each counter, which of 0..255 it may
+// be. nullopt for any other guard, about which nothing is concluded.
+std::optional<checker::counter_values> checker::counter_constraints(const ast::disjunction& g) const {
+    if (g.terms.size() != 1) return std::nullopt;
+    counter_values out;
+    for (const auto& term : g.terms.front().terms) {
+        const auto* cmp = boost::apply_visitor(
+            [](const auto& o) -> const ast::comparison* {
+                if constexpr (std::is_same_v<std::decay_t<decltype(o)>, ast::comparison>)
+                    return &o;
+                else
+                    return nullptr;
+            },
+            term);
+        if (!cmp) return std::nullopt;
+        const auto* v = symbols_.find_value(cmp->subject.text);
+        const auto* number = boost::get<ast::number_literal>(&cmp->value);
+        if (!v || v->kind != value_kind::counter || !number) return std::nullopt;
+        std::bitset<256> allowed;
+        for (int x = 0; x < 256; ++x) {
+            const double n = number->value;
+            bool holds = false;
+            switch (cmp->op) {
+                case ast::compare_op::eq: holds = x == n; break;
+                case ast::compare_op::ne: holds = x != n; break;
+                case ast::compare_op::lt: holds = x < n; break;
+                case ast::compare_op::le: holds = x <= n; break;
+                case ast::compare_op::gt: holds = x > n; break;
+                case ast::compare_op::ge: holds = x >= n; break;
+            }
+            allowed[static_cast<std::size_t>(x)] = holds;
+        }
+        const auto [it, fresh] = out.try_emplace(cmp->subject.text, allowed);
+        if (!fresh) it->second &= allowed;
+    }
+    return out;
+}
+
 void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
     std::map<std::string, const handler_ref*> always;  // trigger -> the first unguarded handler
     std::map<std::string, const handler_ref*> seen;    // trigger + guard -> the first handler
+    // trigger -> the earlier handlers whose guards are counter comparisons, and what they allow
+    std::map<std::string, std::vector<std::pair<const handler_ref*, counter_values>>> counted;
     for (const auto& h : handlers) {
         std::vector<std::string> triggers;
         switch (h.node->when.kind) {
@@ -404,12 +457,32 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
                 earlier = it->second;
             else if (auto s = seen.find(key + "\n" + guard); s != seen.end())
                 earlier = s->second;
+            const std::string name = key == "otherwise" || key == "complete" ? key : key.substr(key.find(' ') + 1);
             if (earlier) {
                 sink_.warning(at(h.file, h.node->when),
-                              fmt::format("this handler for '{}' can never fire: the handler on line {} always matches first",
-                                          key == "otherwise" ? key : key.substr(key.find(' ') + 1),
+                              fmt::format("this handler for '{}' can never fire: the handler on line {} always matches first", name,
                                           files_.sources[earlier->file]->line_of(earlier->node->offset)));
                 continue;
+            }
+            // A guard that implies an earlier one's: `insults >= 2` after `insults >= 1`.
+            const auto allowed = h.node->guard ? counter_constraints(*h.node->guard) : std::nullopt;
+            const bool possible = allowed && std::none_of(allowed->begin(), allowed->end(), [](const auto& c) { return c.second.none(); });
+            if (possible) {  // (an impossible guard has its own warning)
+                auto& before = counted[key];
+                const auto implied = std::find_if(before.begin(), before.end(), [&](const auto& e) {
+                    return std::all_of(e.second.begin(), e.second.end(), [&](const auto& constraint) {
+                        const auto it = allowed->find(constraint.first);
+                        return it != allowed->end() && (it->second & ~constraint.second).none();
+                    });
+                });
+                if (implied != before.end()) {
+                    sink_.warning(at(h.file, *h.node->guard),
+                                  fmt::format("this handler for '{}' can never fire: whenever its guard holds, so does the guard of the "
+                                              "handler on line {}, which comes first",
+                                              name, files_.sources[implied->first->file]->line_of(implied->first->node->offset)));
+                    continue;
+                }
+                before.emplace_back(&h, *allowed);
             }
             if (guard.empty()) always.emplace(key, &h);
             seen.emplace(key + "\n" + guard, &h);
