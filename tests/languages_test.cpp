@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -87,7 +88,8 @@ TEST_CASE("parley run --lang en, et or ro on the default script speaks no Cyrill
     }
     const auto& s = callcenter();
     std::mt19937 rng(7);
-    const auto input = std::filesystem::temp_directory_path() / "parley_languages_test.jsonl";
+    // A name of this process's own: two test runs (two build trees) may run at once.
+    const auto input = std::filesystem::temp_directory_path() / fmt::format("parley-languages-{}.jsonl", getpid());
     {
         std::ofstream out(input);
         std::vector<double> clock(50, 0.0);

@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -78,7 +79,9 @@ TEST_CASE("parley run answers every good line of a stream with 1% bad lines exac
         bad.push_back(false);
     }
     const auto dir = std::filesystem::temp_directory_path();
-    const auto clean_path = (dir / "parley-load-clean.jsonl").string(), dirty_path = (dir / "parley-load-dirty.jsonl").string();
+    // Names of this process's own: two test runs (two build trees) may run at once.
+    const auto clean_path = (dir / fmt::format("parley-load-clean-{}.jsonl", getpid())).string();
+    const auto dirty_path = (dir / fmt::format("parley-load-dirty-{}.jsonl", getpid())).string();
     for (auto [path, content] : {std::pair{&clean_path, &clean}, {&dirty_path, &dirty}}) {
         std::ofstream out(*path, std::ios::binary);
         for (const auto& l : *content) out << l << '\n';

@@ -59,6 +59,7 @@ private:
     void check_guard(const ast::disjunction& g, std::uint32_t file);
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
+    void check_empty_slots(const handler_ref& h, const ast::phrase& p);
     using counter_values = std::map<std::string, std::bitset<256>, std::less<>>;
     [[nodiscard]] std::optional<counter_values> counter_constraints(const ast::disjunction& g) const;
     void check_confirm();
@@ -225,6 +226,7 @@ void checker::check_clauses(const handler_ref& h) {
         if (const auto* say = boost::get<ast::say_clause>(&clause)) {
             if (++says == 2) sink_.error(at(h.file, *say), "a handler says one phrase; separate variants with '|'");
             check_phrase(say->what, h.file, false, false);
+            check_empty_slots(h, say->what);
         } else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
             if (++hints == 2) sink_.error(at(h.file, *hint), "a handler has one hint");
             check_phrase(hint->what, h.file, false, true);
@@ -396,6 +398,57 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
 
 // A handler that an earlier one for the same trigger always beats: one without a guard, or one
 // with the same guard.
+// A slot placeholder without a default renders as nothing while the slot is unknown ("Take
+// care, ."). In a handler's phrase that is no surprise when the handler keeps the slot from the
+// utterance, its guard needs the slot (known(x), x == "..."), or it completes a form that asks
+// for it; anywhere else it is a warning.
+void checker::check_empty_slots(const handler_ref& h, const ast::phrase& p) {
+    const auto& node = *h.node;
+    auto keeps = [&](std::string_view slot) {
+        for (const auto& clause : node.clauses)
+            if (const auto* keep = boost::get<ast::keep_clause>(&clause))
+                for (const auto& s : keep->slots)
+                    if (s.text == slot) return true;
+        return false;
+    };
+    auto needed_by_guard = [&](std::string_view slot) {
+        if (!node.guard) return false;
+        return std::all_of(node.guard->terms.begin(), node.guard->terms.end(), [&](const ast::conjunction& c) {
+            return std::any_of(c.terms.begin(), c.terms.end(), [&](const ast::operand& o) {
+                if (const auto* k = boost::get<ast::known_check>(&o)) return k->name.text == slot;
+                if (const auto* cmp = boost::get<ast::comparison>(&o)) {  // == "text", or any number comparison but !=
+                    const auto* text = boost::get<ast::string_literal>(&cmp->value);
+                    return cmp->subject.text == slot && cmp->op != ast::compare_op::ne && (!text || !text->value.empty());
+                }
+                return false;
+            });
+        });
+    };
+    auto asked_by_form = [&](std::string_view slot) {
+        if (node.when.kind != ast::trigger_kind::complete || h.owner == none) return false;
+        const auto& fields = symbols_.state_list[h.owner].node->fields;
+        return std::any_of(fields.begin(), fields.end(), [&](const ast::form_field& f) { return f.slot.text == slot; });
+    };
+    std::set<std::string> warned;
+    for (const auto& v : p.variants)
+        for (const auto& t : v.texts) {
+            std::vector<template_piece> pieces;
+            std::uint32_t bad = 0;
+            if (!split_template(t.value.value, pieces, bad)) continue;
+            for (const auto& piece : pieces) {
+                if (!piece.placeholder || !piece.fallback.empty() || warned.count(piece.text)) continue;
+                const auto* v2 = symbols_.find_value(piece.text);
+                if (!v2 || v2->kind != value_kind::slot) continue;
+                if (keeps(piece.text) || needed_by_guard(piece.text) || asked_by_form(piece.text)) continue;
+                warned.insert(piece.text);
+                sink_.warning({h.file, t.value.offset + 1 + piece.where, piece.size},
+                              fmt::format("'{{{}}}' says nothing while slot '{}' is unknown, and this handler neither keeps it nor "
+                                          "guards with known({}); give it a default: {{{}|...}}",
+                                          piece.text, piece.text, piece.text, piece.text));
+            }
+        }
+}
+
 // What a guard allows of the counters it compares, when it is counter comparisons joined by
 // 'and' (`insults >= 1`, `tries >= 2 and tries < 5`): for each counter, which of 0..255 it may
 // be. nullopt for any other guard, about which nothing is concluded.
