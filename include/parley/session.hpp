@@ -454,7 +454,7 @@ private:
 
     // A hold starts when the call enters a hold state from elsewhere and lasts while it goes from
     // hold state to hold state, or asks to confirm an utterance heard during the hold.
-    void enter(state_id s, std::int64_t at) noexcept {
+    [[gnu::always_inline]] void enter(state_id s, std::int64_t at) noexcept {
         state_ = s;
         entered_at_ms_ = at;
         next_timer_ = 0;
@@ -526,9 +526,9 @@ private:
         std::uint8_t language = call.language_;
         double confidence = 1.0;  // the utterance's; a timer's, and a confirmed intent's, is 1
 
-        [[nodiscard]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
+        [[nodiscard, gnu::always_inline]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
         [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i, language); }
-        [[nodiscard]] std::string_view slot(std::uint32_t i) const noexcept {
+        [[nodiscard, gnu::always_inline]] std::string_view slot(std::uint32_t i) const noexcept {
             if (!slots.empty()) {
                 const auto name = call.tables().str(call.tables().slots[i]);
                 for (const auto& s : slots)
@@ -549,7 +549,7 @@ private:
     // A declared label (or otherwise_label()), checked. A pending confirmation is settled first:
     // anything but yes (see step) goes back to where the question was asked, and no repeats it.
     // A doubtful intent is asked about instead of acted on; events never are.
-    decision decide(label_id label, double confidence, std::span<const slot_value> slots) {
+    [[gnu::always_inline]] decision decide(label_id label, double confidence, std::span<const slot_value> slots) {
         const auto& t = tables();
         if (pending_label_ != detail::none) {
             enter(pending_origin_, now_ms_);
@@ -563,7 +563,7 @@ private:
     }
 
     // The first of the label's handlers in this state whose guard holds fires; none may.
-    decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
+    [[gnu::always_inline]] decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         if (!t.has_forms && t.state_count_bytes == 0) [[likely]] {  // the plain case: the first handler that holds
@@ -604,8 +604,10 @@ private:
     // A handler's effects, then its target (entered at `at`), then its phrase: its own, or the
     // entry phrase of the state it goes to.
     // `d` holds what led here (a form that completed): its actions come first.
-    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) { return fire(h, slots, at, decision{}); }
-    decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at, decision d) {
+    [[gnu::always_inline]] decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
+        return fire(h, slots, at, decision{});
+    }
+    [[gnu::always_inline]] decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at, decision d) {
         const auto& t = tables();
         d.hint = h.hint;
         d.rule = h.rule;
@@ -628,7 +630,8 @@ private:
     // the slots of its fields the utterance carries; when it has them all, its first 'complete'
     // handler whose guard holds fires; else it asks for the first slot it lacks (again, with the
     // reprompt, when the utterance filled nothing). `d` is what led here: its actions stay.
-    decision form_turn(std::uint32_t form_index, decision d, std::span<const slot_value> slots, std::int64_t at, bool entered) {
+    [[gnu::noinline]] decision form_turn(std::uint32_t form_index, decision d, std::span<const slot_value> slots, std::int64_t at,
+                                         bool entered) {
         const auto& t = tables();
         const auto& f = t.forms[form_index];
         bool filled = false;
@@ -660,7 +663,7 @@ private:
     }
 
     // Applies the changes to the call among `effects`; returns the host actions that follow them.
-    effect_range apply(effect_range effects, std::span<const slot_value> slots) {
+    [[gnu::always_inline]] effect_range apply(effect_range effects, std::span<const slot_value> slots) {
         const auto& t = tables();
         const std::uint32_t end = effects.first + effects.count;
         for (std::uint32_t i = effects.first; i < end; ++i) {
@@ -751,7 +754,7 @@ private:
 
     // The text of a phrase in the caller's language. A phrase with variants rotates through
     // them, never saying the same twice in a row.
-    [[nodiscard]] std::uint32_t choose(std::uint32_t phrase) noexcept {
+    [[nodiscard, gnu::always_inline]] std::uint32_t choose(std::uint32_t phrase) noexcept {
         if (phrase == detail::none) return detail::none;
         const auto& t = tables();
         const auto& p = t.phrases[phrase];
@@ -768,7 +771,7 @@ private:
 
     // A text without placeholders, the common case, is handed out as it is, a view of the
     // script; the rest is rendered into `buffer`.
-    reply respond(std::string& buffer, const decision& d) {
+    [[gnu::always_inline]] reply respond(std::string& buffer, const decision& d) {
         const auto& t = tables();
         const auto& st = t.states[state_];
         ended_ = is_terminal(st.action);

@@ -21,7 +21,7 @@ namespace parley::detail {
 }
 
 template <class T>
-[[nodiscard]] constexpr bool compares(const T& x, compare c, const T& y) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool compares(const T& x, compare c, const T& y) noexcept {
     switch (c) {
         case compare::eq: return x == y;
         case compare::ne: return x != y;
@@ -33,23 +33,21 @@ template <class T>
     return false;
 }
 
+template <class Values>
+[[nodiscard]] bool holds_group(const script_tables& t, const guard_node& g, const Values& values) noexcept;
+
 // Whether guard node `node` holds. `values` is what the handler sees while it runs:
 // counter(i) -> std::int64_t, slot(i) and variable(i) -> std::string_view, and the utterance's
-// `confidence`.
+// `confidence`. A single comparison, the common guard, is decided inline where the step asks;
+// `and`, `or` and `not` go out of line (holds_group), and come back here for each part.
 template <class Values>
-[[nodiscard]] bool holds(const script_tables& t, std::uint32_t node, const Values& values) noexcept {
+[[nodiscard, gnu::always_inline]] inline bool holds(const script_tables& t, std::uint32_t node, const Values& values) noexcept {
     const auto& g = t.guards[node];
     switch (g.op) {
         case guard_op::always: return true;
         case guard_op::all_of:
-            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                if (!holds(t, t.guard_children[i], values)) return false;
-            return true;
         case guard_op::any_of:
-            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
-                if (holds(t, t.guard_children[i], values)) return true;
-            return false;
-        case guard_op::negate: return !holds(t, g.a, values);
+        case guard_op::negate: return holds_group(t, g, values);
         case guard_op::known_slot: return !values.slot(g.a).empty();
         case guard_op::counter_cmp: return compares(values.counter(g.a), g.cmp, g.number);
         case guard_op::slot_cmp: return compares(values.slot(g.a), g.cmp, t.str(g.string));
@@ -66,6 +64,22 @@ template <class Values>
         case guard_op::confidence_cmp: return compares(values.confidence, g.cmp, g.real);
     }
     return false;
+}
+
+template <class Values>
+[[nodiscard, gnu::noinline]] bool holds_group(const script_tables& t, const guard_node& g, const Values& values) noexcept {
+    switch (g.op) {
+        case guard_op::all_of:
+            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                if (!holds(t, t.guard_children[i], values)) return false;
+            return true;
+        case guard_op::any_of:
+            for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                if (holds(t, t.guard_children[i], values)) return true;
+            return false;
+        case guard_op::negate: return !holds(t, g.a, values);
+        default: return false;
+    }
 }
 
 }  // namespace parley::detail
