@@ -521,7 +521,7 @@ const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl&
                                      x3::_val(ctx).number = x3::_attr(ctx).number;
                                      x3::_val(ctx).choices = std::move(x3::_attr(ctx).choices);
                                  })])];
-// Inside slot_decl: `number`, or `a | b | c` (words; a choice may be any word, 'number' aside).
+// Inside slot_decl: `number`, or `a | b | c` (names: not reserved words, and not 'number' alone).
 const auto slot_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_val(ctx).number = true; })] |
                            (identifier[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
                             *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
