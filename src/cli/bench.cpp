@@ -51,9 +51,11 @@ int bench(const std::string& file, const std::string& input, int repeat) {
     std::size_t bad_lines = 0;
     input_line line;
     std::vector<std::string> names;
+    std::unordered_map<std::string, std::uint32_t> name_index;  // each name once, however many lines carry it
     auto intern = [&](std::string_view name) {
-        names.emplace_back(name);
-        return static_cast<std::uint32_t>(names.size() - 1);
+        const auto [it, fresh] = name_index.try_emplace(std::string(name), static_cast<std::uint32_t>(names.size()));
+        if (fresh) names.emplace_back(name);
+        return it->second;
     };
     std::string_view all(text.data(), text.size());
     for (std::size_t start = 0; start < all.size();) {

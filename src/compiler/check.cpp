@@ -22,6 +22,21 @@ namespace parley::pipeline {
 
 namespace {
 
+// Which of the edges `from -> to` between `vertices` states lie on a circle: both ends in one
+// strongly connected component (Boost.Graph) of more than one state, or an edge to itself.
+std::vector<bool> on_circles(std::size_t vertices, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& edges) {
+    using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+    graph g(vertices);
+    for (const auto& [from, to] : edges) boost::add_edge(from, to, g);
+    std::vector<std::size_t> component(vertices);
+    const auto count = boost::strong_components(g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
+    std::vector<std::size_t> size(count, 0);
+    for (auto c : component) ++size[c];
+    std::vector<bool> out;
+    for (const auto& [from, to] : edges) out.push_back(component[from] == component[to] && (from == to || size[component[from]] > 1));
+    return out;
+}
+
 class checker {
 public:
     checker(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink)
@@ -504,6 +519,8 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
             case ast::trigger_kind::after: triggers.push_back("after " + number_text(h.node->when.seconds.value)); break;
         }
         const std::string guard = h.node->guard ? guard_text(*h.node->guard) : std::string();
+        const auto allowed = h.node->guard ? counter_constraints(*h.node->guard) : std::nullopt;
+        const bool possible = allowed && std::none_of(allowed->begin(), allowed->end(), [](const auto& c) { return c.second.none(); });
         for (const auto& key : triggers) {
             const handler_ref* earlier = nullptr;
             if (auto it = always.find(key); it != always.end())
@@ -518,8 +535,6 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
                 continue;
             }
             // A guard that implies an earlier one's: `insults >= 2` after `insults >= 1`.
-            const auto allowed = h.node->guard ? counter_constraints(*h.node->guard) : std::nullopt;
-            const bool possible = allowed && std::none_of(allowed->begin(), allowed->end(), [](const auto& c) { return c.second.none(); });
             if (possible) {  // (an impossible guard has its own warning)
                 auto& before = counted[key];
                 const auto implied = std::find_if(before.begin(), before.end(), [&](const auto& e) {
@@ -702,30 +717,28 @@ void checker::check_form(const state_info& s) {
 // handlers lead from one to another in a circle would go round without end.
 void checker::check_forms_chain() {
     const auto& states = symbols_.state_list;
-    std::vector<int> mark(states.size(), 0);  // 0 unseen, 1 on the path, 2 done
-    std::vector<std::pair<std::uint32_t, std::size_t>> path;
-    auto next_forms = [&](std::uint32_t s) {
-        std::vector<std::pair<std::uint32_t, const handler_ref*>> out;
+    // From each form, the forms its 'complete' handlers lead into.
+    std::vector<std::vector<std::pair<std::uint32_t, const handler_ref*>>> next(states.size());
+    for (std::uint32_t s = 0; s < states.size(); ++s)
         for (const auto& h : states[s].handlers) {
             if (h.node->when.kind != ast::trigger_kind::complete) continue;
             const auto it = symbols_.states.find(h.node->target.text);
-            if (it != symbols_.states.end() && !states[it->second.index].node->fields.empty()) out.emplace_back(it->second.index, &h);
+            if (it != symbols_.states.end() && !states[it->second.index].node->fields.empty()) next[s].emplace_back(it->second.index, &h);
         }
-        return out;
-    };
+    std::vector<int> mark(states.size(), 0);  // 0 unseen, 1 on the path, 2 done
+    std::vector<std::pair<std::uint32_t, std::size_t>> path;
     for (std::uint32_t start = 0; start < states.size(); ++start) {
-        if (mark[start] != 0 || states[start].node->fields.empty()) continue;
+        if (mark[start] != 0 || next[start].empty()) continue;
         path.assign(1, {start, 0});
         mark[start] = 1;
         while (!path.empty()) {
-            auto& [s, next] = path.back();
-            const auto edges = next_forms(s);
-            if (next == edges.size()) {
+            auto& [s, k] = path.back();
+            if (k == next[s].size()) {
                 mark[s] = 2;
                 path.pop_back();
                 continue;
             }
-            const auto [to, h] = edges[next++];
+            const auto [to, h] = next[s][k++];
             if (mark[to] == 1)
                 sink_.error(at(h->file, h->node->when),
                             fmt::format("forms complete into each other in a circle here ('{}' -> '{}'): with every slot known "
@@ -773,6 +786,8 @@ void checker::check_holds() {
     std::vector<link> links;
     using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
     graph g(states.size());
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> hold_edges;
+    std::vector<const link*> edge_links;
     for (std::uint32_t s = 0; s < states.size(); ++s) {
         if (!is_hold(s)) continue;
         std::vector<const handler_ref*> timers;
@@ -785,20 +800,21 @@ void checker::check_holds() {
             if (it == symbols_.states.end()) continue;  // stay, or undefined (said elsewhere)
             const auto to = it->second.index;
             links.push_back({h, s, is_hold(to) ? to : none, h->node->when.seconds.value});
-            if (is_hold(to))
+            if (is_hold(to)) {
                 boost::add_edge(s, to, g);
-            else if (!h->node->guard)
+                hold_edges.emplace_back(s, to);
+            } else if (!h->node->guard)
                 break;  // the hold ends here; later timers never fire
         }
     }
     if (links.empty()) return;
-    std::vector<std::size_t> component(states.size());
-    const auto count = boost::strong_components(g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
-    std::vector<std::size_t> size(count, 0);
-    for (auto c : component) ++size[c];
-    bool circular = false;
     for (const auto& l : links)
-        if (l.to != none && component[l.from] == component[l.to] && (l.from == l.to || size[component[l.from]] > 1)) {
+        if (l.to != none) edge_links.push_back(&l);
+    const auto circles = on_circles(states.size(), hold_edges);
+    bool circular = false;
+    for (std::size_t e = 0; e < edge_links.size(); ++e)
+        if (circles[e]) {
+            const auto& l = *edge_links[e];
             circular = true;
             sink_.error(
                 at(l.timer->file, l.timer->node->when),

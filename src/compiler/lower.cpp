@@ -152,13 +152,17 @@ private:
         t_.guards.push_back(n);
         return static_cast<std::uint32_t>(t_.guards.size() - 1);
     }
+    static compare to_compare(ast::compare_op op) {
+        static constexpr compare ops[] = {compare::eq, compare::ne, compare::lt, compare::le, compare::gt, compare::ge};
+        return ops[int(op)];
+    }
+
     std::uint32_t operand(const ast::operand& o) {
         struct visitor {
             lowering& l;
             std::uint32_t operator()(const ast::comparison& c) const {
-                static constexpr compare ops[] = {compare::eq, compare::ne, compare::lt, compare::le, compare::gt, compare::ge};
                 guard_node n;
-                n.cmp = ops[int(c.op)];
+                n.cmp = to_compare(c.op);
                 const auto it = l.values_.find(c.subject.text);
                 if (it == l.values_.end() && (c.subject.text == "no_match" || c.subject.text == "no_input")) {
                     n.op = guard_op::counter_cmp;  // the state's counts follow the counters
@@ -193,12 +197,11 @@ private:
                 return l.add(n);
             }
             std::uint32_t operator()(const ast::known_count& k) const {
-                static constexpr compare ops[] = {compare::eq, compare::ne, compare::lt, compare::le, compare::gt, compare::ge};
                 std::vector<std::uint32_t> slots;
                 for (const auto& name : k.names) slots.push_back(l.values_.find(name.text)->second.index);
                 guard_node n;
                 n.op = guard_op::known_count_cmp;
-                n.cmp = ops[int(k.op)];
+                n.cmp = to_compare(k.op);
                 n.a = static_cast<std::uint32_t>(l.t_.guard_children.size());
                 n.b = static_cast<std::uint32_t>(slots.size());
                 n.number = static_cast<std::int64_t>(k.value.value);

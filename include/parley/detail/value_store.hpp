@@ -45,12 +45,12 @@ public:
     }
     ~value_store() { delete[] data_; }
 
-    // The value under `key` (and `name`: a variable's value in one language has the language's
-    // tag as its name); nullopt when it has none (which is not the same as an empty value).
-    [[nodiscard]] std::optional<std::string_view> find(std::uint32_t key, std::string_view name = {}) const noexcept {
+    // The value under `key` (its unnamed record: a variable's value in one language has the
+    // language's tag as its name); nullopt when it has none (which is not the same as empty).
+    [[nodiscard]] std::optional<std::string_view> find(std::uint32_t key) const noexcept {
         for (std::uint32_t at = 0; at < size_;) {
             const auto h = header_at(at);
-            if (h.key == key && name_at(at, h) == name) return std::string_view(data_ + at + sizeof h + h.name_size, h.value_size);
+            if (h.key == key && h.name_size == 0) return std::string_view(data_ + at + sizeof h, h.value_size);
             at += record_size(h);
         }
         return std::nullopt;
