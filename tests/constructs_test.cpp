@@ -390,3 +390,95 @@ end
         CHECK(names == "begin one two three four five arrived ");
     }
 }
+
+namespace {
+// A flow used from two states: each use has its own copy and returns where its use says.
+constexpr const char* recover_flow = R"(intent forgot
+intent returns
+intent give
+intent no
+event sent
+slot email
+
+flow recover(found, not_found)
+  state asking
+    ask email "What e-mail address is on the account?"
+    complete -> sending
+      do send-username(email)
+  end
+  state sending
+    say "I am sending your username."
+    on sent -> found
+    on no -> not_found
+  end
+end
+
+state help initial
+  say "How can I help?"
+  on forgot -> recover(found -> help, not_found -> goodbye)
+  on returns -> return_item
+end
+
+state return_item
+  say "What is your username?"
+  on forgot -> recover(found -> return_item, not_found -> goodbye)
+  on give -> goodbye
+end
+
+state goodbye action close
+  say "Goodbye."
+end
+)";
+}  // namespace
+
+TEST_CASE("construct: a flow returns to the state its use names, through its own copy", "[constructs][flows]") {
+    auto s = compile_or_fail(recover_flow);
+    CHECK(s.find_state("recover(help,goodbye).asking"));
+    CHECK(s.find_state("recover(return_item,goodbye).sending"));
+    CHECK_FALSE(s.find_state("asking"));
+
+    parley::session from_help(s);
+    CHECK(say(from_help, "forgot") == "recover(help,goodbye).asking: What e-mail address is on the account?");
+    const auto r = from_help.step("give", 1.0, std::vector<parley::slot_value>{{"email", "ann@example.com"}});
+    CHECK(r.state_name == "recover(help,goodbye).sending");
+    REQUIRE(r.actions.size() == 1);
+    CHECK(r.actions[0].name == "send-username");
+    CHECK(from_help.step("sent").state_name == "help");
+
+    parley::session from_returns(s);
+    CHECK(say(from_returns, "returns") == "return_item: What is your username?");
+    CHECK(say(from_returns, "forgot") == "recover(return_item,goodbye).asking: What e-mail address is on the account?");
+    say(from_returns, "give", {{"email", "bo@example.com"}});
+    CHECK(from_returns.step("sent").state_name == "return_item");
+
+    // Inside a copy, a snapshot restores by name into the same copy.
+    parley::session inside(s);
+    say(inside, "returns");
+    say(inside, "forgot");
+    auto restored = parley::session::restore(s, inside.snapshot(), parley::restore_mode::by_name);
+    say(restored, "give", {{"email", "cy@example.com"}});
+    CHECK(say(restored, "no") == "goodbye: Goodbye.");
+}
+
+TEST_CASE("construct: a flow's copies are flat states in the graph", "[constructs][flows]") {
+    auto s = compile_or_fail(recover_flow);
+    const auto g = parley::make_graph(s);
+    auto has_edge = [&](std::string_view from, std::string_view to) {
+        return std::any_of(g.edges.begin(), g.edges.end(), [&](const parley::graph_edge& e) {
+            return e.from != parley::any_state && g.states[e.from] == from && g.states[e.to] == to;
+        });
+    };
+    CHECK(has_edge("help", "recover(help,goodbye).asking"));
+    CHECK(has_edge("recover(help,goodbye).sending", "help"));
+    CHECK(has_edge("recover(return_item,goodbye).sending", "return_item"));
+    CHECK(has_edge("recover(return_item,goodbye).sending", "goodbye"));
+}
+
+TEST_CASE("construct: a mistake in a flow is reported once, however many copies", "[constructs][flows]") {
+    std::string text = recover_flow;
+    text.replace(text.find("(email)"), 7, "(emial)");
+    const auto result = parley::compile_string(text, "flows.rules");
+    REQUIRE_FALSE(result.script);
+    REQUIRE(result.diagnostics.size() == 1);
+    CHECK(result.diagnostics[0].message.find("emial") != std::string::npos);
+}

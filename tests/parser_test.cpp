@@ -430,7 +430,7 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"forbid \"a\\q\" use \"b\"", "1:11: expected an escape: '\\\"', '\\\\' or '\\n'"},
         {"slot a\nintent b\nhello world",
          "3:1: expected a statement (state, intent, event, slot, counter, variable, setting, "
-         "forbid, confirm, global, handlers or include), found 'hello'"},
+         "forbid, confirm, global, handlers, flow or include), found 'hello'"},
         {"state a\n  on x -> b\n    say \"abc\nend", "3:13: unterminated string: a string ends with '\"' on the line where it starts"},
         {"forbid \"abc", "1:12: unterminated string: a string ends with '\"' on the line where it starts"},
     }));

@@ -26,6 +26,7 @@ struct compile_limits {
     std::size_t max_variants = 64;        // rotating variants of one phrase
     std::size_t max_timers_per_state = 32;
     std::size_t max_languages = 32;
+    std::size_t max_flow_states = 20000;  // the states all uses of flows add together
 };
 
 // Where compile time went, in seconds; filled when compile_options::timings is set.

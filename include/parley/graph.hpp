@@ -26,6 +26,7 @@ struct graph_view {
     std::vector<std::string_view> states;
     std::vector<action> actions;
     std::vector<std::vector<std::string_view>> entry_actions;  // by state: what entering it asks the host for
+    std::vector<std::string_view> flows;                       // by state: the copy of a flow it belongs to, "FLOW(STATE,...)", or empty
     state_id initial = 0;
     std::vector<graph_edge> edges;
 };
@@ -46,6 +47,7 @@ struct graph_view {
         g.states.push_back(t.str(st.name));
         g.actions.push_back(st.action);
         g.entry_actions.push_back(host_actions(st.first_entry_effect, st.entry_effect_count));
+        g.flows.push_back(t.str(st.flow));
     }
     auto edge = [&](state_id from, std::uint32_t index, bool global) {
         const auto& h = t.handlers[index];
@@ -92,8 +94,20 @@ inline std::string dot_escape(std::string_view s) {
     std::string out =
         "digraph parley {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
         "  edge [fontname=\"Helvetica\", fontsize=10];\n";
+    // A flow's copy is a box around its states, labelled with the copy's name; inside, a state is
+    // labelled with its name in the flow. (A copy's states are consecutive.)
+    std::string_view cluster;
+    std::size_t clusters = 0;
     for (state_id i = 0; i < g.states.size(); ++i) {
-        out += "  \"" + detail::dot_escape(g.states[i]) + "\" [";
+        if (g.flows[i] != cluster) {
+            if (!cluster.empty()) out += "  }\n";
+            cluster = g.flows[i];
+            if (!cluster.empty())
+                out += "  subgraph \"cluster_" + std::to_string(++clusters) + "\" {\n    label=\"" + detail::dot_escape(cluster) +
+                       "\"; style=rounded; color=gray60; fontname=\"Helvetica\";\n";
+        }
+        const auto shown = cluster.empty() ? g.states[i] : g.states[i].substr(cluster.size() + 1);
+        out += (cluster.empty() ? "  \"" : "    \"") + detail::dot_escape(g.states[i]) + "\" [";
         switch (g.actions[i]) {
             case action::transfer: out += "shape=box, style=\"rounded,filled\", fillcolor=\"#cfe2ff\", "; break;
             case action::hangup: out += "shape=box, style=\"rounded,filled\", fillcolor=\"#f8d7da\", "; break;
@@ -102,11 +116,12 @@ inline std::string dot_escape(std::string_view s) {
             case action::continue_: break;
         }
         if (i == g.initial) out += "peripheries=2, ";
-        out += "label=\"" + detail::dot_escape(g.states[i]);
+        out += "label=\"" + detail::dot_escape(shown);
         if (g.actions[i] != action::continue_) out += "\\n(" + std::string(to_string(g.actions[i])) + ")";
         if (!g.entry_actions[i].empty()) out += "\\ndo " + detail::dot_escape(detail::joined(g.entry_actions[i]));
         out += "\"];\n";
     }
+    if (!cluster.empty()) out += "  }\n";
     bool globals = false;
     for (const auto& e : g.edges) globals = globals || e.global;
     if (globals) out += "  \"*\" [label=\"any state\", shape=plaintext, fontcolor=gray40];\n";

@@ -115,9 +115,24 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
     const auto& states = symbols.state_list;
     auto name_of = [&](std::uint32_t s) -> const std::string& { return states[s].node->name.text; };
     auto where = [&](std::uint32_t s) { return symbols.states.find(name_of(s))->second.where; };
+    // A flow's copy is reached when a reached state uses it, and leads out through the states
+    // its use gave: what is wrong with it is said at the flow (expand.cpp) or at those states,
+    // and for a cycle inside it, once, at its first copy. (A flow without exits has one copy, and
+    // nowhere else to say that it cannot end the call.)
+    auto in_copy = [&](std::uint32_t s) { return states[s].copy != none; };
+    auto in_later_copy = [&](std::uint32_t s) {
+        const auto copy = states[s].copy;
+        if (copy == none) return false;
+        const auto& copies = symbols.copies;
+        return std::find_if(copies.begin(), copies.end(), [&](const flow_copy& c) { return c.flow == copies[copy].flow; }) !=
+               copies.begin() + copy;
+    };
     for (auto s : found.unreachable)
-        sink.warning(where(s), fmt::format("state '{}' is unreachable from the initial state '{}'", name_of(s), name_of(symbols.initial)));
+        if (!in_copy(s))
+            sink.warning(where(s),
+                         fmt::format("state '{}' is unreachable from the initial state '{}'", name_of(s), name_of(symbols.initial)));
     for (const auto& cycle : found.trap_cycles) {
+        if (std::all_of(cycle.begin(), cycle.end(), in_later_copy)) continue;
         std::string names;
         for (std::size_t i = 0; i < cycle.size(); ++i) {
             names += (i == 0 ? "" : i + 1 == cycle.size() ? " and " : ", ");
@@ -125,7 +140,9 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
         }
         sink.warning(where(cycle.front()), fmt::format("states {} form a cycle that can never be left: no handler leads out of it", names));
     }
-    for (auto s : found.dead_ends) sink.warning(where(s), fmt::format("no terminal state can be reached from state '{}'", name_of(s)));
+    auto returns = [&](std::uint32_t s) { return in_copy(s) && symbols.copies[states[s].copy].has_exits; };
+    for (auto s : found.dead_ends)
+        if (!returns(s)) sink.warning(where(s), fmt::format("no terminal state can be reached from state '{}'", name_of(s)));
     for (auto l : found.unused_labels) {
         const auto& label = symbols.label_list[l];
         sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", label.is_event ? "event" : "intent", label.name));

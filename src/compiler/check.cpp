@@ -579,7 +579,7 @@ void checker::check_confirm() {
     const auto* confirm = symbols_.confirm;
     if (!confirm) {
         if (symbols_.settings.threshold > 0)
-            for (const auto& [file, item] : files_.items)
+            for (const auto& [file, item, copy] : files_.items)
                 if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "threshold")
                     sink_.warning(at(file, *s), "'threshold' has no effect without a 'confirm' block");
         return;
@@ -846,7 +846,7 @@ void checker::check_holds() {
 // has set a timeout that nothing can act on.
 void checker::check_silence_timeout() {
     if (symbols_.settings.silence_timeout <= 0 || symbols_.labels.count("silence")) return;
-    for (const auto& [file, item] : files_.items)
+    for (const auto& [file, item, copy] : files_.items)
         if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "silence_timeout")
             sink_.warning(at(file, *s),
                           "'silence_timeout' has no effect: the script declares no 'silence' intent or event for the host to send");

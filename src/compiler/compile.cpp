@@ -30,7 +30,8 @@ compile_result compile(const compile_options& options, Load load) {
     const auto files = load(sink);
     lap(&compile_timings::parse);
     if (!sink.failed() && !files.sources.empty()) {
-        const auto symbols = pipeline::declare(files, options, sink);
+        const auto items = pipeline::expand(files, options, sink);
+        const auto symbols = pipeline::declare(items, options, sink);
         const auto used = pipeline::check(files, symbols, options, sink);
         lap(&compile_timings::check);
         if (!sink.failed()) pipeline::warn(pipeline::analyse(symbols, used), symbols, sink);

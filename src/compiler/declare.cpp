@@ -1,4 +1,4 @@
-// Phase 2, declare: takes parsed_files and gives the symbol_table: states (with their actions),
+// Phase 2, declare: takes script_items and gives the symbol_table: states (with their actions),
 // intents and events, counters, slots and variables, settings, forbidden phrases, 'confirm', the
 // initial state, and the script's languages. Duplicates and bad settings are diagnosed here, and
 // so is the language limit: this is the one place that decides the languages and their indices.
@@ -95,10 +95,12 @@ public:
 
     void declare(const located_item& item) {
         file_ = item.file;
+        copy_ = item.copy;
         boost::apply_visitor(*this, *item.item);
     }
     // After every item: what depends on all of them.
-    [[nodiscard]] symbol_table finish() {
+    [[nodiscard]] symbol_table finish(std::vector<flow_copy> copies) {
+        symbols_.copies = std::move(copies);
         expand_groups();
         resolve_actions();
         collect_languages();
@@ -119,6 +121,7 @@ public:
     void operator()(const ast::global_decl& g);
     void operator()(const ast::group_decl& g);
     void operator()(const ast::state_decl& s);
+    void operator()(const ast::flow_decl&) {}  // expanded before: its copies' states come as states
 
 private:
     void duplicate(const origin& here, const origin& first, const std::string& what) {
@@ -139,6 +142,7 @@ private:
     diagnostic_sink& sink_;
     symbol_table symbols_;
     std::uint32_t file_ = 0;
+    std::uint32_t copy_ = none;
     std::map<std::string, origin, std::less<>> settings_seen_;
     std::vector<std::pair<std::uint32_t, const ast::text*>> tagged_texts_;  // in order of appearance
 };
@@ -243,7 +247,7 @@ void declarer::operator()(const ast::state_decl& s) {
     }
     const auto index = static_cast<std::uint32_t>(symbols_.state_list.size());
     symbols_.states.emplace(s.name.text, symbol{index, where});
-    state_info info{&s, file_, action::continue_, {}};
+    state_info info{&s, file_, copy_, action::continue_, {}};
     for (const auto& h : s.handlers) info.handlers.push_back({&h, file_, index});
     symbols_.state_list.push_back(std::move(info));
     if (s.initial) mark_initial(s, index, where);
@@ -340,10 +344,10 @@ void declarer::collect_languages() {
 
 }  // namespace
 
-symbol_table declare(const parsed_files& files, const compile_options& options, diagnostic_sink& sink) {
+symbol_table declare(const script_items& items, const compile_options& options, diagnostic_sink& sink) {
     declarer d(options, sink);
-    for (const auto& item : files.items) d.declare(item);
-    return d.finish();
+    for (const auto& item : items.items) d.declare(item);
+    return d.finish(items.copies);
 }
 
 }  // namespace parley::pipeline

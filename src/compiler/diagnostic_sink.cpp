@@ -5,6 +5,11 @@ namespace parley::pipeline {
 
 void diagnostic_sink::report(severity level, const origin& where, std::string message) {
     if (level == severity::warning && warnings_as_errors_) level = severity::error;
+    if (level == severity::note ? dropped_last_ : !said_.emplace(where.file, where.offset, where.length, message).second) {
+        dropped_last_ = true;
+        return;
+    }
+    if (level != severity::note) dropped_last_ = false;
     add(sources_[where.file]->make(level, where.offset, where.length, std::move(message)));
 }
 

@@ -8,7 +8,9 @@
 #include <parley/diagnostic.hpp>
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace parley::pipeline {
@@ -45,6 +47,10 @@ private:
     std::vector<const dsl::source_file*> sources_;
     std::vector<diagnostic> diagnostics_;
     std::size_t errors_ = 0;
+    // What was said where: the copies of a flow's states would say the same again. A note goes
+    // with what it explains, so it is dropped only after a dropped error or warning.
+    std::set<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::string>> said_;
+    bool dropped_last_ = false;
 };
 
 }  // namespace parley::pipeline

@@ -430,6 +430,7 @@ void table_builder::lower_states() {
         const auto& info = states[s];
         state out;
         out.name = l_.intern(info.node->name.text);
+        if (info.copy != none) out.flow = l_.intern(symbols_.copies[info.copy].name);
         out.action = info.action;
         out.where = line_of(info.file, *info.node);
         if (info.node->entry) out.entry = l_.phrase(*info.node->entry);

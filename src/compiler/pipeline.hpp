@@ -1,6 +1,7 @@
 // The compiler as phases that hand values to each other (compile.cpp drives them in this order):
 //   load     root file -> parsed_files   sources, syntax trees, top-level items in include order
-//   declare  parsed_files -> symbol_table  names, settings, languages, the initial state
+//   expand   parsed_files -> script_items  the items with each use of a flow made its own states
+//   declare  script_items -> symbol_table  names, settings, languages, the initial state
 //   check    parsed_files + symbol_table -> usage   semantic errors; which labels are handled
 //   analyse  symbol_table + usage -> findings       the state graph; warn() says them
 //   lower    parsed_files + symbol_table -> script_tables   the runtime's flat tables
@@ -38,6 +39,7 @@ using detail::none;
 struct located_item {
     std::uint32_t file = 0;
     const ast::item* item = nullptr;
+    std::uint32_t copy = none;  // a state of a flow's copy: which (script_items::copies)
 };
 
 struct parsed_files {
@@ -49,6 +51,26 @@ struct parsed_files {
 [[nodiscard]] parsed_files load(const std::filesystem::path& root, const compile_options& options, diagnostic_sink& sink);
 // The root given as text; `name` is what diagnostics show and where includes are resolved from.
 [[nodiscard]] parsed_files load(std::string_view text, const std::string& name, const compile_options& options, diagnostic_sink& sink);
+
+// ---- expand -------------------------------------------------------------------------------------
+
+// One copy of a flow: the states a use with these exits goes through.
+struct flow_copy {
+    std::string name;  // "FLOW(STATE, ...)", the prefix of its states' names
+    std::string flow;
+    bool has_exits = false;
+};
+
+// The top-level items as the later phases read them: a flow's declaration replaced by the
+// copies its uses need (after the script's own items), and an item that uses a flow by a copy
+// of it whose handlers go to the copies' entries.
+struct script_items {
+    std::vector<located_item> items;
+    std::vector<flow_copy> copies;
+    std::vector<std::unique_ptr<ast::item>> owned;  // the items made here
+};
+
+[[nodiscard]] script_items expand(const parsed_files& files, const compile_options& options, diagnostic_sink& sink);
 
 // ---- declare ------------------------------------------------------------------------------------
 
@@ -87,6 +109,7 @@ struct handler_group {
 struct state_info {
     const ast::state_decl* node = nullptr;
     std::uint32_t file = 0;
+    std::uint32_t copy = none;  // a state of a flow's copy: which (symbol_table::copies)
     parley::action action = parley::action::continue_;
     std::vector<handler_ref> handlers;  // file order, timers included
 };
@@ -120,6 +143,7 @@ struct symbol_table {
     std::vector<label_info> label_list;
     std::map<std::string, value_symbol, std::less<>> values;
     std::vector<std::string> counters, slots, variables;
+    std::vector<flow_copy> copies;
     std::vector<const ast::slot_decl*> slot_decls;                 // parallel to slots: their types
     std::vector<const std::vector<ast::text>*> variable_defaults;  // by variable: its default per language
     std::vector<handler_ref> globals;
@@ -139,7 +163,7 @@ struct symbol_table {
     }
 };
 
-[[nodiscard]] symbol_table declare(const parsed_files& files, const compile_options& options, diagnostic_sink& sink);
+[[nodiscard]] symbol_table declare(const script_items& items, const compile_options& options, diagnostic_sink& sink);
 
 // ---- check --------------------------------------------------------------------------------------
 

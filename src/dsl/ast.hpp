@@ -131,10 +131,18 @@ struct trigger : tagged {
     number_literal seconds;          // after
 };
 
+// `EXIT -> STATE` in a flow's use: where the call goes when the flow leaves through EXIT.
+struct exit_binding : tagged {
+    identifier exit;
+    identifier target;
+};
+
 struct handler : tagged {
     trigger when;
     std::optional<disjunction> guard;
-    identifier target;  // a state, or "stay"
+    identifier target;                   // a state, "stay", a flow, or in a flow one of its exits
+    bool uses_flow = false;              // `-> FLOW(EXIT -> STATE, ...)`
+    std::vector<exit_binding> bindings;  // when uses_flow
     std::vector<clause> clauses;
 };
 
@@ -170,6 +178,15 @@ struct global_decl : tagged {
 struct group_decl : tagged {
     identifier name;
     std::vector<handler> handlers;
+};
+
+// `flow NAME(EXIT, ...) ... end`: states that several places use, each use with its own copy
+// of them (expand.cpp). The first state is the entry; a handler leaves through an exit by
+// naming it as its target, and the use says which state each exit goes to.
+struct flow_decl : tagged {
+    identifier name;
+    std::vector<identifier> exits;
+    std::vector<state_decl> states;
 };
 
 struct confirm_decl : tagged {
@@ -216,7 +233,7 @@ struct forbid_decl : tagged {
 };
 
 using item = x3::variant<include_decl, setting_decl, variable_decl, slot_decl, counter_decl, intent_decl, event_decl, forbid_decl,
-                         confirm_decl, global_decl, group_decl, state_decl>;
+                         confirm_decl, global_decl, group_decl, state_decl, flow_decl>;
 
 struct file {
     std::vector<item> items;

@@ -18,6 +18,7 @@
 #include <functional>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace parley::dsl {
 
@@ -34,6 +35,7 @@ struct parse_state {
     enum class trigger { on, otherwise, after, complete } trigger = trigger::on;
     bool guard = false;
     bool state_has_body = false;
+    bool in_flow = false;  // between a flow's name and its 'end'
     std::string state_name;
 };
 struct state_tag;
@@ -150,8 +152,8 @@ const auto non_ascii = x3::char_(static_cast<char>(0x80), static_cast<char>(0xFF
 
 // The statements, each beginning with its keyword, in the order "expected a statement (...)"
 // names them. Recovery after an error resumes at a line that starts with one of them.
-constexpr std::string_view statement_keywords[] = {"state",   "intent", "event",   "slot",   "counter",  "variable",
-                                                   "setting", "forbid", "confirm", "global", "handlers", "include"};
+constexpr std::string_view statement_keywords[] = {"state",  "intent",  "event",  "slot",     "counter", "variable", "setting",
+                                                   "forbid", "confirm", "global", "handlers", "flow",    "include"};
 // Words that may not name anything: the statement keywords and the words inside statements.
 constexpr std::string_view inner_keywords[] = {"use", "ask",  "repeat", "initial", "action",    "end",      "on",      "otherwise", "after",
                                                "if",  "stay", "say",    "hint",    "increment", "reset",    "keep",    "set",       "and",
@@ -274,6 +276,17 @@ PARLEY_RULE(argument_value, argument_value_attribute, "a quoted value, a slot or
 PARLEY_RULE(close_arguments, x3::unused_type, "',' or ')' after an argument")
 PARLEY_RULE(argument_list, std::vector<ast::action_argument>, "')', or an argument: a slot or variable, or NAME = \"VALUE\"")
 PARLEY_RULE(do_clause, ast::do_clause, "'do'")
+PARLEY_RULE(exit_binding, ast::exit_binding, "an exit and where it goes: EXIT -> STATE")
+PARLEY_RULE(exit_target, ast::identifier, "a state after the exit's '->'")
+PARLEY_RULE(exit_arrow, x3::unused_type, "'->' after the exit, and the state it goes to")
+PARLEY_RULE(close_bindings, x3::unused_type, "',' or ')' after an exit's state")
+PARLEY_RULE(binding_list, std::vector<ast::exit_binding>, "')', or an exit and where it goes: EXIT -> STATE")
+PARLEY_RULE(flow_decl, ast::flow_decl, "'flow'")
+PARLEY_RULE(flow_name, ast::identifier, "a flow's name after 'flow'")
+PARLEY_RULE(exit_name, ast::identifier, "an exit's name")
+PARLEY_RULE(close_exits, x3::unused_type, "',' or ')' after an exit")
+PARLEY_RULE(exit_list, std::vector<ast::identifier>, "')', or the name of an exit")
+PARLEY_RULE(flow_end, x3::unused_type, "'state', or 'end' to close the flow")
 PARLEY_RULE(item, ast::item, "a statement")
 
 #undef PARLEY_RULE
@@ -448,7 +461,10 @@ const auto handler_def = tag[trigger[act([](ast::handler& v, ast::trigger& a) { 
                              -(kw("if")[([](auto& ctx) { state_of(ctx).guard = true; })] >
                                guard[act([](ast::handler& v, ast::disjunction& a) { v.guard = std::move(a); })]) > arrow >
                              target[act([](ast::handler& v, ast::identifier& a) { v.target = std::move(a); })] >
-                             *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
+                             -(lit('(') > binding_list[act([](ast::handler& v, std::vector<ast::exit_binding>& a) {
+                                   v.uses_flow = true;
+                                   v.bindings = std::move(a);
+                               })]) > *clause[act([](ast::handler& v, ast::clause& a) { v.clauses.push_back(std::move(a)); })]];
 
 // ---- Statements --------------------------------------------------------------------------------
 
@@ -490,6 +506,26 @@ const auto group_use_def = tag[kw("handlers") > group_name[act([](ast::group_use
 const auto group_end_def = tag[kw("end")];
 const auto group_decl_def = tag[kw("handlers") > group_name[act([](ast::group_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
                                 *handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] > group_end];
+
+const auto exit_target_def = tag[identifier];
+const auto exit_arrow_def = tag[lit("->")];
+const auto exit_binding_def = tag[identifier[act([](ast::exit_binding& v, ast::identifier& a) { v.exit = std::move(a); })] > exit_arrow >
+                                  exit_target[act([](ast::exit_binding& v, ast::identifier& a) { v.target = std::move(a); })]];
+const auto close_bindings_def = tag[lit(')')];
+const auto binding_list_def =
+    (lit(')') >> x3::attr(std::vector<ast::exit_binding>{})) | ((exit_binding >> *(lit(',') > exit_binding)) > close_bindings);
+
+const auto flow_name_def = tag[identifier];
+const auto exit_name_def = tag[identifier];
+const auto close_exits_def = tag[lit(')')];
+const auto exit_list_def = (lit(')') >> x3::attr(std::vector<ast::identifier>{})) | ((exit_name >> *(lit(',') > exit_name)) > close_exits);
+const auto flow_end_def = tag[kw("end")];
+const auto flow_decl_def =
+    tag[kw("flow")[([](auto& ctx) { state_of(ctx).in_flow = true; })] >
+        flow_name[act([](ast::flow_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+        -(lit('(') > exit_list[act([](ast::flow_decl& v, std::vector<ast::identifier>& a) { v.exits = std::move(a); })]) >
+        *state_decl[act([](ast::flow_decl& v, ast::state_decl& a) { v.states.push_back(std::move(a)); })] >
+        flow_end[([](auto& ctx) { state_of(ctx).in_flow = false; })]];
 
 const auto global_end_def = tag[kw("end")];
 const auto global_decl_def =
@@ -543,12 +579,13 @@ template <class Node>
 auto into_item() {
     return act([](ast::item& v, Node& a) { v = std::move(a); });
 }
-const auto item_def = tag[include_decl[into_item<ast::include_decl>()] | setting_decl[into_item<ast::setting_decl>()] |
-                          variable_decl[into_item<ast::variable_decl>()] | slot_decl[into_item<ast::slot_decl>()] |
-                          counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
-                          event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
-                          confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
-                          group_decl[into_item<ast::group_decl>()] | state_decl[into_item<ast::state_decl>()]];
+const auto item_def =
+    tag[include_decl[into_item<ast::include_decl>()] | setting_decl[into_item<ast::setting_decl>()] |
+        variable_decl[into_item<ast::variable_decl>()] | slot_decl[into_item<ast::slot_decl>()] |
+        counter_decl[into_item<ast::counter_decl>()] | intent_decl[into_item<ast::intent_decl>()] |
+        event_decl[into_item<ast::event_decl>()] | forbid_decl[into_item<ast::forbid_decl>()] |
+        confirm_decl[into_item<ast::confirm_decl>()] | global_decl[into_item<ast::global_decl>()] |
+        group_decl[into_item<ast::group_decl>()] | state_decl[into_item<ast::state_decl>()] | flow_decl[into_item<ast::flow_decl>()]];
 
 BOOST_SPIRIT_DEFINE(guard, escape_code, confirm_arrow, tagged_string, next_variant, or_operand, and_operand, next_label_name,
                     next_slot_name)
@@ -563,6 +600,8 @@ BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, slot_typ
 BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
+BOOST_SPIRIT_DEFINE(exit_binding, exit_arrow, exit_target, close_bindings, binding_list, flow_decl, flow_name, exit_name, close_exits,
+                    exit_list, flow_end)
 
 // ---- Driving the top level ---------------------------------------------------------------------
 
@@ -752,6 +791,7 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
 
         const char* it = begin;
         std::size_t errors = 0;
+        bool unclosed_flow = false;  // an error inside a flow: its states follow as statements, then its 'end'
         while (errors < max_errors) {
             skip_blanks(it);
             if (it == end) break;
@@ -764,6 +804,11 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                     continue;
                 }
                 const auto token = std::string_view(start, token_length(start, end));
+                if (unclosed_flow && token == "end") {
+                    unclosed_flow = false;
+                    it = recover(start, end);
+                    continue;
+                }
                 const auto misplaced = expectation_message("a statement", state, token, true);
                 out.push_back(misplaced == "expected a statement"
                                   ? no_statement(source, start, end)
@@ -791,6 +836,7 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 state.depth = 0;
             }
             ++errors;
+            unclosed_flow = std::exchange(state.in_flow, false);
             it = resume_point(start, std::max(where, start), begin, end);
         }
         if (errors >= max_errors && (skip_blanks(it), it != end))

@@ -52,6 +52,7 @@ set(unreachable
   "expected 'ask'"
   "expected a handler: 'on', 'otherwise' or 'after'"
   "expected 'state'"
+  "expected 'flow'"
   "expected 'global'"
   "expected 'confirm'"
   "expected 'include'"

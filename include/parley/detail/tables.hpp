@@ -138,6 +138,7 @@ struct timer {
 
 struct state {
     string_ref name;
+    string_ref flow;             // in a flow's copy: the copy's name, which prefixes the state's ("FLOW(STATE,...)")
     std::uint32_t entry = none;  // entry phrase
     std::uint32_t first_timer = 0;
     std::uint32_t timer_count = 0;
