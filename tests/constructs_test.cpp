@@ -502,3 +502,35 @@ TEST_CASE("construct: a state's hint follows a handler's rules", "[constructs][e
         CHECK_FALSE(result.script);
     }
 }
+
+TEST_CASE("construct: the graph shows a state's fields, entry changes and hint", "[constructs][entry][graph]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot email
+counter visits
+variable stage = "start"
+intent give
+state greet initial
+  say "Hello"
+  hint "Be \"warm\""
+  increment visits
+  set stage = email
+  clear email
+  do log(stage)
+  on give -> details
+end
+state details
+  ask email "Your e-mail?"
+  complete -> done
+end
+state done action close
+)");
+    const auto dot = parley::to_dot(s);
+    CHECK(dot.find("\"greet\" [peripheries=2, label=\"greet\\nincrement visits\\nset stage = email\\nclear email\\ndo log\\nhint: Be "
+                   "\\\"warm\\\"\"];") != std::string::npos);
+    CHECK(dot.find("\"details\" [label=\"details\\nask email\"];") != std::string::npos);
+    CHECK(dot.find("\"details\" -> \"done\" [label=\"complete\"];") != std::string::npos);
+    const auto g = parley::make_graph(s);
+    CHECK(g.hints[g.initial] == "Be \"warm\"");
+    REQUIRE(g.fields.size() == 3);
+    CHECK(g.fields[1] == std::vector<std::string_view>{"email"});
+}
