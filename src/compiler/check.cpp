@@ -449,19 +449,7 @@ void checker::check_empty_slots(const handler_ref& h, const ast::phrase& p) {
                     if (s.text == slot) return true;
         return false;
     };
-    auto needed_by_guard = [&](std::string_view slot) {
-        if (!node.guard) return false;
-        return std::all_of(node.guard->terms.begin(), node.guard->terms.end(), [&](const ast::conjunction& c) {
-            return std::any_of(c.terms.begin(), c.terms.end(), [&](const ast::operand& o) {
-                if (const auto* k = boost::get<ast::known_check>(&o)) return k->name.text == slot;
-                if (const auto* cmp = boost::get<ast::comparison>(&o)) {  // == "text", or any number comparison but !=
-                    const auto* text = boost::get<ast::string_literal>(&cmp->value);
-                    return cmp->subject.text == slot && cmp->op != ast::compare_op::ne && (!text || !text->value.empty());
-                }
-                return false;
-            });
-        });
-    };
+    auto needed_by_guard = [&](std::string_view slot) { return node.guard && guard_needs_slot(*node.guard, slot); };
     auto asked_by_form = [&](std::string_view slot) {
         if (node.when.kind != ast::trigger_kind::complete || h.owner == none) return false;
         const auto& fields = symbols_.state_list[h.owner].node->fields;
