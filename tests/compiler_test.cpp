@@ -220,3 +220,66 @@ TEST_CASE("a say after a state's handlers is an error, not the last handler's ph
         CHECK(call.step("a").phrase == "x");
     }
 }
+
+// A form `f` asks for `email`; the script before it says how the call gets there.
+TEST_CASE("a form's field is never asked when every way into the form knows its slot", "[compiler][analysis][forms]") {
+    const auto [ways_in, never_asked] = GENERATE(table<std::string, bool>({
+        // Another form's 'complete' guarantees its fields.
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> f\nend\n", true},
+        // Slots stay from state to state: through a state in between.
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> m\nend\n"
+         "state m\n  say \"Next.\"\n  on go -> f\nend\n",
+         true},
+        // ... unless the handler on the way clears it,
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> f\n    clear email\nend\n", false},
+        // or the form's entry does,
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> m\nend\n"
+         "state m\n  say \"Next.\"\n  on go -> f\nend\n@clear email\n",
+         false},
+        // or a handler staying in a state on the way may,
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> m\nend\n"
+         "state m\n  say \"Next.\"\n  on go -> f\n  on other -> stay\n    clear email\nend\n",
+         false},
+        // or one staying in the form itself (which then asks again),
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> f\nend\n@on other -> stay\n    clear email\n",
+         false},
+        // or a keep of an utterance that may carry it empty.
+        {"state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> m\nend\n"
+         "state m\n  say \"Next.\"\n  on go -> f\n  on other -> stay\n    keep email\nend\n",
+         false},
+        // Another way in that does not know it.
+        {"state a initial\n  on go -> c\n  on other -> f\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> f\nend\n", false},
+        // The initial state knows nothing.
+        {"state a initial\n  on go -> f\nend\n", false},
+        // A guard's known() reads the utterance's value before the call's: kept, it is the call's.
+        {"state a initial\n  on go if known(email) -> f\nend\n", false},
+        {"state a initial\n  on go if known(email) -> f\n    keep email\nend\n", true},
+        {"state a initial\n  on go if email == \"x\" and known(order) -> f\n    keep email\nend\n", true},
+        {"state a initial\n  on go if known(email, order) >= 1 -> f\n    keep email\nend\n", false},
+        {"state a initial\n  on go if known(email) or known(order) -> f\n    keep email\nend\n", false},
+        // A timer has no utterance: its guard reads the call's value.
+        {"state a initial\n  on go -> stay\n    keep email\n  after 5s if known(email) -> f\nend\n", true},
+        // A confirmation question and the way back keep what the call knows.
+        {"setting threshold = 0.5\nconfirm -> q\n  ask \"Sure?\"\n  repeat \"Again?\"\nend\nstate q\n  after 5s -> a\nend\n"
+         "state a initial\n  on go -> c\nend\nstate c\n  ask email \"E-mail?\"\n  complete -> m\nend\n"
+         "state m\n  say \"Next.\"\n  on go -> f\nend\n",
+         true},
+    }));
+    // '@' puts the rest in the form, before its 'complete'.
+    std::string extra;
+    std::string before = ways_in;
+    if (const auto at = before.find('@'); at != std::string::npos) extra = before.substr(at + 1), before.resize(at);
+    const std::string text = "slot email\nslot order\nintent go\nintent other\nintent accept\nintent decline\n" + before + "state f\n" +
+                             (extra.rfind("clear", 0) == 0 ? "  " + extra : "") + "  ask email \"E-mail?\"\n  ask order \"Order?\"\n" +
+                             (extra.rfind("on", 0) == 0 ? "  " + extra : "") + "  complete -> done\nend\nstate done action close\n";
+    INFO(text);
+    const auto all = diagnose(text);
+    bool warned = false;
+    for (const auto& d : all) {
+        UNSCOPED_INFO(d);
+        CHECK(d.find("error") == std::string::npos);
+        warned = warned || d.find("form 'f' never asks for 'email'") != std::string::npos;
+    }
+    CHECK(warned == never_asked);
+    for (const auto& d : all) CHECK(d.find("never asks for 'order'") == std::string::npos);
+}

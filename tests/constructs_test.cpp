@@ -482,3 +482,147 @@ TEST_CASE("construct: a mistake in a flow is reported once, however many copies"
     REQUIRE(result.diagnostics.size() == 1);
     CHECK(result.diagnostics[0].message.find("emial") != std::string::npos);
 }
+
+TEST_CASE("construct: a state's entry changes the call whenever the state is entered, in order", "[constructs][entry]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot email
+slot order_id
+counter visits
+counter tries
+variable stage = "start"
+intent give
+intent refund
+intent back
+intent again
+state greet initial
+  say "How can I help?"
+  increment visits
+  set stage = "greeting"
+  on give -> stay
+    keep email, order_id
+    increment tries
+  on refund -> details
+  on again -> greet
+  after 30s -> details
+end
+state details
+  say "Let me look."
+  reset tries
+  clear order_id
+  set stage = email
+  increment visits
+  do log-visit(stage, email)
+  on back -> greet
+end
+)");
+    parley::session call(s);
+    (void)call.start();  // the initial state at pickup
+    CHECK(call.counter("visits") == 1);
+    CHECK(call.variable("stage") == "greeting");
+    CHECK(say(call, "give", {{"email", "ana@example.com"}, {"order_id", "A-7"}}) == "greet: ");
+    CHECK(call.counter("tries") == 1);
+    CHECK(call.counter("visits") == 1);  // 'stay' does not enter the state again
+    const auto r = call.step("refund");
+    CHECK(r.state_name == "details");
+    CHECK(call.counter("tries") == 0);
+    CHECK(call.counter("visits") == 2);
+    CHECK(call.slot("order_id").empty());
+    CHECK(call.slot("email") == "ana@example.com");
+    CHECK(call.variable("stage") == "ana@example.com");
+    REQUIRE(r.actions.size() == 1);  // the host actions after the changes: they see them
+    CHECK(r.actions[0].argument("stage") == "ana@example.com");
+    CHECK(say(call, "back") == "greet: How can I help?");
+    CHECK(call.counter("visits") == 3);
+    CHECK(call.variable("stage") == "greeting");
+    CHECK(say(call, "again") == "greet: How can I help?");  // a handler back into the same state enters it
+    CHECK(call.counter("visits") == 4);
+    std::size_t fired = call.advance(30, [](const parley::reply& timer) { CHECK(timer.state_name == "details"); });
+    CHECK(fired == 1);  // a timer's move enters the state too
+    CHECK(call.counter("visits") == 5);
+}
+
+TEST_CASE("construct: the reply's hint is the handler's, else the state's the call is in", "[constructs][entry]") {
+    auto s = compile_or_fail(R"(setting language = ru
+setting fallback = en
+slot email
+intent give
+intent refund
+intent chat
+intent noise
+state greet initial
+  say "Здравствуйте"
+  hint ru "Дайте клиенту объяснить" en "Let the caller explain"
+  on give -> stay
+    hint "Поблагодарите"
+  on chat -> stay
+  on refund -> details
+  on noise -> details
+    hint "Извинитесь за ожидание"
+end
+state details
+  hint "Спросите номер заказа"
+  ask email "Ваш e-mail?"
+  complete -> done
+  after 20s -> plain
+end
+state plain
+  say "Чем ещё помочь?"
+  on chat -> stay
+end
+state done action close
+)");
+    parley::session call(s, {.language = "en"});
+    CHECK(call.start().hint == "Let the caller explain");  // pickup: the initial state's, in the caller's language
+    CHECK(call.step("give").hint == "Поблагодарите");      // the handler's own comes first
+    CHECK(call.step("chat").hint == "Let the caller explain");
+    CHECK(call.idle().hint == "Let the caller explain");
+    CHECK(call.step("refund").hint == "Спросите номер заказа");  // the state the call is in after the step
+    std::string hint;
+    CHECK(call.advance(20, [&](const parley::reply& r) { hint = r.hint; }) == 1);
+    CHECK(hint.empty());  // a state without a hint: none
+    CHECK(call.step("chat").hint.empty());
+    call.reset();
+    (void)call.start();
+    CHECK(call.step("noise").hint == "Извинитесь за ожидание");
+    CHECK(call.step("noise", 1.0, std::vector<parley::slot_value>{{"email", "a@b"}}).state_name == "done");
+}
+
+TEST_CASE("construct: a state's hint follows a handler's rules", "[constructs][entry]") {
+    for (const char* bad : {"state s initial\n  hint \"Ask for {email}\"\n  on a -> stay\nend\n",
+                            "state s initial\n  hint \"One\" | \"Two\"\n  on a -> stay\nend\n"}) {
+        auto result = parley::compile_string(std::string("slot email\nintent a\n") + bad, "t.rules");
+        CHECK_FALSE(result.script);
+    }
+}
+
+TEST_CASE("construct: the graph shows a state's fields, entry changes and hint", "[constructs][entry][graph]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot email
+counter visits
+variable stage = "start"
+intent give
+state greet initial
+  say "Hello"
+  hint "Be \"warm\""
+  increment visits
+  set stage = email
+  clear email
+  do log(stage)
+  on give -> details
+end
+state details
+  ask email "Your e-mail?"
+  complete -> done
+end
+state done action close
+)");
+    const auto dot = parley::to_dot(s);
+    CHECK(dot.find("\"greet\" [peripheries=2, label=\"greet\\nincrement visits\\nset stage = email\\nclear email\\ndo log\\nhint: Be "
+                   "\\\"warm\\\"\"];") != std::string::npos);
+    CHECK(dot.find("\"details\" [label=\"details\\nask email\"];") != std::string::npos);
+    CHECK(dot.find("\"details\" -> \"done\" [label=\"complete\"];") != std::string::npos);
+    const auto g = parley::make_graph(s);
+    CHECK(g.hints[g.initial] == "Be \"warm\"");
+    REQUIRE(g.fields.size() == 3);
+    CHECK(g.fields[1] == std::vector<std::string_view>{"email"});
+}

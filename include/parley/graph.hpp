@@ -27,6 +27,9 @@ struct graph_view {
     std::vector<action> actions;
     std::vector<std::vector<std::string_view>> entry_actions;  // by state: what entering it asks the host for
     std::vector<std::string_view> flows;                       // by state: the copy of a flow it belongs to, "FLOW(STATE,...)", or empty
+    std::vector<std::vector<std::string>> entry_changes;       // by state: what entering it changes, as written ("clear email")
+    std::vector<std::string_view> hints;                       // by state: its hint in the default language; empty when none
+    std::vector<std::vector<std::string_view>> fields;         // by state: the slots a form asks for, in order
     state_id initial = 0;
     std::vector<graph_edge> edges;
 };
@@ -43,11 +46,40 @@ struct graph_view {
             if (t.effects[i].kind == detail::effect_kind::host_action) names.push_back(t.str(t.host_actions[t.effects[i].index].name));
         return names;
     };
+    auto changes = [&](std::uint32_t first_effect, std::uint32_t count) {
+        std::vector<std::string> out;
+        for (std::uint32_t i = first_effect; i < first_effect + count; ++i) {
+            const auto& e = t.effects[i];
+            switch (e.kind) {
+                case detail::effect_kind::increment: out.push_back("increment " + std::string(t.str(t.counters[e.index]))); break;
+                case detail::effect_kind::reset: out.push_back("reset " + std::string(t.str(t.counters[e.index]))); break;
+                case detail::effect_kind::keep_slot: out.push_back("keep " + std::string(t.str(t.slots[e.index]))); break;
+                case detail::effect_kind::clear_slot: out.push_back("clear " + std::string(t.str(t.slots[e.index]))); break;
+                case detail::effect_kind::set_variable:
+                    out.push_back("set " + std::string(t.str(t.variables[e.index])) + " = \"" + std::string(t.str(e.value)) + "\"");
+                    break;
+                case detail::effect_kind::copy_slot:
+                    out.push_back("set " + std::string(t.str(t.variables[e.index])) + " = " + std::string(t.str(t.slots[e.slot])));
+                    break;
+                case detail::effect_kind::host_action: break;  // in entry_actions
+            }
+        }
+        return out;
+    };
     for (const auto& st : t.states) {
         g.states.push_back(t.str(st.name));
         g.actions.push_back(st.action);
         g.entry_actions.push_back(host_actions(st.first_entry_effect, st.entry_effect_count));
         g.flows.push_back(t.str(st.flow));
+        g.entry_changes.push_back(changes(st.first_entry_effect, st.entry_effect_count));
+        g.hints.push_back(st.hint == detail::none ? std::string_view() : t.str(t.texts[t.phrases[st.hint].first_text].whole));
+        std::vector<std::string_view> fields;
+        if (st.form != detail::none) {
+            const auto& f = t.forms[st.form];
+            for (std::uint32_t i = f.first_field; i < f.first_field + f.field_count; ++i)
+                fields.push_back(t.str(t.slots[t.form_fields[i].slot]));
+        }
+        g.fields.push_back(std::move(fields));
     }
     auto edge = [&](state_id from, std::uint32_t index, bool global) {
         const auto& h = t.handlers[index];
@@ -88,7 +120,9 @@ inline std::string dot_escape(std::string_view s) {
 
 // Graphviz DOT: the initial state doubled, terminal states filled and coloured by action,
 // hold states dashed, edges labelled "trigger [guard]"; global handlers are grey edges from
-// an "any state" node. Host actions follow "do" on their edge, or in their state's box.
+// an "any state" node. Host actions follow "do" on their edge, or in their state's box; a
+// state's box also lists a form's fields ("ask email"), what entering it changes ("clear
+// email") and its hint.
 [[nodiscard]] inline std::string to_dot(const script& s) {
     const auto g = make_graph(s);
     std::string out =
@@ -118,7 +152,10 @@ inline std::string dot_escape(std::string_view s) {
         if (i == g.initial) out += "peripheries=2, ";
         out += "label=\"" + detail::dot_escape(shown);
         if (g.actions[i] != action::continue_) out += "\\n(" + std::string(to_string(g.actions[i])) + ")";
+        for (const auto& field : g.fields[i]) out += "\\nask " + detail::dot_escape(field);
+        for (const auto& change : g.entry_changes[i]) out += "\\n" + detail::dot_escape(change);
         if (!g.entry_actions[i].empty()) out += "\\ndo " + detail::dot_escape(detail::joined(g.entry_actions[i]));
+        if (!g.hints[i].empty()) out += "\\nhint: " + detail::dot_escape(g.hints[i]);
         out += "\"];\n";
     }
     if (!cluster.empty()) out += "  }\n";

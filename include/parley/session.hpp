@@ -82,7 +82,7 @@ struct reply {
     parley::action action = parley::action::continue_;
     state_id state = 0;
     std::string_view state_name;
-    std::string_view hint;  // advice for the operator; empty when the rule has none
+    std::string_view hint;  // advice for the operator: the handler's, else the state's; empty when neither has one
     rule_location rule;     // the rule that fired; line 0 when none did
     bool ended = false;     // the call reached a terminal state
     // What the host should do, in order: the handler's actions, then those of the state it
@@ -179,15 +179,15 @@ public:
         return it == tables().variable_index.end() ? std::string_view{} : variable_value(it->second, language_);
     }
 
-    // Where the call stands when nothing fires (say a tick with no timer due): the current state
-    // and its action, no phrase, no hint, no rule.
+    // Where the call stands when nothing fires (say a tick with no timer due): the current state,
+    // its action and its hint; no phrase, no rule.
     [[nodiscard]] reply idle() const noexcept {
         const auto& st = tables().states[state_];
         return reply{.phrase = {},
                      .action = st.action,
                      .state = state_,
                      .state_name = tables().str(st.name),
-                     .hint = {},
+                     .hint = hint_text(st.hint),
                      .rule = {},
                      .ended = ended_};
     }
@@ -788,10 +788,17 @@ private:
                      .action = st.action,
                      .state = state_,
                      .state_name = t.str(st.name),
-                     .hint = d.hint != detail::none ? t.str(t.texts[t.phrases[d.hint].first_text + language_].whole) : std::string_view(),
+                     .hint = hint_text(d.hint != detail::none ? d.hint : st.hint),
                      .rule = d.rule.line != 0 ? rule_location{t.files[d.rule.file], d.rule.line} : rule_location{},
                      .ended = ended_,
                      .actions = d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>()};
+    }
+
+    // A hint in the caller's language: one variant without placeholders, a view of the script.
+    [[nodiscard, gnu::always_inline]] std::string_view hint_text(std::uint32_t hint) const noexcept {
+        if (hint == detail::none) return {};
+        const auto& t = tables();
+        return t.str(t.texts[t.phrases[hint].first_text + language_].whole);
     }
 
     action_scratch& scratch() {  // made the first time a reply has actions

@@ -1,8 +1,10 @@
 // Phase 4, analyse: takes the symbol_table of a checked script and the usage the checks found,
 // and gives findings: the state graph's unreachable states, cycles that can never be left and
-// states that lead to no end (Boost.Graph), and intents or events never handled. warn() says
-// them as warnings, in that order.
+// states that lead to no end (Boost.Graph), intents or events never handled, and the fields of
+// forms that are never asked (a dataflow over the graph). warn() says them as warnings, in
+// that order.
 #include "pipeline.hpp"
+#include "text.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/breadth_first_search.hpp>
@@ -92,6 +94,147 @@ void find_dead_ends(const symbol_table& symbols, graph& g, const colors& reached
         if (leads_out[s] == boost::white_color && reached[s] != boost::white_color && !in_trap_cycle[s]) found.dead_ends.push_back(s);
 }
 
+// ---- Slots surely known on entering each state ------------------------------------------------
+//
+// At run time a slot stays in the call from state to state until something makes the call
+// forget it: a 'clear' (a handler's or a state's entry's), or a 'keep' of an utterance that
+// carries the slot empty. What the call surely knows on entering a state is therefore what every
+// way in guarantees: what it surely knew in the state it came from, less what the handlers that
+// stay there may forget, plus what the way in guarantees, less what it forgets on the way.
+//   - A form's 'complete' fires only once the call knows every field's slot.
+//   - A guard that holds only while a slot is known (known(x), x == "text": guard_needs_slot)
+//     guarantees the call's value on a timer, which has no utterance; with an utterance the
+//     guard may read the utterance's own value instead (it shadows the call's), which the call
+//     has only if the handler keeps it.
+//   - 'keep x' then sets the call's x to the utterance's x, which may be empty: it guarantees x
+//     only when the guard does, and else may forget it. A 'clear' forgets.
+//   - Entering the state runs its entry clauses: its 'clear's forget.
+//   - A confirmation question goes to the confirm target and back to the state it was asked in
+//     without entering either as a handler does (no entry clauses); meanwhile the target's timers
+//     may run.
+// The initial state starts with nothing known. The sets only shrink from "everything" until
+// nothing changes (a greatest fixpoint), over the states reachable from the initial one.
+class known_slots {
+public:
+    using slot_set = std::vector<bool>;  // by slot index
+
+    known_slots(const symbol_table& symbols, const colors& reached) : symbols_(symbols), reached_(reached) {
+        const auto n = symbols.state_list.size();
+        const auto* confirm = symbols.confirm;
+        if (confirm && symbols.settings.threshold > 0 && symbols.states.count(confirm->target.text))
+            confirm_state_ = symbols.states.find(confirm->target.text)->second.index;
+        kept_while_staying_.assign(n, all());
+        for (std::uint32_t s = 0; s < n; ++s)
+            each_handler(s, [&](const handler_ref& h) {
+                if (target_of(symbols, h) != none) return;
+                auto kept = all();  // a slot that staying may forget comes out false
+                through(h, kept);
+                for (std::size_t i = 0; i < kept.size(); ++i)
+                    if (!kept[i]) kept_while_staying_[s][i] = false;
+            });
+        entering_.assign(n, all());
+        solve();
+    }
+
+    // What the call surely knows while it is in state s (on entering it, less what staying may forget).
+    [[nodiscard]] slot_set in_state(std::uint32_t s) const { return both(entering_[s], kept_while_staying_[s]); }
+
+private:
+    [[nodiscard]] slot_set all() const { return slot_set(symbols_.slots.size(), true); }
+    [[nodiscard]] static slot_set both(slot_set a, const slot_set& b) {
+        for (std::size_t i = 0; i < a.size(); ++i) a[i] = a[i] && b[i];
+        return a;
+    }
+    [[nodiscard]] std::uint32_t slot_index(const ast::identifier& name) const { return symbols_.find_value(name.text)->index; }
+
+    // The handlers that may fire in state s: its own, then the global ones (none in a terminal state).
+    template <class F>
+    void each_handler(std::uint32_t s, F&& f) const {
+        if (is_terminal(symbols_.state_list[s].action)) return;
+        for (const auto& h : symbols_.state_list[s].handlers) f(h);
+        for (const auto& h : symbols_.globals) f(h);
+    }
+
+    // What firing h does to `known`, what the call surely knows as the handler's guard is tried.
+    void through(const handler_ref& h, slot_set& known) const {
+        const auto& node = *h.node;
+        const bool utterance = node.when.kind != ast::trigger_kind::after;
+        slot_set guarded(known.size(), false);
+        if (node.guard)
+            for (std::size_t i = 0; i < guarded.size(); ++i) guarded[i] = guard_needs_slot(*node.guard, symbols_.slots[i]);
+        if (node.when.kind == ast::trigger_kind::complete && h.owner != none)
+            for (const auto& f : symbols_.state_list[h.owner].node->fields) known[slot_index(f.slot)] = true;
+        if (!utterance)
+            for (std::size_t i = 0; i < known.size(); ++i) known[i] = known[i] || guarded[i];
+        for (const auto& clause : node.clauses) {
+            if (const auto* clear = boost::get<ast::clear_clause>(&clause))
+                for (const auto& slot : clear->slots) known[slot_index(slot)] = guarded[slot_index(slot)] = false;
+            else if (const auto* keep = boost::get<ast::keep_clause>(&clause); keep && utterance)
+                for (const auto& slot : keep->slots) known[slot_index(slot)] = guarded[slot_index(slot)];
+        }
+    }
+    // What entering state s forgets.
+    void enter(std::uint32_t s, slot_set& known) const {
+        for (const auto& clause : symbols_.state_list[s].node->entry_clauses)
+            if (const auto* clear = boost::get<ast::clear_clause>(&clause))
+                for (const auto& slot : clear->slots) known[slot_index(slot)] = false;
+    }
+    bool narrow(std::uint32_t s, const slot_set& known) {
+        bool changed = false;
+        for (std::size_t i = 0; i < known.size(); ++i)
+            if (entering_[s][i] && !known[i]) entering_[s][i] = false, changed = true;
+        return changed;
+    }
+
+    // The ways out of state s narrow what the states they lead to surely know on entry.
+    bool solve_step(std::uint32_t s) {
+        if (s == symbols_.initial) narrow(s, slot_set(symbols_.slots.size(), false));
+        if (reached_[s] == boost::white_color) return false;
+        bool changed = false;
+        const auto here = in_state(s);
+        each_handler(s, [&](const handler_ref& h) {
+            const auto to = target_of(symbols_, h);
+            if (to == none) return;
+            auto known = here;
+            through(h, known);
+            enter(to, known);
+            changed = narrow(to, known) || changed;
+        });
+        if (confirm_state_ != none && s != confirm_state_ && !is_terminal(symbols_.state_list[s].action)) {
+            changed = narrow(confirm_state_, here) || changed;
+            changed = narrow(s, both(here, kept_while_staying_[confirm_state_])) || changed;
+        }
+        return changed;
+    }
+    void solve() {
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (std::uint32_t s = 0; s < symbols_.state_list.size(); ++s) changed = solve_step(s) || changed;
+        }
+    }
+
+    const symbol_table& symbols_;
+    const colors& reached_;
+    std::uint32_t confirm_state_ = none;
+    std::vector<slot_set> kept_while_staying_;  // by state: false for a slot that a handler staying there may forget
+    std::vector<slot_set> entering_;            // by state: the slots surely known on entering it
+};
+
+// A form asks only for what the call does not know: a field whose slot the call always knows
+// in the form is never asked.
+void find_unasked_fields(const symbol_table& symbols, const colors& reached, findings& found) {
+    const auto& states = symbols.state_list;
+    if (symbols.slots.empty() || std::none_of(states.begin(), states.end(), [](const state_info& s) { return !s.node->fields.empty(); }))
+        return;
+    const known_slots known(symbols, reached);
+    for (std::uint32_t s = 0; s < states.size(); ++s) {
+        if (states[s].node->fields.empty() || reached[s] == boost::white_color) continue;
+        const auto in = known.in_state(s);
+        for (std::uint32_t f = 0; f < states[s].node->fields.size(); ++f)
+            if (in[symbols.find_value(states[s].node->fields[f].slot.text)->index]) found.unasked_fields.push_back({s, f});
+    }
+}
+
 }  // namespace
 
 findings analyse(const symbol_table& symbols, const usage& used) {
@@ -108,6 +251,7 @@ findings analyse(const symbol_table& symbols, const usage& used) {
         if (reached[s] == boost::white_color) found.unreachable.push_back(s);
     find_trap_cycles(symbols, g, reached, found);
     find_dead_ends(symbols, g, reached, found);
+    find_unasked_fields(symbols, reached, found);
     return found;
 }
 
@@ -146,6 +290,13 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
     for (auto l : found.unused_labels) {
         const auto& label = symbols.label_list[l];
         sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", label.is_event ? "event" : "intent", label.name));
+    }
+    for (const auto& [s, f] : found.unasked_fields) {
+        const auto& field = states[s].node->fields[f];
+        sink.warning(at(states[s].file, field.slot),
+                     fmt::format("form '{}' never asks for '{}': the call always knows the slot when it enters '{}', and nothing "
+                                 "there makes it forget",
+                                 name_of(s), field.slot.text, name_of(s)));
     }
 }
 

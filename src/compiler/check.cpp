@@ -66,6 +66,8 @@ private:
     void check_handler(const handler_ref& h, bool global);
     void check_trigger(const handler_ref& h, bool global);
     void check_clauses(const handler_ref& h);
+    void check_entry(const state_info& s);
+    void check_effect(const ast::clause& clause, std::uint32_t file);
     bool check_indentation(const handler_ref& h, const ast::clause& clause);
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
@@ -124,7 +126,7 @@ void checker::check_initial() {
 void checker::check_state(const state_info& s) {
     if (s.node->entry) check_phrase(*s.node->entry, s.file, false, false);
     if (!s.node->fields.empty()) check_form(s);
-    for (const auto& action : s.node->entry_actions) check_action(action, s.file);
+    check_entry(s);
     if (is_terminal(s.action) && !s.handlers.empty())
         sink_.error(at(s.file, *s.handlers.front().node),
                     fmt::format("terminal state '{}' cannot have handlers: the call has ended there", s.node->name.text));
@@ -245,19 +247,40 @@ void checker::check_clauses(const handler_ref& h) {
         } else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
             if (++hints == 2) sink_.error(at(h.file, *hint), "a handler has one hint");
             check_phrase(hint->what, h.file, false, true);
-        } else if (const auto* count = boost::get<ast::counter_clause>(&clause)) {
-            need_value(count->counter, h.file, value_kind::counter, "counter");
-        } else if (const auto* keep = boost::get<ast::keep_clause>(&clause)) {
-            for (const auto& slot : keep->slots) need_value(slot, h.file, value_kind::slot, "slot");
-        } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
-            need_value(set->variable, h.file, value_kind::variable, "variable");
-            if (!set->copies) check_forbidden(set->value, h.file);
-            if (set->copies) need_value(set->from, h.file, value_kind::slot, "slot");
-        } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
-            for (const auto& slot : clear->slots) need_value(slot, h.file, value_kind::slot, "slot");
-        } else if (const auto* action = boost::get<ast::do_clause>(&clause)) {
-            check_action(*action, h.file);
+        } else {
+            check_effect(clause, h.file);
         }
+    }
+}
+
+// A state's entry clauses: at most one hint, then what a handler's clauses may change.
+void checker::check_entry(const state_info& s) {
+    int hints = 0;
+    for (const auto& clause : s.node->entry_clauses) {
+        if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
+            if (++hints == 2)
+                sink_.error(at(s.file, *hint), fmt::format("state '{}' already has its hint; a state has one hint", s.node->name.text));
+            check_phrase(hint->what, s.file, false, true);
+        } else {
+            check_effect(clause, s.file);
+        }
+    }
+}
+
+// A clause that changes the call or asks the host for something, in a handler or a state's entry.
+void checker::check_effect(const ast::clause& clause, std::uint32_t file) {
+    if (const auto* count = boost::get<ast::counter_clause>(&clause)) {
+        need_value(count->counter, file, value_kind::counter, "counter");
+    } else if (const auto* keep = boost::get<ast::keep_clause>(&clause)) {
+        for (const auto& slot : keep->slots) need_value(slot, file, value_kind::slot, "slot");
+    } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
+        need_value(set->variable, file, value_kind::variable, "variable");
+        if (!set->copies) check_forbidden(set->value, file);
+        if (set->copies) need_value(set->from, file, value_kind::slot, "slot");
+    } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
+        for (const auto& slot : clear->slots) need_value(slot, file, value_kind::slot, "slot");
+    } else if (const auto* action = boost::get<ast::do_clause>(&clause)) {
+        check_action(*action, file);
     }
 }
 
@@ -426,19 +449,7 @@ void checker::check_empty_slots(const handler_ref& h, const ast::phrase& p) {
                     if (s.text == slot) return true;
         return false;
     };
-    auto needed_by_guard = [&](std::string_view slot) {
-        if (!node.guard) return false;
-        return std::all_of(node.guard->terms.begin(), node.guard->terms.end(), [&](const ast::conjunction& c) {
-            return std::any_of(c.terms.begin(), c.terms.end(), [&](const ast::operand& o) {
-                if (const auto* k = boost::get<ast::known_check>(&o)) return k->name.text == slot;
-                if (const auto* cmp = boost::get<ast::comparison>(&o)) {  // == "text", or any number comparison but !=
-                    const auto* text = boost::get<ast::string_literal>(&cmp->value);
-                    return cmp->subject.text == slot && cmp->op != ast::compare_op::ne && (!text || !text->value.empty());
-                }
-                return false;
-            });
-        });
-    };
+    auto needed_by_guard = [&](std::string_view slot) { return node.guard && guard_needs_slot(*node.guard, slot); };
     auto asked_by_form = [&](std::string_view slot) {
         if (node.when.kind != ast::trigger_kind::complete || h.owner == none) return false;
         const auto& fields = symbols_.state_list[h.owner].node->fields;
@@ -856,10 +867,13 @@ void checker::check_silence_timeout() {
 void checker::check_counters() {
     if (sink_.failed()) return;  // a guard with errors says nothing reliable about its counters
     std::set<std::string> incremented, compared;
-    const auto scan = [&](const handler_ref& h) {
-        for (const auto& clause : h.node->clauses)
+    const auto increments = [&](const std::vector<ast::clause>& clauses) {
+        for (const auto& clause : clauses)
             if (const auto* c = boost::get<ast::counter_clause>(&clause); c && c->verb == ast::counter_verb::increment)
                 incremented.insert(c->counter.text);
+    };
+    const auto scan = [&](const handler_ref& h) {
+        increments(h.node->clauses);
         if (!h.node->guard) return;
         std::vector<const ast::disjunction*> todo{&*h.node->guard};
         while (!todo.empty()) {
@@ -876,8 +890,10 @@ void checker::check_counters() {
                 }
         }
     };
-    for (const auto& st : symbols_.state_list)
+    for (const auto& st : symbols_.state_list) {
+        increments(st.node->entry_clauses);
         for (const auto& h : st.handlers) scan(h);
+    }
     for (const auto& h : symbols_.globals) scan(h);
     for (const auto& name : symbols_.counters)
         if (compared.count(name) && !incremented.count(name))

@@ -259,7 +259,8 @@ private:
     void lower_labels();
     void lower_states();
     std::uint32_t lower_handler(const handler_ref& h);
-    void lower_effects(const ast::clause& clause, handler& out);
+    std::uint32_t lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t& phrase, std::uint32_t& hint, std::uint32_t& count);
+    void lower_effects(const ast::clause& clause, std::uint32_t& phrase, std::uint32_t& hint);
     void lower_action(const ast::do_clause& action);
     std::uint32_t lower_form(const ast::state_decl& node, std::uint32_t file, const std::vector<std::uint32_t>& completes);
     // Files the handler under its labels (`on`) or as an `otherwise` of the state (or the globals).
@@ -324,22 +325,31 @@ std::uint32_t table_builder::lower_handler(const handler_ref& h) {
     text.trigger = l_.intern(trigger_text(node.when));
     out.target = state_index(node.target);
     out.rule = line_of(h.file, node);
-    out.first_effect = static_cast<std::uint32_t>(t_.effects.size());
-    for (const auto& clause : node.clauses) lower_effects(clause, out);
-    for (const auto& clause : node.clauses)  // the host actions after the changes to the call
-        if (const auto* action = boost::get<ast::do_clause>(&clause)) lower_action(*action);
-    out.effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_effect);
+    out.first_effect = lower_clauses(node.clauses, out.phrase, out.hint, out.effect_count);
     t_.handlers.push_back(out);
     t_.handler_texts.push_back(text);
     t_.otherwise_handler.push_back(node.when.kind == ast::trigger_kind::otherwise ? 1 : 0);
     return static_cast<std::uint32_t>(t_.handlers.size() - 1);
 }
 
-void table_builder::lower_effects(const ast::clause& clause, handler& out) {
+// A handler's clauses, or a state's entry clauses: the changes to the call in the order written,
+// then the host actions, as effects; the phrase and the hint into `phrase` and `hint`. Returns the
+// first effect and sets `count`.
+std::uint32_t table_builder::lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t& phrase, std::uint32_t& hint,
+                                           std::uint32_t& count) {
+    const auto first = static_cast<std::uint32_t>(t_.effects.size());
+    for (const auto& clause : clauses) lower_effects(clause, phrase, hint);
+    for (const auto& clause : clauses)  // the host actions after the changes to the call
+        if (const auto* action = boost::get<ast::do_clause>(&clause)) lower_action(*action);
+    count = static_cast<std::uint32_t>(t_.effects.size() - first);
+    return first;
+}
+
+void table_builder::lower_effects(const ast::clause& clause, std::uint32_t& phrase, std::uint32_t& hint) {
     if (const auto* say = boost::get<ast::say_clause>(&clause)) {
-        out.phrase = l_.phrase(say->what);
-    } else if (const auto* hint = boost::get<ast::hint_clause>(&clause)) {
-        out.hint = l_.phrase(hint->what);
+        phrase = l_.phrase(say->what);
+    } else if (const auto* h = boost::get<ast::hint_clause>(&clause)) {
+        hint = l_.phrase(h->what);
     } else if (const auto* c = boost::get<ast::counter_clause>(&clause)) {
         effect e;
         e.kind = c->verb == ast::counter_verb::increment ? effect_kind::increment : effect_kind::reset;
@@ -434,9 +444,7 @@ void table_builder::lower_states() {
         out.action = info.action;
         out.where = line_of(info.file, *info.node);
         if (info.node->entry) out.entry = l_.phrase(*info.node->entry);
-        out.first_entry_effect = static_cast<std::uint32_t>(t_.effects.size());
-        for (const auto& action : info.node->entry_actions) lower_action(action);
-        out.entry_effect_count = static_cast<std::uint32_t>(t_.effects.size() - out.first_entry_effect);
+        out.first_entry_effect = lower_clauses(info.node->entry_clauses, out.entry, out.hint, out.entry_effect_count);
         out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
         std::vector<const handler_ref*> timers;
         std::vector<std::uint32_t> completes;

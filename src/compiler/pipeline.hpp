@@ -182,6 +182,11 @@ struct findings {
     std::vector<std::vector<std::uint32_t>> trap_cycles;  // cycles that can never be left
     std::vector<std::uint32_t> dead_ends;                 // no terminal state can be reached
     std::vector<std::uint32_t> unused_labels;             // declared, never handled
+    struct field_ref {
+        std::uint32_t state = 0;
+        std::uint32_t field = 0;  // into the state's fields
+    };
+    std::vector<field_ref> unasked_fields;  // a form's fields whose slot is known whenever it is entered
 };
 
 [[nodiscard]] findings analyse(const symbol_table& symbols, const usage& used);

@@ -181,4 +181,18 @@ std::string suggest(std::string_view name, const std::vector<std::string_view>& 
     return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);
 }
 
+bool guard_needs_slot(const dsl::ast::disjunction& g, std::string_view slot) {
+    namespace ast = dsl::ast;
+    return std::all_of(g.terms.begin(), g.terms.end(), [&](const ast::conjunction& c) {
+        return std::any_of(c.terms.begin(), c.terms.end(), [&](const ast::operand& o) {
+            if (const auto* k = boost::get<ast::known_check>(&o)) return k->name.text == slot;
+            if (const auto* cmp = boost::get<ast::comparison>(&o)) {  // == "text", or any number comparison but !=
+                const auto* text = boost::get<ast::string_literal>(&cmp->value);
+                return cmp->subject.text == slot && cmp->op != ast::compare_op::ne && (!text || !text->value.empty());
+            }
+            return false;
+        });
+    });
+}
+
 }  // namespace parley::pipeline

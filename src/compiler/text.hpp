@@ -26,6 +26,10 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, std::u
 // The guard as a person would write it, normalised: "insults >= 1 and not known(name)".
 [[nodiscard]] std::string guard_text(const dsl::ast::disjunction& g);
 [[nodiscard]] std::string trigger_text(const dsl::ast::trigger& t);
+// Whether the guard holds only while `slot` is known: every 'or' branch has, among its 'and'
+// terms, known(slot), slot == "text" (not empty) or a comparison of it with a number other than
+// '!='. (known(a, b) >= N needs no one slot.)
+[[nodiscard]] bool guard_needs_slot(const dsl::ast::disjunction& g, std::string_view slot);
 [[nodiscard]] std::string number_text(double v);
 
 // [a-z]{2,3}(-[A-Za-z0-9]{1,8})*, as the grammar reads them.

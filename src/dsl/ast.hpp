@@ -164,8 +164,10 @@ struct state_decl : tagged {
     bool initial = false;
     std::optional<identifier> action;  // continue, hold, transfer, hangup, close
     std::optional<phrase> entry;
-    std::vector<do_clause> entry_actions;  // what the host does whenever the state is entered
-    std::vector<form_field> fields;        // a form's, in the order it asks
+    // What entering the state does, in the order written: its hint, changes to the call and host
+    // actions (hint, set, clear, increment, reset and do clauses; never say or keep).
+    std::vector<clause> entry_clauses;
+    std::vector<form_field> fields;  // a form's, in the order it asks
     std::vector<handler> handlers;
     std::vector<group_use> groups;
 };

@@ -36,6 +36,7 @@ struct parse_state {
     bool guard = false;
     bool state_has_body = false;
     bool in_flow = false;  // between a flow's name and its 'end'
+    bool state_has_say = false;
     std::string state_name;
 };
 struct state_tag;
@@ -471,20 +472,31 @@ const auto handler_def = tag[trigger[act([](ast::handler& v, ast::trigger& a) { 
 const auto state_name_def = tag[identifier];
 const auto action_name_def = tag[identifier];
 const auto state_end_def = tag[kw("end") | eps[([](auto& ctx) { x3::_pass(ctx) = !state_of(ctx).state_has_body; })]];
+// A state's entry clause, after its 'say': what entering the state does. ('say' and 'keep' are
+// not among them: expectation_message says why when one comes here.)
+template <class Node>
+auto into_entry() {
+    return [](auto& ctx) {
+        state_of(ctx).state_has_body = true;
+        x3::_val(ctx).entry_clauses.push_back(ast::clause(std::move(x3::_attr(ctx))));
+    };
+}
+const auto entry_clause = hint_clause[into_entry<ast::hint_clause>()] | do_clause[into_entry<ast::do_clause>()] |
+                          set_clause[into_entry<ast::set_clause>()] | clear_clause[into_entry<ast::clear_clause>()] |
+                          counter_clause[into_entry<ast::counter_clause>()];
 const auto state_decl_def =
     tag[kw("state") > state_name[([](auto& ctx) {
             state_of(ctx).state_name = x3::_attr(ctx).text;
             state_of(ctx).state_has_body = false;
+            state_of(ctx).state_has_say = false;
             x3::_val(ctx).name = std::move(x3::_attr(ctx));
         })] > -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
         -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
         -(kw("say") > phrase[([](auto& ctx) {
               state_of(ctx).state_has_body = true;
+              state_of(ctx).state_has_say = true;
               x3::_val(ctx).entry = std::move(x3::_attr(ctx));
-          })]) > *do_clause[([](auto& ctx) {
-            state_of(ctx).state_has_body = true;
-            x3::_val(ctx).entry_actions.push_back(std::move(x3::_attr(ctx)));
-        })] > *form_field[([](auto& ctx) {
+          })]) > *entry_clause > *form_field[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
             x3::_val(ctx).fields.push_back(std::move(x3::_attr(ctx)));
         })] > *(handler[([](auto& ctx) {
@@ -717,13 +729,26 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
         // statement should begin.
         const auto keyword =
             token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
-        if (keyword == "say" && which == "end")
+        if (keyword == "say" && which == "end" && s.state_has_say)
             return fmt::format("state '{}' already has its 'say'; a state says one entry phrase (separate variants with '|')",
                                s.state_name);
-        if (keyword == "hint")
-            return "a state has no 'hint'; a hint belongs to a handler and is indented under its 'on', 'otherwise' or 'after'";
-        if (keyword == "increment" || keyword == "reset" || keyword == "keep" || keyword == "set")
-            return fmt::format("'{}' belongs to a handler; indent it under an 'on', 'otherwise' or 'after'", keyword);
+        if (keyword == "say" && which == "end")
+            return fmt::format(
+                "the 'say' of state '{}' comes too late; a state's entry phrase comes first, right after its "
+                "'state' line",
+                s.state_name);
+        if (keyword == "keep")
+            return "a state's entry cannot 'keep' slots; 'keep' belongs to a handler: indent it under an 'on', 'otherwise' or "
+                   "'after'";
+        const bool entry_keyword =
+            keyword == "hint" || keyword == "do" || keyword == "set" || keyword == "clear" || keyword == "increment" || keyword == "reset";
+        if (entry_keyword && which == "end")
+            return fmt::format(
+                "this '{}' of state '{}' comes too late; a state's entry clauses follow its 'say', before its "
+                "'ask' lines and handlers",
+                keyword, s.state_name);
+        if (entry_keyword)
+            return fmt::format("'{}' is outside any state; it belongs to a state's entry (after its 'say') or to a handler", keyword);
         if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
     }
     return "expected " + which;

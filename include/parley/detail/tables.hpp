@@ -146,9 +146,10 @@ struct state {
     source_ref where;
     std::uint32_t first_handler = 0;  // the state's own handlers, in file order
     std::uint32_t handler_count = 0;
-    std::uint32_t first_entry_effect = 0;  // what entering the state does (its host actions)
+    std::uint32_t first_entry_effect = 0;  // what entering the state does: changes to the call, then host actions
     std::uint32_t entry_effect_count = 0;
     std::uint32_t form = none;  // into forms, when the state is a form
+    std::uint32_t hint = none;  // a phrase without variants: the reply's hint in this state when the handler has none
 };
 
 // A form: a state that asks for the slots it lacks, one at a time, and completes when it has
