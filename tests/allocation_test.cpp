@@ -137,3 +137,24 @@ end
     for (int i = 0; i < 100; ++i) CHECK(call.step(ping, 1.0, slots).actions.size() == 1);
     CHECK(allocations - before == 0);
 }
+
+TEST_CASE("a phrase with conditional parts allocates nothing once the buffer has grown, said or not", "[session][allocation]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot name
+intent thanks
+state s initial
+  on thanks -> stay
+    say "{name?Thank you, {name}.|Thank you.} {name?Goodbye, {name}.}"
+end
+)");
+    const auto thanks = *s.find_label("thanks");
+    const parley::slot_value slots[] = {{"name", "Константин Константинович"}};
+    parley::session call(s);
+    (void)call.step(thanks, 1.0, slots);  // the render buffer grows to the longest wording
+    const auto before = allocations;
+    for (int i = 0; i < 100; ++i) {
+        CHECK(call.step(thanks).phrase == "Thank you. ");
+        CHECK(call.step(thanks, 1.0, slots).phrase == "Thank you, Константин Константинович. Goodbye, Константин Константинович.");
+    }
+    CHECK(allocations - before == 0);
+}

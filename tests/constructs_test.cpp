@@ -50,15 +50,15 @@ end
     CHECK(say(hosted, "hi") == "a: This is Globex.");
 }
 
-TEST_CASE("construct: counters increment, saturate and reset; guards compare them", "[constructs]") {
+TEST_CASE("construct: counters increment, saturate and reset, and guards compare them", "[constructs]") {
     auto s = compile_or_fail(R"(counter n
 intent up
-intent clear
+intent wipe
 intent query
 state a initial
   on up -> stay
     increment n
-  on clear -> stay
+  on wipe -> stay
     reset n
   on query if n == 0 -> stay
     say "zero"
@@ -83,7 +83,7 @@ end
     for (int i = 0; i < 300; ++i) (void)c.step("up");
     CHECK(c.counter("n") == 255);
     CHECK(say(c, "query") == "a: max");
-    (void)c.step("clear");
+    (void)c.step("wipe");
     CHECK(say(c, "query") == "a: zero");
 }
 
@@ -109,7 +109,7 @@ end
     CHECK(say(gold, "q") == "a: anonymous, special");
 }
 
-TEST_CASE("construct: keep copies several slots; a slot not kept is forgotten", "[constructs]") {
+TEST_CASE("construct: keep copies several slots, and a slot not kept is forgotten", "[constructs]") {
     auto s = compile_or_fail(R"(slot name
 slot topic
 intent tell
@@ -625,4 +625,207 @@ state done action close
     CHECK(g.hints[g.initial] == "Be \"warm\"");
     REQUIRE(g.fields.size() == 3);
     CHECK(g.fields[1] == std::vector<std::string_view>{"email"});
+}
+
+TEST_CASE("construct: a conditional part is said only when its slot or variable has a value", "[constructs][phrases]") {
+    auto s = compile_or_fail(R"(setting language = en
+setting fallback = en
+slot full_name
+variable vip = ""
+intent thanks
+intent plain
+intent only
+state a initial
+  on thanks -> stay
+    say "{full_name?Thank you, {full_name}. }Goodbye."
+  on plain -> stay
+    say en "{full_name?Thank you, {full_name}.|Thank you.} {vip?({vip}) }{{ok}}"
+        ru "{full_name?Спасибо, {full_name}.|Спасибо.}"
+  on only -> stay
+    say "{full_name?Hi {full_name|there}!}"
+end
+)");
+    parley::session call(s);
+    CHECK(say(call, "thanks") == "a: Goodbye.");
+    CHECK(say(call, "thanks", {{"full_name", "Ana Lee"}}) == "a: Thank you, Ana Lee. Goodbye.");
+    CHECK(say(call, "plain") == "a: Thank you. {ok}");
+    CHECK(say(call, "plain", {{"full_name", "Ana"}}) == "a: Thank you, Ana. {ok}");
+    CHECK(say(call, "only") == "a: ");
+    CHECK(say(call, "only", {{"full_name", "Bo"}}) == "a: Hi Bo!");
+
+    parley::session vip(s, {.language = "ru", .variables = {{"vip", "gold"}}});
+    CHECK(say(vip, "plain") == "a: Спасибо.");
+    CHECK(say(vip, "plain", {{"full_name", "Аня"}}) == "a: Спасибо, Аня.");
+    vip.set_language("en");
+    CHECK(say(vip, "plain") == "a: Thank you. (gold) {ok}");
+}
+
+TEST_CASE("construct: a conditional part follows the language of its text, and fifteen of them render", "[constructs][phrases]") {
+    auto s = compile_or_fail(R"(setting language = ru
+setting fallback = en
+variable company = ru "" en "Daisy"
+intent hi
+intent many
+state a initial
+  on hi -> stay
+    say ru "Здравствуйте{company?, {company}}!" en "Hello{company?, {company}|, there}!"
+  on many -> stay
+    say ru "{company?a|b}{company?c|d}{company?e|f}{company?g|h}{company?i|j}{company?k|l}{company?m|n}{company?o|p}{company?q|r}"
+end
+)");
+    parley::session ru(s), et(s, {.language = "en"});
+    CHECK(say(ru, "hi") == "a: Здравствуйте!");
+    CHECK(say(et, "hi") == "a: Hello, Daisy!");
+    CHECK(say(ru, "many") == "a: bdfhjlnpr");  // more segments than render() resolves on its stack
+    parley::session hosted(s, {.variables = {{"company", "Ромашка"}}});
+    CHECK(say(hosted, "hi") == "a: Здравствуйте, Ромашка!");
+    CHECK(say(hosted, "many") == "a: acegikmoq");
+}
+
+TEST_CASE("construct: conditional parts are checked when the script compiles", "[constructs][phrases]") {
+    auto [phrase, expected] = GENERATE(table<std::string, std::string>({
+        {"{nam?Hi}", "t.rules:6:10: error: placeholder '{nam}' names no variable or slot; did you mean 'name'?"},
+        {"{n?Hi}", "t.rules:6:10: error: 'n' is a counter; phrases show slots and variables"},
+        {"{name?a {name?b}}", "t.rules:6:18: error: a conditional part cannot contain another; write them one after the other"},
+        {"{name?}", "t.rules:6:10: error: this conditional part says nothing"},
+        {"{name?|}", "t.rules:6:10: error: this conditional part says nothing"},
+        {"{name?Hi", "t.rules:6:10: error: unmatched '{' in a phrase; write '{{' for a literal brace"},
+        {"{name?a|{name}}", "t.rules:6:18: warning: '{name}' says nothing while slot 'name' is unknown"},
+    }));
+    const auto source = "slot name\ncounter n\nintent hi\nstate a initial\n  on hi -> stay\n    say \"" + phrase + "\"\nend\n";
+    auto result = parley::compile_string(source, "t.rules");
+    std::string all;
+    for (const auto& d : result.diagnostics) all += parley::format(d) + "\n";
+    CAPTURE(phrase, all);
+    CHECK(all.find(expected) != std::string::npos);
+}
+
+TEST_CASE("construct: a placeholder inside its own conditional part is guarded", "[constructs][phrases]") {
+    auto result = parley::compile_string(R"(slot name
+intent hi
+state a initial
+  on hi -> done
+    say "{name?Thank you, {name}.|Thank you.}"
+end
+state done action close
+)",
+                                         "t.rules");
+    CHECK(result.script);
+    CHECK(result.diagnostics.empty());
+}
+
+TEST_CASE("construct: any text of braces, '?' and '|' compiles or is refused, never crashes", "[constructs][phrases]") {
+    const std::string_view alphabet = "{}?|xa ";
+    std::uint64_t seed = 7;
+    for (int n = 0; n < 3000; ++n) {
+        std::string phrase;
+        for (int k = 0; k < 12; ++k) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            phrase += alphabet[(seed >> 33) % alphabet.size()];
+        }
+        const auto source = "slot x\nslot a\nintent hi\nstate s initial\n  on hi -> stay\n    keep x, a\n    say \"" + phrase + "\"\nend\n";
+        auto result = parley::compile_string(source, "fuzz.rules");
+        if (!result.script) continue;
+        parley::session call(*result.script);
+        (void)call.step("hi");
+        (void)call.step("hi", 1.0, std::vector<parley::slot_value>{{"x", "X"}});
+    }
+}
+
+TEST_CASE("construct: typed variables compare, take defaults and reject values of another type", "[constructs][types]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot amount: number
+slot plan: basic | premium
+variable limit: number = "50"
+variable tier: basic | premium | gold = "basic"
+intent refund
+intent upgrade
+intent choose
+state a initial
+  on refund if amount <= 0 -> stay
+    say "Nothing to refund."
+  on refund if limit >= 100 -> stay
+    say "A large refund is fine."
+  on refund if limit > 20 and tier == "premium" -> stay
+    say "A premium refund up to {limit}."
+  on refund -> stay
+    say "Up to {limit}, {tier}."
+  on upgrade -> stay
+    set tier = "premium"
+    say "Now {tier}."
+  on choose -> stay
+    set tier = plan
+    say "Chose {tier|nothing}."
+end
+)");
+    using parley::session_errc;
+    parley::session call(s);
+    CHECK(say(call, "refund") == "a: Up to 50, basic.");
+    CHECK(say(call, "upgrade") == "a: Now premium.");
+    CHECK(say(call, "refund") == "a: A premium refund up to 50.");
+    CHECK(say(call, "choose", {{"plan", "basic"}}) == "a: Chose basic.");
+    CHECK(say(call, "choose") == "a: Chose basic.");  // an unknown slot gives the variable back its default
+
+    parley::session big(s, {.variables = {{"limit", "250.5"}, {"tier", "gold"}}});
+    CHECK(say(big, "refund") == "a: A large refund is fine.");
+    parley::session none(s, {.variables = {{"limit", ""}}});  // no value: no comparison holds
+    CHECK(say(none, "refund") == "a: Up to , basic.");
+
+    auto error = [&](std::vector<std::pair<std::string, std::string>> variables) -> std::string {
+        try {
+            parley::session bad(s, {.variables = std::move(variables)});
+        } catch (const parley::session_error& e) {
+            CHECK(e.code() == session_errc::bad_variable);
+            return e.what();
+        }
+        return "no error";
+    };
+    CHECK(error({{"limit", "lots"}}) == "variable 'limit' takes a number, not 'lots'");
+    CHECK(error({{"tier", "platinum"}}) == "variable 'tier' takes one of basic, premium, gold, not 'platinum'");
+    CHECK(error({{"tier.en", "gold"}}) == "variable 'tier' has a type: it has one value for every language, not 'tier.en'");
+}
+
+TEST_CASE("construct: typed variables are checked when the script compiles", "[constructs][types]") {
+    auto [lines, expected] = GENERATE(table<std::string, std::string>({
+        {"variable v: number = \"many\"", "t.rules:1:22: error: variable 'v' takes a number, not 'many'"},
+        {"variable v: basic | premium = \"premum\"",
+         "t.rules:1:31: error: variable 'v' takes one of basic, premium, not 'premum'; did you mean 'premium'?"},
+        {"variable v: number = en \"1\" ru \"2\"",
+         "t.rules:1:22: error: variable 'v' has a type: its default is one value for every language, without a language tag"},
+        {"variable v: basic | basic", "t.rules:1:21: error: value 'basic' appears twice in variable 'v'"},
+        {"variable v: number\nintent go\nstate b\n  on go if v == \"1\" -> a\nend",
+         "t.rules:4:12: error: variable 'v' is a number and compares with a number"},
+        {"variable v: x | y\nintent go\nstate b\n  on go if v == \"z\" -> a\nend",
+         "t.rules:4:12: error: 'z' is not a value of variable 'v' (x, y)"},
+        {"variable v: x | y\nintent go\nstate b\n  on go if v < \"x\" -> a\nend",
+         "t.rules:4:12: error: variable 'v' compares only with '==' or '!='; a variable declared ': number' compares as a number"},
+        {"variable v: number\nintent go\nstate b\n  on go -> a\n    set v = \"ten\"\nend",
+         "t.rules:5:13: error: variable 'v' takes a number, not 'ten'"},
+        {"variable v: number\nslot s\nintent go\nstate b\n  on go -> a\n    set v = s\nend",
+         "t.rules:6:13: error: variable 'v' takes a number, but slot 's' may hold any text"},
+        {"variable v: x | y\nslot s: x | z\nintent go\nstate b\n  on go -> a\n    set v = s\nend",
+         "t.rules:6:13: error: variable 'v' takes one of x, y, but slot 's' may hold one of x, z"},
+    }));
+    auto result = parley::compile_string(lines + "\nintent hi\nstate a initial\n  on hi -> stay\nend\n", "t.rules");
+    std::string all;
+    for (const auto& d : result.diagnostics) all += parley::format(d) + "\n";
+    CAPTURE(lines, all);
+    CHECK(all.find(expected) != std::string::npos);
+}
+
+TEST_CASE("construct: a typed variable takes a slot of a compatible type", "[constructs][types]") {
+    auto s = compile_or_fail(R"(slot days: number
+slot level: x | y
+variable d: number = "1"
+variable l: x | y | z
+intent go
+state a initial
+  on go -> stay
+    set d = days
+    set l = level
+    say "{d} {l}"
+end
+)");
+    parley::session call(s);
+    CHECK(say(call, "go", {{"days", "3"}, {"level", "y"}}) == "a: 3 y");
 }

@@ -343,13 +343,19 @@ private:
             if (it == t.variable_index.end())
                 detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + std::string(name) + "'");
             std::string_view language;
+            const auto& type = t.variable_types[it->second];
             if (dot < key.size()) {
                 auto id = script_.find_language(std::string_view(key).substr(dot + 1));
                 if (!id)
                     detail::throw_session_error(session_errc::bad_language,
                                                 "variable '" + key + "': the script has no language '" + key.substr(dot + 1) + "'");
+                if (!type.any_text())
+                    detail::throw_session_error(
+                        session_errc::bad_variable,
+                        "variable '" + std::string(name) + "' has a type: it has one value for every language, not '" + key + "'");
                 language = t.str(t.languages[*id]);
             }
+            if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
             values_.set(value_key(variable_kind, it->second), value, language);
         }
         for (const auto& [name, value] : options.slots) {
@@ -399,27 +405,31 @@ private:
     }
     // A typed slot's value is a number, or one of its choices. (An empty value: the slot is unknown.)
     void check_type(std::uint32_t slot, std::string_view value) const {
-        const auto& t = tables();
-        const auto& type = t.slot_types[slot];
-        if (value.empty()) return;
-        double number = 0;
-        if (type.number && !detail::number_in(value, number)) throw_bad_slot_value(slot, value);
-        if (type.choice_count == 0) return;
-        for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
-            if (t.str(t.slot_choices[i]) == value) return;
-        throw_bad_slot_value(slot, value);
+        const auto& type = tables().slot_types[slot];
+        if (!fits(type, value)) throw_bad_value("slot", tables().slots[slot], type, value);
     }
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_bad_slot_value(std::uint32_t slot, std::string_view value) const {
+    // Whether a slot's or a variable's type takes `value`; an empty value (no value) always fits.
+    [[nodiscard]] bool fits(const detail::value_type& type, std::string_view value) const noexcept {
         const auto& t = tables();
-        const auto& type = t.slot_types[slot];
+        double number = 0;
+        if (value.empty() || type.any_text()) return true;
+        if (type.number) return detail::number_in(value, number);
+        for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
+            if (t.str(t.choices[i]) == value) return true;
+        return false;
+    }
+    // "slot 'level' takes one of guest, gold, not 'platinum'": bad_slot, or bad_variable.
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_bad_value(std::string_view what, detail::string_ref name,
+                                                                const detail::value_type& type, std::string_view value) const {
+        const auto& t = tables();
         std::string takes = "a number";
         if (!type.number) {
             takes = "one of";
             for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
-                takes += (i == type.first_choice ? " " : ", ") + std::string(t.str(t.slot_choices[i]));
+                takes += (i == type.first_choice ? " " : ", ") + std::string(t.str(t.choices[i]));
         }
-        detail::throw_session_error(session_errc::bad_slot,
-                                    fmt::format("slot '{}' takes {}, not '{}'", t.str(t.slots[slot]), takes, value));
+        detail::throw_session_error(what == "slot" ? session_errc::bad_slot : session_errc::bad_variable,
+                                    fmt::format("{} '{}' takes {}, not '{}'", what, t.str(name), takes, value));
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {

@@ -5,6 +5,7 @@
 #include "pipeline.hpp"
 #include "text.hpp"
 
+#include <parley/detail/guard.hpp>
 #include <parley/detail/utf8.hpp>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -37,6 +38,18 @@ std::vector<bool> on_circles(std::size_t vertices, const std::vector<std::pair<s
     return out;
 }
 
+std::vector<std::string_view> choices_of(const ast::value_type& type) {
+    std::vector<std::string_view> out;
+    for (const auto& c : type.choices) out.push_back(c.text);
+    return out;
+}
+// "a number", "one of basic, premium", "any text": what a type takes, as the runtime says it.
+std::string type_text(const ast::value_type& type) {
+    if (type.number) return "a number";
+    if (type.choices.empty()) return "any text";
+    return fmt::format("one of {}", fmt::join(choices_of(type), ", "));
+}
+
 class checker {
 public:
     checker(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink)
@@ -53,7 +66,7 @@ public:
         check_shadowing(symbols_.globals);
         check_confirm();
         check_descriptions();
-        check_slot_types();
+        check_value_types();
         check_holds();
         check_silence_timeout();
         check_counters();
@@ -83,7 +96,9 @@ private:
     void check_action(const ast::do_clause& action, std::uint32_t file);
     void check_confirm_target();
     void check_descriptions();
-    void check_slot_types();
+    void check_value_types();
+    void check_set_type(const ast::set_clause& set, std::uint32_t file);
+    void check_fits(const ast::value_type& type, const std::string& what, const ast::string_literal& value, std::uint32_t file);
     void check_groups();
     void check_form(const state_info& s);
     void check_forms_chain();
@@ -277,6 +292,7 @@ void checker::check_effect(const ast::clause& clause, std::uint32_t file) {
         need_value(set->variable, file, value_kind::variable, "variable");
         if (!set->copies) check_forbidden(set->value, file);
         if (set->copies) need_value(set->from, file, value_kind::slot, "slot");
+        check_set_type(*set, file);
     } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
         for (const auto& slot : clear->slots) need_value(slot, file, value_kind::slot, "slot");
     } else if (const auto* action = boost::get<ast::do_clause>(&clause)) {
@@ -316,21 +332,27 @@ void checker::check_text(const ast::text& t, std::uint32_t file, bool allow_inte
 // False when the text is no template at all (an unmatched brace).
 bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint) {
     std::vector<template_piece> pieces;
-    std::uint32_t bad = 0;
+    template_error bad;
     const auto& value = t.value.value;
     if (!split_template(value, pieces, bad)) {
-        sink_.error({file, t.value.offset + 1 + bad, 1},
-                    fmt::format("unmatched '{}' in a phrase; write '{}' for a literal brace", value[bad], std::string(2, value[bad])));
+        const origin here{file, t.value.offset + 1 + bad.where, bad.size};
+        if (bad.fault == template_fault::nested)
+            sink_.error(here, "a conditional part cannot contain another; write them one after the other");
+        else if (bad.fault == template_fault::empty)
+            sink_.error(here, "this conditional part says nothing: write the text after '?', as in '{name?Thank you, {name}.}'");
+        else
+            sink_.error(here, fmt::format("unmatched '{}' in a phrase; write '{}' for a literal brace", value[bad.where],
+                                          std::string(2, value[bad.where])));
         return false;
     }
     for (const auto& piece : pieces) {
-        if (!piece.placeholder) continue;
+        if (!piece.reads_value()) continue;
         const origin here{file, t.value.offset + 1 + piece.where, piece.size};
         if (is_hint) {
             sink_.error(here, "a hint cannot have placeholders");
             break;
         }
-        if (piece.text == "intent") {
+        if (piece.kind == piece_kind::placeholder && piece.text == "intent") {
             if (!allow_intent) sink_.error(here, "'{intent}' can only be used in the 'ask' phrase of 'confirm'");
             continue;
         }
@@ -406,17 +428,17 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
                                                        suggest(cmp.subject.text, keys_of(symbols_.values))));
         return;
     }
-    const auto* typed = v->kind == value_kind::slot ? symbols_.slot_decls[v->index] : nullptr;
+    const auto* typed = symbols_.type_of(*v);
     if (typed && typed->number) {
-        if (!number) sink_.error(at(file, cmp), fmt::format("slot '{}' is a number and compares with a number", cmp.subject.text));
+        if (!number)
+            sink_.error(at(file, cmp), fmt::format("{} '{}' is a number and compares with a number", kind_name(v->kind), cmp.subject.text));
         return;
     }
     if (typed && !typed->choices.empty() && !number) {
         const auto& value = boost::get<ast::string_literal>(cmp.value).value;
-        std::vector<std::string_view> choices;
-        for (const auto& c : typed->choices) choices.push_back(c.text);
+        const auto choices = choices_of(*typed);
         if (std::find(choices.begin(), choices.end(), value) == choices.end())
-            sink_.error(at(file, cmp), fmt::format("'{}' is not a value of slot '{}' ({}){}", value, cmp.subject.text,
+            sink_.error(at(file, cmp), fmt::format("'{}' is not a value of {} '{}' ({}){}", value, kind_name(v->kind), cmp.subject.text,
                                                    fmt::join(choices, ", "), suggest(value, choices)));
     }
     if (v->kind == value_kind::counter) {
@@ -429,8 +451,8 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
         if (number)
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
         else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
-            sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='{}", kind, cmp.subject.text,
-                                                   v->kind == value_kind::slot ? "; a slot declared ': number' compares as a number" : ""));
+            sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='; a {} declared ': number' compares as a number",
+                                                   kind, cmp.subject.text, kind));
     }
 }
 
@@ -459,10 +481,14 @@ void checker::check_empty_slots(const handler_ref& h, const ast::phrase& p) {
     for (const auto& v : p.variants)
         for (const auto& t : v.texts) {
             std::vector<template_piece> pieces;
-            std::uint32_t bad = 0;
+            template_error bad;
             if (!split_template(t.value.value, pieces, bad)) continue;
+            std::string_view guarded;  // `{name?...}`: inside, until its else part, name has a value
             for (const auto& piece : pieces) {
-                if (!piece.placeholder || !piece.fallback.empty() || warned.count(piece.text)) continue;
+                if (piece.kind == piece_kind::when) guarded = piece.text;
+                if (piece.kind == piece_kind::otherwise || piece.kind == piece_kind::end) guarded = {};
+                if (piece.kind != piece_kind::placeholder || !piece.fallback.empty() || warned.count(piece.text)) continue;
+                if (piece.text == guarded) continue;
                 const auto* v2 = symbols_.find_value(piece.text);
                 if (!v2 || v2->kind != value_kind::slot) continue;
                 if (keeps(piece.text) || needed_by_guard(piece.text) || asked_by_form(piece.text)) continue;
@@ -618,9 +644,10 @@ void checker::check_confirmed_descriptions() {
     for (const auto& v : symbols_.confirm->ask.variants)
         for (const auto& t : v.texts) {
             std::vector<template_piece> pieces;
-            std::uint32_t bad = 0;
+            template_error bad;
             if (!split_template(t.value.value, pieces, bad)) continue;
-            for (const auto& piece : pieces) reads_intent = reads_intent || (piece.placeholder && piece.text == "intent");
+            for (const auto& piece : pieces)
+                reads_intent = reads_intent || (piece.kind == piece_kind::placeholder && piece.text == "intent");
         }
     if (!reads_intent || symbols_.settings.threshold <= 0) return;  // no threshold: nothing is ever confirmed
     const auto& settings = symbols_.settings;
@@ -770,15 +797,70 @@ void checker::check_groups() {
     }
 }
 
-void checker::check_slot_types() {
-    for (std::size_t i = 0; i < symbols_.slots.size(); ++i) {
-        const auto& decl = *symbols_.slot_decls[i];
-        const auto file = symbols_.find_value(symbols_.slots[i])->where.file;
+// A type's choices lists each value once; a typed variable has one default, for every
+// language, of its type.
+void checker::check_value_types() {
+    auto check_choices = [&](const ast::value_type& type, const std::string& name) {
+        const auto file = symbols_.find_value(name)->where.file;
         std::set<std::string_view> seen;
-        for (const auto& c : decl.choices)
+        for (const auto& c : type.choices)
             if (!seen.insert(c.text).second)
-                sink_.error(at(file, c), fmt::format("value '{}' appears twice in slot '{}'", c.text, decl.name.text));
+                sink_.error(at(file, c),
+                            fmt::format("value '{}' appears twice in {} '{}'", c.text, kind_name(symbols_.find_value(name)->kind), name));
+    };
+    for (std::size_t i = 0; i < symbols_.slots.size(); ++i) check_choices(*symbols_.slot_types[i], symbols_.slots[i]);
+    for (std::size_t i = 0; i < symbols_.variables.size(); ++i) {
+        const auto& type = *symbols_.variable_types[i];
+        const auto& name = symbols_.variables[i];
+        check_choices(type, name);
+        if (type.any_text()) continue;
+        const auto file = symbols_.find_value(name)->where.file;
+        const auto& wordings = *symbols_.variable_defaults[i];
+        const auto tagged = std::find_if(wordings.begin(), wordings.end(),
+                                         [&](const ast::text& t) { return !t.language.empty() || &t != &wordings.front(); });
+        if (tagged != wordings.end())
+            sink_.error(at(file, *tagged), fmt::format("variable '{}' has a type: its default is one value for every language, without a "
+                                                       "language tag",
+                                                       name));
+        else if (!wordings.empty())
+            check_fits(type, "variable '" + name + "'", wordings.front().value, file);
     }
+}
+
+// `set VARIABLE = "VALUE"` gives a value of the variable's type; `set VARIABLE = SLOT` copies a
+// slot whose every value the variable takes.
+void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
+    const auto* variable = symbols_.find_value(set.variable.text);
+    if (!variable || variable->kind != value_kind::variable) return;
+    const auto& type = *symbols_.type_of(*variable);
+    if (type.any_text()) return;
+    if (!set.copies) {
+        check_fits(type, "variable '" + set.variable.text + "'", set.value, file);
+        return;
+    }
+    const auto* slot = symbols_.find_value(set.from.text);
+    if (!slot || slot->kind != value_kind::slot) return;
+    const auto& from = *symbols_.type_of(*slot);
+    const auto choices = choices_of(type);
+    const bool fits = type.number
+                          ? from.number
+                          : !from.choices.empty() && std::all_of(from.choices.begin(), from.choices.end(), [&](const ast::identifier& c) {
+                                return std::find(choices.begin(), choices.end(), c.text) != choices.end();
+                            });
+    if (!fits)
+        sink_.error(at(file, set.from), fmt::format("variable '{}' takes {}, but slot '{}' may hold {}", set.variable.text, type_text(type),
+                                                    set.from.text, type_text(from)));
+}
+
+// A value written in the script for a typed slot or variable (`what`): empty (no value), or one
+// of its type.
+void checker::check_fits(const ast::value_type& type, const std::string& what, const ast::string_literal& value, std::uint32_t file) {
+    double number = 0;
+    if (value.value.empty() || type.any_text() || (type.number && detail::number_in(value.value, number))) return;
+    const auto choices = choices_of(type);
+    if (!type.number && std::find(choices.begin(), choices.end(), value.value) != choices.end()) return;
+    sink_.error(at(file, value), fmt::format("{} takes {}, not '{}'{}", what, type_text(type), value.value,
+                                             type.number ? std::string() : suggest(value.value, choices)));
 }
 
 // A hold lasts at most hold_timeout (the runtime ends it then). What the timers of hold states

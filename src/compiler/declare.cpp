@@ -111,7 +111,7 @@ public:
     void operator()(const ast::setting_decl& s);
     void operator()(const ast::variable_decl& v);
     void operator()(const ast::slot_decl& s) {
-        if (value(s.name, value_kind::slot, symbols_.slots)) symbols_.slot_decls.push_back(&s);
+        if (value(s.name, value_kind::slot, symbols_.slots)) symbols_.slot_types.push_back(&s.type);
     }
     void operator()(const ast::counter_decl& s) { value(s.name, value_kind::counter, symbols_.counters); }
     void operator()(const ast::intent_decl& i);
@@ -166,6 +166,7 @@ void declarer::operator()(const ast::setting_decl& s) {
 void declarer::operator()(const ast::variable_decl& v) {
     if (value(v.name, value_kind::variable, symbols_.variables)) {
         symbols_.variable_defaults.push_back(&v.value);
+        symbols_.variable_types.push_back(&v.type);
         note_languages(v.value);
     }
 }

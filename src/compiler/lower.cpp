@@ -58,27 +58,52 @@ public:
         return texts.empty() ? nullptr : &texts.front();
     }
 
+    // A conditional part `{name?then|else}` becomes a segment that skips the then part while the
+    // value is empty, the then part, a segment that skips the else part, and the else part.
     text make_text(std::string_view value) {
         text out;
         std::vector<template_piece> pieces;
-        std::uint32_t bad = 0;
+        template_error bad;
         split_template(value, pieces, bad);
         out.first_segment = static_cast<std::uint32_t>(t_.segments.size());
         std::string whole;
+        std::size_t skipping = none;  // the segment whose `skip` the part being lowered sets
+        auto close_part = [&] {
+            if (skipping != none) t_.segments[skipping].skip = static_cast<std::uint32_t>(t_.segments.size() - skipping - 1);
+            skipping = none;
+        };
         for (const auto& p : pieces) {
             segment s;
-            if (!p.placeholder) {
-                s.literal = intern(p.text);
-                whole += p.text;
-            } else if (p.text == "intent") {
-                s.kind = segment_kind::intent_description;
-                out.has_placeholders = true;
-            } else {
-                const auto& v = values_.find(p.text)->second;
-                s.kind = v.kind == value_kind::slot ? segment_kind::slot : segment_kind::variable;
-                s.index = v.index;
-                s.literal = intern(p.fallback);
-                out.has_placeholders = true;
+            switch (p.kind) {
+                case piece_kind::literal:
+                    s.literal = intern(p.text);
+                    whole += p.text;
+                    break;
+                case piece_kind::placeholder:
+                    if (p.text == "intent") {
+                        s.kind = segment_kind::intent_description;
+                    } else {
+                        const auto& v = values_.find(p.text)->second;
+                        s.kind = v.kind == value_kind::slot ? segment_kind::slot : segment_kind::variable;
+                        s.index = v.index;
+                        s.literal = intern(p.fallback);
+                    }
+                    out.has_placeholders = true;
+                    break;
+                case piece_kind::when: {
+                    const auto& v = values_.find(p.text)->second;
+                    s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot : segment_kind::unless_variable;
+                    s.index = v.index;
+                    skipping = t_.segments.size();
+                    out.has_placeholders = true;
+                    break;
+                }
+                case piece_kind::otherwise:
+                    t_.segments.push_back({segment_kind::jump});  // the then part ends by jumping over the else part
+                    close_part();
+                    skipping = t_.segments.size() - 1;
+                    continue;
+                case piece_kind::end: close_part(); continue;
             }
             t_.segments.push_back(s);
         }
@@ -178,8 +203,8 @@ private:
                 }
                 const auto& v = it->second;
                 n.a = v.index;
-                if (v.kind == value_kind::slot && boost::get<ast::number_literal>(&c.value)) {
-                    n.op = guard_op::slot_number_cmp;
+                if (v.kind != value_kind::counter && boost::get<ast::number_literal>(&c.value)) {  // a number slot or variable
+                    n.op = v.kind == value_kind::slot ? guard_op::slot_number_cmp : guard_op::variable_number_cmp;
                     n.real = boost::get<ast::number_literal>(c.value).value;
                 } else if (v.kind == value_kind::counter) {
                     n.op = guard_op::counter_cmp;
@@ -284,17 +309,21 @@ private:
 void table_builder::lower_names() {
     for (const auto& f : files_.sources) t_.files.push_back(f->name());
     for (const auto& lang : symbols_.languages) t_.languages.push_back(l_.intern(lang));
+    auto type_of = [&](const ast::value_type& type) {
+        const value_type out{type.number, static_cast<std::uint32_t>(t_.choices.size()), static_cast<std::uint32_t>(type.choices.size())};
+        for (const auto& c : type.choices) t_.choices.push_back(l_.intern(c.text));
+        return out;
+    };
     for (std::size_t i = 0; i < symbols_.slots.size(); ++i) {
         t_.slots.push_back(l_.intern(symbols_.slots[i]));
-        const auto& decl = *symbols_.slot_decls[i];
-        script_tables::slot_type type{decl.number, static_cast<std::uint32_t>(t_.slot_choices.size()),
-                                      static_cast<std::uint32_t>(decl.choices.size())};
-        for (const auto& c : decl.choices) t_.slot_choices.push_back(l_.intern(c.text));
-        t_.has_typed_slots = t_.has_typed_slots || type.number || type.choice_count != 0;
-        t_.slot_types.push_back(type);
+        t_.slot_types.push_back(type_of(*symbols_.slot_types[i]));
+        t_.has_typed_slots = t_.has_typed_slots || !t_.slot_types.back().any_text();
     }
     for (const auto& s : symbols_.counters) t_.counters.push_back(l_.intern(s));
-    for (const auto& s : symbols_.variables) t_.variables.push_back(l_.intern(s));
+    for (std::size_t i = 0; i < symbols_.variables.size(); ++i) {
+        t_.variables.push_back(l_.intern(symbols_.variables[i]));
+        t_.variable_types.push_back(type_of(*symbols_.variable_types[i]));
+    }
     for (const auto* wordings : symbols_.variable_defaults)  // by variable, then language, with the phrases' fallback
         for (std::uint32_t lang = 0; lang < symbols_.languages.size(); ++lang) {
             const auto* x = l_.pick(*wordings, lang);

@@ -144,7 +144,8 @@ struct symbol_table {
     std::map<std::string, value_symbol, std::less<>> values;
     std::vector<std::string> counters, slots, variables;
     std::vector<flow_copy> copies;
-    std::vector<const ast::slot_decl*> slot_decls;                 // parallel to slots: their types
+    std::vector<const ast::value_type*> slot_types;                // parallel to slots
+    std::vector<const ast::value_type*> variable_types;            // parallel to variables
     std::vector<const std::vector<ast::text>*> variable_defaults;  // by variable: its default per language
     std::vector<handler_ref> globals;
     std::map<std::string, handler_group, std::less<>> groups;
@@ -160,6 +161,11 @@ struct symbol_table {
     [[nodiscard]] const value_symbol* find_value(std::string_view name) const {
         const auto it = values.find(name);
         return it == values.end() ? nullptr : &it->second;
+    }
+    // What a slot or a variable holds; nullptr for a counter.
+    [[nodiscard]] const ast::value_type* type_of(const value_symbol& v) const {
+        if (v.kind == value_kind::counter) return nullptr;
+        return v.kind == value_kind::slot ? slot_types[v.index] : variable_types[v.index];
     }
 };
 

@@ -121,50 +121,78 @@ std::string trigger_text(const ast::trigger& t) {
     return out;
 }
 
-bool split_template(std::string_view s, std::vector<template_piece>& out, std::uint32_t& error_at) {
+bool split_template(std::string_view s, std::vector<template_piece>& out, template_error& error) {
     out.clear();
     std::string literal;
     std::uint32_t literal_at = 0;
     auto flush = [&] {
-        if (!literal.empty()) out.push_back({false, std::move(literal), literal_at});
+        if (!literal.empty()) out.push_back({piece_kind::literal, std::move(literal), literal_at});
         literal.clear();
     };
+    auto add_literal = [&](char c, std::size_t at) {
+        if (literal.empty()) literal_at = static_cast<std::uint32_t>(at);
+        literal.push_back(c);
+    };
+    auto fail = [&](template_fault fault, std::size_t at, std::size_t size) {
+        error = {fault, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(std::max<std::size_t>(1, size))};
+        return false;
+    };
+    auto trimmed = [](std::string_view name) {
+        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+        while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+        return std::string(name);
+    };
+    std::size_t open = std::string_view::npos;  // the `when` piece of the conditional part we are in
+    bool has_else = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
-            literal.push_back('{');
-            ++i;
-        } else if (c == '}' && i + 1 < s.size() && s[i + 1] == '}') {
-            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
-            literal.push_back('}');
+        if ((c == '{' || c == '}') && i + 1 < s.size() && s[i + 1] == c) {  // `{{`, `}}`: a literal brace, here too
+            add_literal(c, i);
             ++i;
         } else if (c == '{') {
-            const auto close = s.find('}', i + 1);
-            if (close == std::string_view::npos) {
-                error_at = static_cast<std::uint32_t>(i);
-                return false;
+            // `{name?`: a conditional part; `{name}`, `{name|fallback}`: a placeholder.
+            const auto head = s.find_first_of("?|{}", i + 1);
+            if (head != std::string_view::npos && s[head] == '?') {
+                const auto size = head + 1 - i;
+                if (open != std::string_view::npos) return fail(template_fault::nested, i, size);
+                flush();
+                open = out.size();
+                has_else = false;
+                out.push_back({piece_kind::when, trimmed(s.substr(i + 1, head - i - 1)), static_cast<std::uint32_t>(i),
+                               static_cast<std::uint32_t>(size)});
+                i = head;
+                continue;
             }
+            const auto close = s.find('}', i + 1);
+            if (close == std::string_view::npos) return fail(template_fault::unmatched, i, 1);
             auto name = s.substr(i + 1, close - i - 1);
             std::string_view fallback;
             if (const auto bar = name.find('|'); bar != std::string_view::npos) {
                 fallback = name.substr(bar + 1);
                 name = name.substr(0, bar);
             }
-            while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-            while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
             flush();
-            out.push_back(
-                {true, std::string(name), static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(close + 1 - i), std::string(fallback)});
+            out.push_back({piece_kind::placeholder, trimmed(name), static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(close + 1 - i),
+                           std::string(fallback)});
             i = close;
+        } else if (c == '|' && open != std::string_view::npos && !has_else) {
+            flush();
+            out.push_back({piece_kind::otherwise, {}, static_cast<std::uint32_t>(i), 1});
+            has_else = true;
+        } else if (c == '}' && open != std::string_view::npos) {
+            flush();
+            const bool empty = std::all_of(out.begin() + static_cast<std::ptrdiff_t>(open) + 1, out.end(),
+                                           [](const template_piece& p) { return p.kind == piece_kind::otherwise; });
+            if (empty) return fail(template_fault::empty, out[open].where, i + 1 - out[open].where);
+            out.push_back({piece_kind::end, {}, static_cast<std::uint32_t>(i), 1});
+            open = std::string_view::npos;
         } else if (c == '}') {
-            error_at = static_cast<std::uint32_t>(i);
-            return false;
+            return fail(template_fault::unmatched, i, 1);
         } else {
-            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
-            literal.push_back(c);
+            add_literal(c, i);
         }
     }
+    if (open != std::string_view::npos) return fail(template_fault::unmatched, out[open].where, 1);
     flush();
     return true;
 }

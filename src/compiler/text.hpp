@@ -12,16 +12,30 @@
 
 namespace parley::pipeline {
 
-// A placeholder in a phrase text: `{name}`; literal text between them.
+// A piece of a phrase text: literal text, a placeholder `{name}` or `{name|fallback}`, or the
+// marks of a conditional part `{name?then|else}`: `when` (its head, `{name?`), `otherwise` (the
+// `|` before the else part) and `end` (its `}`). The pieces between a `when` and its `otherwise`
+// or `end` are said only when the value is non-empty; those after the `otherwise`, only when it
+// is empty. A conditional part holds literals and placeholders, never another conditional.
+enum class piece_kind : std::uint8_t { literal, placeholder, when, otherwise, end };
 struct template_piece {
-    bool placeholder = false;
-    std::string text;         // literal text, or the placeholder's name
+    piece_kind kind = piece_kind::literal;
+    std::string text;         // literal text, or the name a placeholder or `when` reads
     std::uint32_t where = 0;  // byte offset of the piece in the unescaped string
-    std::uint32_t size = 0;   // a placeholder's bytes, braces included
+    std::uint32_t size = 0;   // a placeholder's bytes, braces included; a `when`'s, `{name?`
     std::string fallback;     // `{name|fallback}`: what an empty value renders as
+    [[nodiscard]] bool reads_value() const noexcept { return kind == piece_kind::placeholder || kind == piece_kind::when; }
 };
-// Splits a phrase template; false (with `error_at`) on an unmatched brace.
-bool split_template(std::string_view s, std::vector<template_piece>& out, std::uint32_t& error_at);
+// Why a text is no template: a brace without its match, a conditional part in another, or one
+// with nothing to say either way.
+enum class template_fault : std::uint8_t { unmatched, nested, empty };
+struct template_error {
+    template_fault fault = template_fault::unmatched;
+    std::uint32_t where = 0;  // byte offset in the unescaped string
+    std::uint32_t size = 1;
+};
+// Splits a phrase template; false (with `error`) when it is none.
+bool split_template(std::string_view s, std::vector<template_piece>& out, template_error& error);
 
 // The guard as a person would write it, normalised: "insults >= 1 and not known(name)".
 [[nodiscard]] std::string guard_text(const dsl::ast::disjunction& g);

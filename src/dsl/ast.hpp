@@ -206,16 +206,24 @@ struct setting_decl : tagged {
     x3::variant<number_literal, string_literal, identifier> value;
 };
 
+// What a slot or a variable holds: `: number`, `: guest | bronze | gold`; neither: any text.
+struct value_type {
+    bool number = false;
+    std::vector<identifier> choices;
+    [[nodiscard]] bool any_text() const noexcept { return !number && choices.empty(); }
+};
+
+// `variable limit: number = "50"`; a typed variable has one default for every language.
 struct variable_decl : tagged {
     identifier name;
+    value_type type;
     std::vector<text> value;  // its default per language; empty when it has none
 };
 
 // `slot days: number`, `slot level: guest | bronze | silver | gold`; no type: any text.
 struct slot_decl : tagged {
     identifier name;
-    bool number = false;
-    std::vector<identifier> choices;
+    value_type type;
 };
 struct counter_decl : tagged {
     identifier name;

@@ -261,7 +261,7 @@ PARLEY_RULE(setting_decl, ast::setting_decl, "'setting'")
 PARLEY_RULE(variable_decl, ast::variable_decl, "'variable'")
 PARLEY_RULE(declared_name, ast::identifier, "a name to declare")
 PARLEY_RULE(slot_decl, ast::slot_decl, "'slot'")
-PARLEY_RULE(slot_type, ast::slot_decl, "a slot's type after ':': 'number', or its values as a | b | c")
+PARLEY_RULE(value_type, ast::value_type, "a type after ':': 'number', or its values as a | b | c")
 PARLEY_RULE(slot_choice, ast::identifier, "a value after '|'")
 PARLEY_RULE(counter_decl, ast::counter_decl, "'counter'")
 PARLEY_RULE(event_decl, ast::event_decl, "'event'")
@@ -562,17 +562,16 @@ const auto setting_decl_def =
 const auto declared_name_def = tag[identifier];
 const auto variable_decl_def =
     tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
+        -(lit(':') > value_type[act([](ast::variable_decl& v, ast::value_type& a) { v.type = std::move(a); })]) >
         -(lit('=') > variable_value[act([](ast::variable_decl& v, std::vector<ast::text>& a) { v.value = std::move(a); })])];
 const auto slot_choice_def = tag[identifier];
 const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-                               -(lit(':') > slot_type[([](auto& ctx) {
-                                     x3::_val(ctx).number = x3::_attr(ctx).number;
-                                     x3::_val(ctx).choices = std::move(x3::_attr(ctx).choices);
-                                 })])];
-// Inside slot_decl: `number`, or `a | b | c` (names: not reserved words, and not 'number' alone).
-const auto slot_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_val(ctx).number = true; })] |
-                           (identifier[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
-                            *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
+                               -(lit(':') > value_type[act([](ast::slot_decl& v, ast::value_type& a) { v.type = std::move(a); })])];
+// After a slot's or a variable's ':': `number`, or `a | b | c` (names: not reserved words, and not
+// 'number' alone).
+const auto value_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_val(ctx).number = true; })] |
+                            (identifier[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
+                             *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto event_decl_def = tag[kw("event") > declared_name[act([](ast::event_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
@@ -608,7 +607,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
-BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, slot_type)
+BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, value_type)
 BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)

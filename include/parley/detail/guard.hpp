@@ -12,7 +12,7 @@
 
 namespace parley::detail {
 
-// Whether `text` is a number as a typed slot takes it (all of it: "7", "-2.5", "1e3"), and which.
+// Whether `text` is a number as a typed slot or variable takes it (all of it: "7", "-2.5", "1e3"), and which.
 [[nodiscard]] inline bool number_in(std::string_view text, double& out) noexcept {
     if (text.empty()) return false;
     const auto* end = text.data() + text.size();
@@ -55,6 +55,10 @@ template <class Values>
         case guard_op::slot_number_cmp: {
             double x = 0;
             return number_in(values.slot(g.a), x) && compares(x, g.cmp, g.real);
+        }
+        case guard_op::variable_number_cmp: {
+            double x = 0;
+            return number_in(values.variable(g.a), x) && compares(x, g.cmp, g.real);
         }
         case guard_op::known_count_cmp: {
             std::int64_t known = 0;

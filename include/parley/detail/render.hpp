@@ -27,32 +27,54 @@ template <class Values>
             case segment_kind::variable: return or_fallback(values.variable(seg.index), seg);
             case segment_kind::slot: return or_fallback(values.slot(seg.index), seg);
             case segment_kind::intent_description: return values.description();
+            case segment_kind::unless_slot:
+            case segment_kind::unless_variable:
+            case segment_kind::jump: break;  // said nothing; walk() follows them
         }
         return {};
     };
-    // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
     const segment* segments = t.segments.data() + x.first_segment;
     const std::size_t count = x.segment_count;
+    // Hands each piece that is said to `said`, in order, skipping the conditional parts that
+    // are not: a part whose value is empty, and the else part of one whose value is not.
+    auto walk = [&](auto&& on_piece) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto& seg = segments[i];
+            switch (seg.kind) {
+                case segment_kind::unless_slot:
+                    if (values.slot(seg.index).empty()) i += seg.skip;
+                    break;
+                case segment_kind::unless_variable:
+                    if (values.variable(seg.index).empty()) i += seg.skip;
+                    break;
+                case segment_kind::jump: i += seg.skip; break;
+                default: on_piece(piece(seg));
+            }
+        }
+    };
+    // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
     struct part_view {
         const char* data;
         std::size_t size;
     };
-    part_view parts[16];  // left uninitialised: only the first `count` are read
-    const bool resolved = count <= std::size(parts);
-    std::size_t size = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const auto part = piece(segments[i]);
-        if (resolved) parts[i] = {part.data(), part.size()};
+    part_view parts[16];  // left uninitialised: only the first `said` are read
+    std::size_t said = 0, size = 0;
+    walk([&](std::string_view part) {
+        if (said < std::size(parts)) parts[said] = {part.data(), part.size()};
+        ++said;
         size += part.size();
-    }
+    });
     // The buffer only grows (the one allocation, while it still does): shrinking and then
     // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
     if (buffer.size() < size) buffer.resize(size);
     char* out = buffer.data();
-    for (std::size_t i = 0; i < count; ++i) {
-        const auto part = resolved ? std::string_view(parts[i].data, parts[i].size) : piece(segments[i]);
+    auto write = [&](std::string_view part) {
         if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
-    }
+    };
+    if (said <= std::size(parts))
+        for (std::size_t i = 0; i < said; ++i) write(std::string_view(parts[i].data, parts[i].size));
+    else
+        walk(write);
     return {buffer.data(), size};
 }
 

@@ -23,12 +23,15 @@ struct string_ref {
     std::uint32_t size = 0;
 };
 
-// A pre-split phrase template: literal text and placeholders, in order.
-enum class segment_kind : std::uint8_t { literal, variable, slot, intent_description };
+// A pre-split phrase template: literal text and placeholders, in order. A conditional part
+// `{name?then|else}` is flat too: `unless_slot`/`unless_variable` skips the then part while the
+// value is empty, and a `jump` at the end of the then part skips the else part.
+enum class segment_kind : std::uint8_t { literal, variable, slot, intent_description, unless_slot, unless_variable, jump };
 struct segment {
     segment_kind kind = segment_kind::literal;
-    std::uint32_t index = 0;  // variable or slot index; unused for literal / intent_description
+    std::uint32_t index = 0;  // variable or slot index; unused for literal / intent_description / jump
     string_ref literal;       // a literal's text; for a slot or variable, what an empty value renders as
+    std::uint32_t skip = 0;   // unless_* and jump: how many of the following segments to skip
 };
 
 // One language's wording of one variant. When it has no placeholders, `whole` is the text
@@ -51,16 +54,17 @@ struct phrase {
 
 enum class guard_op : std::uint8_t {
     always,
-    all_of,           // children: [a, a + b)
-    any_of,           // children: [a, a + b)
-    negate,           // child: a
-    known_slot,       // slot a has a value
-    counter_cmp,      // counter a <cmp> number
-    slot_cmp,         // slot a <cmp> string (== and != only)
-    variable_cmp,     // variable a <cmp> string (== and != only)
-    slot_number_cmp,  // number slot a <cmp> real; false while the slot is unknown
-    known_count_cmp,  // how many of the slots guard_children[a, a + b) are known <cmp> number
-    confidence_cmp    // the utterance's confidence <cmp> real
+    all_of,               // children: [a, a + b)
+    any_of,               // children: [a, a + b)
+    negate,               // child: a
+    known_slot,           // slot a has a value
+    counter_cmp,          // counter a <cmp> number
+    slot_cmp,             // slot a <cmp> string (== and != only)
+    variable_cmp,         // variable a <cmp> string (== and != only)
+    slot_number_cmp,      // number slot a <cmp> real; false while the slot is unknown
+    variable_number_cmp,  // number variable a <cmp> real; false while it has no value
+    known_count_cmp,      // how many of the slots guard_children[a, a + b) are known <cmp> number
+    confidence_cmp        // the utterance's confidence <cmp> real
 };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
 
@@ -181,6 +185,15 @@ struct forbidden {
     source_ref where;
 };
 
+// What a typed slot or variable accepts: a number, or one of its choices; any text when it
+// has neither.
+struct value_type {
+    bool number = false;
+    std::uint32_t first_choice = 0;  // into script_tables::choices
+    std::uint32_t choice_count = 0;
+    [[nodiscard]] bool any_text() const noexcept { return !number && choice_count == 0; }
+};
+
 struct string_hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -197,17 +210,12 @@ struct script_tables {
     std::vector<label> labels;      // intents and events, in declaration order
     std::uint32_t label_count = 0;  // labels.size(), which step() would otherwise divide to get
     std::vector<string_ref> slots;
-    // What a typed slot accepts: a number, or one of its choices; any text when it has neither.
-    struct slot_type {
-        bool number = false;
-        std::uint32_t first_choice = 0;  // into slot_choices
-        std::uint32_t choice_count = 0;
-    };
-    std::vector<slot_type> slot_types;  // parallel to slots
-    std::vector<string_ref> slot_choices;
+    std::vector<value_type> slot_types;  // parallel to slots
+    std::vector<string_ref> choices;     // of the slots' and variables' types
     bool has_typed_slots = false;
     std::vector<string_ref> counters;
     std::vector<string_ref> variables;
+    std::vector<value_type> variable_types;     // parallel to variables
     std::vector<string_ref> variable_defaults;  // by variable, then language (fallback resolved)
 
     std::vector<segment> segments;
