@@ -829,3 +829,28 @@ end
     parley::session call(s);
     CHECK(say(call, "go", {{"days", "3"}, {"level", "y"}}) == "a: 3 y");
 }
+
+TEST_CASE("construct: below the threshold an intent counts as below_threshold's; guards read the real confidence", "[constructs][guards]") {
+    auto s = compile_or_fail(R"(setting threshold = 0.6
+setting below_threshold = unclear
+intent confirm
+intent supervisor
+intent unclear
+state a initial
+  on confirm -> stay
+    say "confirmed"
+  on unclear -> stay
+    say "sorry?"
+  on supervisor if confidence >= 0.8 -> stay
+    say "transferring"
+  on supervisor -> stay
+    say "a supervisor?"
+end
+)");
+    parley::session call(s);
+    CHECK(std::string(call.step("confirm", 0.9).phrase) == "confirmed");  // a statement keyword names an intent
+    CHECK(std::string(call.step("confirm", 0.59).phrase) == "sorry?");
+    CHECK(std::string(call.step("supervisor", 0.85).phrase) == "transferring");
+    CHECK(std::string(call.step("supervisor", 0.7).phrase) == "a supervisor?");
+    CHECK(std::string(call.step("supervisor", 0.3).phrase) == "sorry?");
+}

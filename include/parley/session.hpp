@@ -566,9 +566,10 @@ private:
             clear_pending();
             if (label == t.decline_label) return {.text = choose(t.confirm_repeat), .rule = t.confirm_where};
         }
-        if (confidence < t.confidence_threshold && t.confirm_state != detail::none && label != otherwise_label() &&
-            !t.labels[label].is_event)
-            return ask_to_confirm(label, slots);
+        if (confidence < t.confidence_threshold && label != otherwise_label() && !t.labels[label].is_event) [[unlikely]] {
+            if (t.confirm_state != detail::none) return ask_to_confirm(label, slots);
+            if (t.below_threshold_label != detail::none) label = t.below_threshold_label;
+        }
         return dispatch(label, slots, confidence);
     }
 

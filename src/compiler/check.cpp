@@ -95,6 +95,7 @@ private:
     void check_confirm();
     void check_action(const ast::do_clause& action, std::uint32_t file);
     void check_confirm_target();
+    void check_below_threshold();
     void check_descriptions();
     void check_value_types();
     void check_set_type(const ast::set_clause& set, std::uint32_t file);
@@ -612,13 +613,29 @@ void checker::check_action(const ast::do_clause& action, std::uint32_t file) {
     }
 }
 
+// `setting below_threshold = INTENT`: below the threshold an utterance counts as that intent.
+void checker::check_below_threshold() {
+    const auto& settings = symbols_.settings;
+    if (settings.below_threshold.empty()) return;
+    const auto& where = settings.below_threshold_at;
+    const auto it = symbols_.labels.find(settings.below_threshold);
+    if (it == symbols_.labels.end() || symbols_.label_list[it->second.index].is_event)
+        sink_.error(where, fmt::format("setting 'below_threshold' names '{}', which is not a declared intent{}", settings.below_threshold,
+                                       suggest(settings.below_threshold, keys_of(symbols_.labels))));
+    if (symbols_.confirm)
+        sink_.error(where, "a script either asks to confirm a doubtful intent ('confirm') or takes it as 'below_threshold', not both");
+    else if (settings.threshold <= 0)
+        sink_.warning(where, "'below_threshold' has no effect without a 'threshold'");
+}
+
 void checker::check_confirm() {
     const auto* confirm = symbols_.confirm;
+    check_below_threshold();
     if (!confirm) {
-        if (symbols_.settings.threshold > 0)
+        if (symbols_.settings.threshold > 0 && symbols_.settings.below_threshold.empty())
             for (const auto& [file, item, copy] : files_.items)
                 if (const auto* s = boost::get<ast::setting_decl>(item); s && s->name.text == "threshold")
-                    sink_.warning(at(file, *s), "'threshold' has no effect without a 'confirm' block");
+                    sink_.warning(at(file, *s), "'threshold' has no effect without a 'confirm' block or 'below_threshold'");
         return;
     }
     const auto file = symbols_.confirm_file;

@@ -30,13 +30,18 @@ struct takes_choice {  // one of two words: the first sets false, the second tru
     std::string_view no, yes;
     bool settings::*into;
 };
+struct takes_name {  // a name the checks resolve: where it was written goes with it
+    std::string settings::*into;
+    origin settings::*where;
+};
 struct setting_spec {
     std::string_view name;
-    std::variant<takes_language, takes_number, takes_choice> takes;
+    std::variant<takes_language, takes_number, takes_choice, takes_name> takes;
 };
 
 // In alphabetical order, which "did you mean" breaks ties by.
 const setting_spec setting_table[] = {
+    {"below_threshold", takes_name{&settings::below_threshold, &settings::below_threshold_at}},
     {"fallback", takes_language{&settings::fallback}},
     {"hold_timeout", takes_number{1, 3600, " seconds", &settings::hold_timeout}},
     {"language", takes_language{&settings::language}},
@@ -76,6 +81,14 @@ void apply_setting(const setting_spec& spec, const ast::setting_decl& s, const o
                            sink.error(where, fmt::format("setting '{}' takes a number from {} to {}{}", spec.name, t.low, t.high, t.unit));
                        else
                            into.*t.into = number->value;
+                   },
+                   [&](const takes_name& t) {
+                       if (!boost::get<ast::identifier>(&s.value)) {
+                           sink.error(where, fmt::format("setting '{}' takes the name of an intent", spec.name));
+                       } else {
+                           into.*t.into = word;
+                           into.*t.where = at(where.file, s);
+                       }
                    },
                    [&](const takes_choice& t) {
                        if (word == t.no || word == t.yes)

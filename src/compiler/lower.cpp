@@ -533,6 +533,8 @@ void table_builder::lower_settings() {
     t_.silence_timeout_ms = std::llround(settings.silence_timeout * 1000.0);
     t_.hold_timeout_ms = std::llround(settings.hold_timeout * 1000.0);
     t_.unknown_to_otherwise = settings.unknown_to_otherwise;
+    if (const auto it = symbols_.labels.find(settings.below_threshold); it != symbols_.labels.end())
+        t_.below_threshold_label = it->second.index;
     if (const auto* confirm = symbols_.confirm) {
         t_.confirm_state = state_index(confirm->target);
         t_.confirm_ask = l_.phrase(confirm->ask);

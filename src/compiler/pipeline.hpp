@@ -134,6 +134,8 @@ struct settings {
     double silence_timeout = 0.0;
     double hold_timeout = 60.0;
     bool unknown_to_otherwise = false;
+    std::string below_threshold;  // the intent an utterance below the threshold counts as
+    origin below_threshold_at;
 };
 
 struct symbol_table {

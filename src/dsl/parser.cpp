@@ -168,6 +168,15 @@ x3::symbols<x3::unused_type> make_reserved() {
 }
 const x3::symbols<x3::unused_type> reserved_words = make_reserved();
 const auto reserved = lexeme[reserved_words >> !name_char];
+// An intent or event is named by the host's classifier, which may well call one "confirm" or
+// "state": those names give up only the words that could be read inside a handler's line.
+x3::symbols<x3::unused_type> make_inner_reserved() {
+    x3::symbols<x3::unused_type> s;
+    for (auto k : inner_keywords) s.add(k);
+    return s;
+}
+const x3::symbols<x3::unused_type> inner_reserved_words = make_inner_reserved();
+const auto inner_reserved = lexeme[inner_reserved_words >> !name_char];
 
 auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
 
@@ -184,6 +193,7 @@ using set_value_attribute = x3::variant<ast::string_literal, ast::identifier>;
 PARLEY_RULE(raw_name, std::string, "a name")
 PARLEY_RULE(word, ast::identifier, "a word")
 PARLEY_RULE(identifier, ast::identifier, "a name")
+PARLEY_RULE(label_identifier, ast::identifier, "a name")
 PARLEY_RULE(string_body, std::string, "a string in double quotes")
 PARLEY_RULE(close_quote, x3::unused_type, "'\"' to end the string (a string cannot span lines)")
 PARLEY_RULE(escape, char, "an escape")
@@ -260,6 +270,7 @@ PARLEY_RULE(setting_value, setting_value_attribute, "a setting value: a number, 
 PARLEY_RULE(setting_decl, ast::setting_decl, "'setting'")
 PARLEY_RULE(variable_decl, ast::variable_decl, "'variable'")
 PARLEY_RULE(declared_name, ast::identifier, "a name to declare")
+PARLEY_RULE(event_name, ast::identifier, "a name to declare")
 PARLEY_RULE(slot_decl, ast::slot_decl, "'slot'")
 PARLEY_RULE(value_type, ast::value_type, "a type after ':': 'number', or its values as a | b | c")
 PARLEY_RULE(slot_choice, ast::identifier, "a value after '|'")
@@ -302,6 +313,8 @@ const auto raw_name_def = tag[x3::raw[lexeme[name_start >> *name_char >> !non_as
 const auto word_def =
     tag[x3::raw[lexeme[name_start >> *name_char]][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 const auto identifier_def = tag[raw_name[act([](ast::identifier& v, std::string& a) { v.text = std::move(a); })]];
+const auto label_identifier_def = tag[(x3::raw[lexeme[name_start >> *name_char >> !non_ascii]] -
+                                       inner_reserved)[act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
 
 const auto escape_code_def = (lit('"') >> x3::attr('"')) | (lit('\\') >> x3::attr('\\')) | (lit('n') >> x3::attr('\n'));
 const auto escape_def = lit('\\') > escape_code;
@@ -388,8 +401,8 @@ const auto operand_def =
 
 const auto arrow_def = tag[lit("->")];
 const auto confirm_arrow_def = arrow;
-const auto label_name_def = tag[identifier];
-const auto next_label_name_def = tag[identifier];
+const auto label_name_def = tag[label_identifier];
+const auto next_label_name_def = tag[label_identifier];
 const auto seconds_def = tag[lexeme[number >> -lit('s') >> !name_char]];
 const auto set_trigger = [](ast::trigger_kind kind) {
     return [kind](auto& ctx) {
@@ -574,8 +587,9 @@ const auto value_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_va
                              *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
-const auto event_decl_def = tag[kw("event") > declared_name[act([](ast::event_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
-const auto intent_name_def = tag[identifier];
+const auto event_name_def = tag[label_identifier];
+const auto event_decl_def = tag[kw("event") > event_name[act([](ast::event_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
+const auto intent_name_def = tag[label_identifier];
 const auto description_def = tag[+text];
 const auto variable_value_def = tag[+text];
 const auto intent_decl_def =
@@ -611,6 +625,7 @@ BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, value_ty
 BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
+BOOST_SPIRIT_DEFINE(label_identifier, event_name)
 BOOST_SPIRIT_DEFINE(exit_binding, exit_arrow, exit_target, close_bindings, binding_list, flow_decl, flow_name, exit_name, close_exits,
                     exit_list, flow_end)
 

@@ -253,6 +253,7 @@ struct script_tables {
     std::int64_t silence_timeout_ms = 0;
     std::int64_t hold_timeout_ms = 0;
     bool unknown_to_otherwise = false;
+    std::uint32_t below_threshold_label = none;  // what an intent below the threshold counts as; none: itself
 
     // Low-confidence confirmation; confirm_state == none when the script has no `confirm`.
     std::uint32_t confirm_state = none;
