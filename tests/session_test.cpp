@@ -299,6 +299,28 @@ TEST_CASE("reset starts a new call on the same session, just like a new session"
         CHECK(reused.state() == s.initial_state());
         CHECK(reused.snapshot() == session(s).snapshot());
     }
+    SECTION("with prepared options, resolved once and applied as the options would be") {
+        const parley::session_options options{.language = "en", .variables = {{"company", "Daisy"}}};
+        const auto prepared = reused.prepare(options);
+        for (int call = 0; call < 3; ++call) {
+            reused.reset(prepared);
+            CHECK(reused.snapshot() == session(s, options).snapshot());
+            CHECK(reused.start().phrase == "Hello! Daisy, this is Анна.");
+            (void)reused.step("give_name", 1.0, slots);
+        }
+        // Options without a language keep the session's reset language, whatever it was when prepared.
+        const auto no_language = reused.prepare({.variables = {{"company", "Daisy"}}});
+        reused.reset(no_language);
+        CHECK(reused.language() == session(s).language());
+    }
+    SECTION("prepared options are checked when prepared, and only for their script") {
+        CHECK(error_of([&] { (void)reused.prepare({.variables = {{"nope", "x"}}}); }) == session_errc::bad_variable);
+        CHECK(error_of([&] { (void)reused.prepare({.language = "xx"}); }) == session_errc::bad_language);
+        session other(parley::test::compile_or_fail("intent hi\nstate a initial\n  on hi -> stay\nend\n"));
+        const auto foreign = other.prepare({});
+        CHECK(error_of([&] { reused.reset(foreign); }) == session_errc::bad_variable);
+        CHECK(error_of([&] { reused.reset(parley::prepared_options{}); }) == session_errc::bad_variable);
+    }
     SECTION("an ended call can be reset") {
         (void)reused.step("decline");
         while (!reused.ended()) (void)reused.step("insult");

@@ -9,7 +9,8 @@
 // The stream's intents are interned once, at load; a step is session::step(label_id,
 // confidence) with one render buffer lent to every session. The graph's low-confidence rule is
 // the script's (`setting below_threshold`), not this driver's. A call whose reply ends it
-// restarts at once, with its caller's name, as the graph's semantics say.
+// restarts at once, with its caller's name (options prepared once per call), as the graph's
+// semantics say.
 #include <parley/parley.hpp>
 
 #include <fmt/format.h>
@@ -92,13 +93,16 @@ struct pass_result {
 struct engine {
     parley::script script;
     std::vector<parley::session> sessions;
-    std::vector<parley::session_options> options;  // by call: its caller's name
-    std::string buffer;                            // lent to every session's rendering
+    std::vector<parley::session_options> options;    // by call: its caller's name
+    std::vector<parley::prepared_options> restarts;  // the same, resolved once: what an ended call restarts with
+    std::string buffer;                              // lent to every session's rendering
 
     void fresh(std::uint32_t calls) {
         sessions.clear();
         sessions.reserve(calls);
         for (std::uint32_t c = 0; c < calls; ++c) sessions.emplace_back(script, options_of(c));
+        restarts.clear();
+        for (std::uint32_t c = 0; c < calls; ++c) restarts.push_back(sessions[c].prepare(options[c]));
     }
     const parley::session_options& options_of(std::uint32_t call) {
         if (options.size() <= call) options.resize(call + 1);
@@ -118,7 +122,7 @@ struct engine {
             h *= 16777619u;
             ++r.actions[action];
             r.phrase_bytes += reply.phrase.size();
-            if (reply.ended) call.reset(options[u.call]);
+            if (reply.ended) call.reset(restarts[u.call]);
         }
         r.checksum = h;
         return r;
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
         for (const auto& d : compiled.diagnostics) fmt::print(stderr, "{}", parley::format(d));
         return 2;
     }
-    engine e{*compiled.script, {}, {}, {}};
+    engine e{*compiled.script, {}, {}, {}, {}};
 
     if (sessions_for_memory > 0) {
         // As the baselines measure it: N live sessions, each stepped once (insult: to warn, with a

@@ -14,7 +14,7 @@ enum class session_errc {
     unknown_label,   // the script declares no such intent or event
     bad_confidence,  // confidence outside [0, 1] or not a number
     bad_language,    // the script has no such language
-    bad_variable,    // a variable override names no variable
+    bad_variable,    // a variable override names no variable, or its options were prepared for another script
     bad_slot,        // an initial slot names no slot, or a typed slot gets a value of another type
     bad_snapshot,    // a snapshot that is damaged or belongs to another script
     time_backwards,  // a timestamp earlier than the session's clock

@@ -100,6 +100,25 @@ struct session_options {
     std::vector<std::pair<std::string, std::string>> slots;
 };
 
+// Per-call options checked and resolved against a script once (session::prepare): a host that
+// restarts calls at a high rate, the same caller's values each time, resets with them without
+// looking a name up or checking a value again.
+class prepared_options {
+public:
+    prepared_options() = default;
+
+private:
+    friend class session;
+    struct value {
+        std::uint32_t key = 0;
+        std::string_view language;  // a view of the script's strings; empty: every language
+        std::string text;
+    };
+    std::optional<parley::script> script_;  // what it was prepared for; it keeps the language views alive
+    std::optional<std::uint8_t> language_;
+    std::vector<value> values_;
+};
+
 // How restore() treats a snapshot taken with another version of the script.
 enum class restore_mode {
     exact,   // the script must be the one the snapshot was taken with, else session_error
@@ -146,6 +165,54 @@ public:
     void reset(const session_options& options) {
         reset();
         apply(options);
+    }
+    // The same with options prepared for this session's script; no name is looked up again.
+    void reset(const prepared_options& options) {
+        if (!options.script_ || &detail::tables_of(*options.script_) != &tables()) [[unlikely]]
+            detail::throw_session_error(session_errc::bad_variable, "these options were prepared for another script");
+        reset();
+        apply(options);
+    }
+
+    // Checks and resolves per-call options against this session's script, for reset().
+    [[nodiscard]] prepared_options prepare(const session_options& options) const {
+        const auto& t = tables();
+        prepared_options p;
+        p.script_ = script_;
+        if (!options.language.empty()) {
+            auto id = script_.find_language(options.language);
+            if (!id) detail::throw_session_error(session_errc::bad_language, "the script has no language '" + options.language + "'");
+            p.language_ = static_cast<std::uint8_t>(*id);
+        }
+        for (const auto& [key, value] : options.variables) {
+            const auto dot = std::min(key.find('.'), key.size());
+            const std::string_view name(key.data(), dot);
+            auto it = t.variable_index.find(name);
+            if (it == t.variable_index.end())
+                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + std::string(name) + "'");
+            std::string_view language;
+            const auto& type = t.variable_types[it->second];
+            if (dot < key.size()) {
+                auto id = script_.find_language(std::string_view(key).substr(dot + 1));
+                if (!id)
+                    detail::throw_session_error(session_errc::bad_language,
+                                                "variable '" + key + "': the script has no language '" + key.substr(dot + 1) + "'");
+                if (!type.any_text())
+                    detail::throw_session_error(
+                        session_errc::bad_variable,
+                        "variable '" + std::string(name) + "' has a type: it has one value for every language, not '" + key + "'");
+                language = t.str(t.languages[*id]);
+            }
+            if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
+            p.values_.push_back({value_key(variable_kind, it->second), language, value});
+        }
+        for (const auto& [name, value] : options.slots) {
+            auto it = t.slot_index.find(name);
+            if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            check_type(it->second, value);
+            p.values_.push_back({value_key(slot_kind, it->second), {}, value});
+        }
+        return p;
     }
 
     [[nodiscard]] const parley::script& script() const noexcept { return script_; }
@@ -333,37 +400,11 @@ private:
           hold_started_ms_(other.hold_started_ms_),
           values_(other.values_) {}
 
-    void apply(const session_options& options) {
-        const auto& t = tables();
-        if (!options.language.empty()) set_language(options.language);
-        for (const auto& [key, value] : options.variables) {
-            const auto dot = std::min(key.find('.'), key.size());
-            const std::string_view name(key.data(), dot);
-            auto it = t.variable_index.find(name);
-            if (it == t.variable_index.end())
-                detail::throw_session_error(session_errc::bad_variable, "the script declares no variable '" + std::string(name) + "'");
-            std::string_view language;
-            const auto& type = t.variable_types[it->second];
-            if (dot < key.size()) {
-                auto id = script_.find_language(std::string_view(key).substr(dot + 1));
-                if (!id)
-                    detail::throw_session_error(session_errc::bad_language,
-                                                "variable '" + key + "': the script has no language '" + key.substr(dot + 1) + "'");
-                if (!type.any_text())
-                    detail::throw_session_error(
-                        session_errc::bad_variable,
-                        "variable '" + std::string(name) + "' has a type: it has one value for every language, not '" + key + "'");
-                language = t.str(t.languages[*id]);
-            }
-            if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
-            values_.set(value_key(variable_kind, it->second), value, language);
-        }
-        for (const auto& [name, value] : options.slots) {
-            auto it = t.slot_index.find(name);
-            if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
-            check_type(it->second, value);
-            set_value(value_key(slot_kind, it->second), value);
-        }
+    // Options are checked whole before any applies: a bad one leaves the session as it was.
+    void apply(const session_options& options) { apply(prepare(options)); }
+    void apply(const prepared_options& p) {
+        if (p.language_) language_ = *p.language_;
+        for (const auto& v : p.values_) values_.set(v.key, v.text, v.language);
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
