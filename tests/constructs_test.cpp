@@ -854,3 +854,47 @@ end
     CHECK(std::string(call.step("supervisor", 0.7).phrase) == "a supervisor?");
     CHECK(std::string(call.step("supervisor", 0.3).phrase) == "sorry?");
 }
+
+TEST_CASE("construct: a flow used inside a flow; DOT draws each copy once, around its own states", "[constructs][flows]") {
+    auto s = compile_or_fail(R"(intent go
+intent back
+flow outer(done)
+  state one
+    on go -> two
+  end
+  state two
+    on go -> inner(done -> one)
+    on back -> done
+  end
+end
+flow inner(done)
+  state only
+    on back -> done
+  end
+end
+state start initial
+  on go -> outer(done -> bye)
+end
+state bye action close
+)");
+    parley::session call(s);
+    CHECK(call.step("go").state_name == "outer(bye).one");
+    CHECK(call.step("go").state_name == "outer(bye).two");
+    CHECK(call.step("go").state_name == "inner(outer(bye).one).only");
+    CHECK(call.step("back").state_name == "outer(bye).one");
+    CHECK(call.step("go").state_name == "outer(bye).two");
+    CHECK(call.step("back").state_name == "bye");
+
+    const auto dot = parley::to_dot(s);
+    auto count = [&](std::string_view what) {
+        std::size_t n = 0;
+        for (auto at = dot.find(what); at != std::string::npos; at = dot.find(what, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count("subgraph") == 2);
+    CHECK(count("label=\"outer(bye)\"") == 1);
+    CHECK(count("label=\"inner(outer(bye).one)\"") == 1);
+    // The outer copy's box holds both its states.
+    const auto box = dot.substr(dot.find("label=\"outer(bye)\""));
+    CHECK(box.substr(0, box.find('}')).find("\"outer(bye).two\" [label=\"two\"]") != std::string::npos);
+}

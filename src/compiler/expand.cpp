@@ -262,15 +262,17 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
     out_.copies.push_back({prefix, decl.name.text, !decl.exits.empty()});
     chain_.push_back(decl.name.text);
     const scope inside{&flow, prefix, returns};
+    std::vector<located_item> states;  // a copy's states stay together (the copies they use come first)
     for (const auto& s : decl.states) {
         auto state = std::make_unique<ast::item>(s);
         auto& copy = boost::get<ast::state_decl>(*state);
         copy.name.text = prefix + "." + s.name.text;
         copy.initial = false;
         for (auto& h : copy.handlers) rewrite(h, flow.file, inside);
-        pending_.push_back({flow.file, state.get(), copy_index});
+        states.push_back({flow.file, state.get(), copy_index});
         out_.owned.push_back(std::move(state));
     }
+    pending_.insert(pending_.end(), states.begin(), states.end());
     chain_.pop_back();
     return entry;
 }
