@@ -105,6 +105,9 @@ add_test(NAME cli.run_full_disk_fails COMMAND sh -c "\"$0\" run tests/cli/timers
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.run_full_disk_fails PROPERTIES PASS_REGULAR_EXPRESSION "cannot write the replies: No space left on device\nstatus 2")
 parley_golden(run_input_directory 2 stderr run tests/cli/timers.rules --input tests/cli)
+# A call's end: caller_hangup; a late line within the window of ended calls is an error, after it
+# the id starts a new call; an idle call is expired and listed in "expired" on the line that noticed.
+parley_golden(run_lifecycle 1 stdout run tests/cli/timers.rules --input tests/cli/lifecycle.jsonl --remember-ended 1 --idle-timeout 30)
 # Lines over 1 MiB are error lines and the run goes on; a 64 MiB line is never held in memory.
 add_test(NAME cli.run_long_lines COMMAND live_run long ${parley_bin} tests/cli/timers.rules ${rss_limit_mb} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # Memory is bounded by the live calls, not by the calls seen (the README has 20 M calls).
