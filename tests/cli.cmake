@@ -79,3 +79,41 @@ set_tests_properties(cli.bench_counts_bad_lines_like_run PROPERTIES PASS_REGULAR
 add_test(NAME cli.help COMMAND ${parley_bin} run --help)
 set_tests_properties(cli.help PROPERTIES PASS_REGULAR_EXPRESSION "exactly one line per input line")
 include(${CMAKE_CURRENT_SOURCE_DIR}/diagnostics/diagnostics.cmake)
+
+# parley run as a live process (tests/cli/live_run.cpp drives the real binary through pipes).
+add_executable(live_run ${CMAKE_CURRENT_SOURCE_DIR}/cli/live_run.cpp)
+target_link_libraries(live_run PRIVATE parley_warnings)
+find_package(Threads REQUIRED)
+target_link_libraries(live_run PRIVATE Threads::Threads)
+# Peak RSS is parley's only without sanitizers (their shadow memory and quarantine are not): with
+# them the same runs check every line is answered, without asserting a size.
+if(PARLEY_SANITIZE)
+  set(rss_limit_mb 0)
+  set(rss_per_call 0)
+  set(rss_calls 100000)
+else()
+  set(rss_limit_mb 64)
+  set(rss_per_call 1536)
+  set(rss_calls 1000000)
+endif()
+# A line written into a pipe that stays open is answered within 10 s (not after 1 MiB).
+add_test(NAME cli.run_replies_while_pipe_open COMMAND live_run reply ${parley_bin} tests/cli/timers.rules WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# A closed output pipe is a write error: status 2, not death by SIGPIPE and not status 0.
+add_test(NAME cli.run_closed_pipe_fails COMMAND live_run sigpipe ${parley_bin} tests/cli/timers.rules WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# A full disk: every reply lost is an error, said on stderr.
+add_test(NAME cli.run_full_disk_fails COMMAND sh -c "\"$0\" run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl >/dev/full; echo \"status $?\"" ${parley_bin}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.run_full_disk_fails PROPERTIES PASS_REGULAR_EXPRESSION "cannot write the replies: No space left on device\nstatus 2")
+parley_golden(run_input_directory 2 stderr run tests/cli/timers.rules --input tests/cli)
+# A call's end: caller_hangup; a late line within the window of ended calls is an error, after it
+# the id starts a new call; an idle call is expired and listed in "expired" on the line that noticed.
+parley_golden(run_lifecycle 1 stdout run tests/cli/timers.rules --input tests/cli/lifecycle.jsonl --remember-ended 1 --idle-timeout 30)
+# Lines over 1 MiB are error lines and the run goes on; a 64 MiB line is never held in memory.
+add_test(NAME cli.run_long_lines COMMAND live_run long ${parley_bin} tests/cli/timers.rules ${rss_limit_mb} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# Memory is bounded by the live calls, not by the calls seen (the README has 20 M calls).
+add_test(NAME cli.run_memory_bounded COMMAND live_run memory ${parley_bin} rules/callcenter.rules ${rss_calls} 1000 ${rss_limit_mb}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+add_test(NAME cli.run_memory_per_live_call COMMAND live_run per_call ${parley_bin} rules/callcenter.rules 20000 ${rss_per_call}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# Call ids crafted to collide under std::hash cost no more than random ones (keyed hash).
+add_test(NAME cli.run_hash_flood COMMAND live_run flood ${parley_bin} tests/cli/timers.rules 30000 3 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

@@ -18,6 +18,8 @@ struct run_options {
     std::string input = "-";
     std::string language;
     std::vector<std::string> set;  // NAME=VALUE
+    double idle_timeout = 7200;    // seconds of stream time; 0: calls never expire
+    std::size_t ended_window = 100'000;
 };
 
 int check(const std::vector<std::string>& files, bool json);

@@ -44,6 +44,7 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
         }
     }
     if (!f.has_call) return "missing 'call'";
+    if (f.call.size() > max_call_id) return fmt::format("'call' is longer than {} bytes", max_call_id);
     if (!has_label) return "a line needs 'intent' or 'event'";
     return {};
 }

@@ -15,6 +15,9 @@
 
 namespace parley::cli {
 
+// The longest call id a line may carry, in bytes (documented in `parley run --help`).
+inline constexpr std::size_t max_call_id = 256;
+
 struct input_line {
     std::string_view call, intent, event, lang;  // views into the parser: valid until the next line
     double confidence = 1.0;
@@ -26,6 +29,8 @@ struct input_line {
     [[nodiscard]] std::string_view label() const noexcept { return is_event() ? event : intent; }
     [[nodiscard]] bool is_pickup() const noexcept { return event == "pickup"; }
     [[nodiscard]] bool is_tick() const noexcept { return event == "tick"; }
+    // The caller put the phone down: `parley run` ends the call; no script declares it.
+    [[nodiscard]] bool is_hangup() const noexcept { return event == "caller_hangup"; }
 };
 
 // Reads `line` (which must be followed by simdjson::SIMDJSON_PADDING readable bytes) into `out`;

@@ -32,12 +32,18 @@ int main(int argc, char** argv) {
     run->add_option("--input", run_options.input, "JSON Lines to read, '-' for stdin (the default)");
     run->add_option("--lang", run_options.language, "The language of new calls (default: the script's)");
     run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE, or NAME.LANG=VALUE for one language (repeatable)");
+    run->add_option("--idle-timeout", run_options.idle_timeout,
+                    "Expire a call with no line for this many seconds of stream time (default 7200; 0: never)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--remember-ended", run_options.ended_window,
+                    "How many ended calls to remember, so that a late line for one is an error (default 100000)");
     run->footer(R"(Input, one JSON object per line:
   {"call": "c1", "event": "pickup"}
   {"call": "c1", "intent": "give_name", "confidence": 0.9, "slots": {"name": "Olga"}, "at": 4.5}
   {"call": "c1", "event": "tick", "at": 60}
-'call' is required; then 'intent', or 'event' (pickup, tick, or a declared event); optional
-'confidence' (0..1, default 1), 'slots' (strings), 'lang', 'at' (seconds since pickup).
+'call' is required; then 'intent', or 'event' (pickup, tick, caller_hangup, or a declared
+event); optional 'confidence' (0..1, default 1), 'slots' (strings), 'lang', 'at' (seconds since
+pickup). Limits: 1 MiB per line, 256 bytes per call id; a longer line is an error line.
 Output, exactly one line per input line, in order:
   {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
    "rule": "rules/x.rules:12", "ended": false}
@@ -52,7 +58,14 @@ A line that has its own input to answer lists the earlier timers' replies in "ti
   {"call": "c1", "state": ..., "timers": [{"state": ..., "phrase": ..., "ended": false}]}
 A tick is answered with the last timer's reply ("timers" holding those before it), or with
 the current state and no phrase when none fired. When a timer ended the call, an intent's
-line is answered with that ending reply and "ignored": "the call ended on a timer ...".)");
+line is answered with that ending reply and "ignored": "the call ended on a timer ...".
+Ending: {"call": "c1", "event": "caller_hangup"} ends the call at once (answered with its
+state and "ended": true). A line for one of the last --remember-ended ended calls is an error
+("call has ended"); after that, the id starts a new call. A call with no line for
+--idle-timeout seconds of stream time (each call's 'at' placed on one clock where its first
+line arrived) is expired: its id is listed in "expired": ["c7"] on the line that noticed.
+Replies to a pipe or a terminal are written as soon as each line is read; a write error
+ends the run with status 2.)");
     run->callback([&] { status = parley::cli::run(run_options); });
 
     std::string chat_file, chat_language;

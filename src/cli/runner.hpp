@@ -1,0 +1,55 @@
+// `parley run`'s answers, apart from the process: the lines of a stream in, one JSON line out
+// for each, into a string. run.cpp drives it from file descriptors; tests/fuzz/fuzz_run.cpp
+// from a buffer.
+#ifndef PARLEY_SRC_CLI_RUNNER_HPP_INCLUDED
+#define PARLEY_SRC_CLI_RUNNER_HPP_INCLUDED
+
+#include <parley/script.hpp>
+#include <parley/session.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace parley::cli {
+
+struct run_limits {
+    std::size_t max_line = std::size_t{1} << 20;  // bytes; a longer line is answered with an error
+    // Seconds of stream time (see README) after which a call with no line is expired; 0: never.
+    double idle_timeout = 7200;
+    // How many ended calls' ids are remembered, so that a late line for one is an error;
+    // the oldest is forgotten first, and a line for a forgotten id starts a new call.
+    std::size_t ended_window = 100'000;
+};
+
+class runner {
+public:
+    // `hash_key`: for tests and fuzzing, a fixed key for the call-id hash; else a random one.
+    runner(parley::script script, parley::session_options defaults, const run_limits& limits, const std::uint64_t* hash_key = nullptr);
+    runner(runner&&) noexcept;
+    ~runner();
+
+    // Answers line `number` (without its '\n'; simdjson::SIMDJSON_PADDING readable bytes must
+    // follow it), appending exactly one line to `out`.
+    void answer(std::string_view line, std::size_t number, std::string& out);
+    // Answers a line that was longer than the limit (and skipped) with its error line.
+    void answer_too_long(std::size_t number, std::string& out);
+    // Whether any line was answered with an error.
+    [[nodiscard]] bool failed() const noexcept;
+    // Calls live now (for tests and benchmarks).
+    [[nodiscard]] std::size_t live_calls() const noexcept;
+
+private:
+    class impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// parley run on `input`, read `chunk` bytes at a time: the output appended to `out`; returns the
+// exit status (0, or 1 if a line was an error).
+int run_buffer(runner& r, const run_limits& limits, std::string_view input, std::string& out, std::size_t chunk = std::size_t{1} << 16);
+
+}  // namespace parley::cli
+
+#endif
