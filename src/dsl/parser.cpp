@@ -812,14 +812,14 @@ constexpr std::size_t max_errors = 100;
 ast::file parse(const source_file& source, const compile_limits& limits, std::vector<diagnostic>& out) {
     ast::file file;
     const std::size_t first_diagnostic = out.size();
-    const std::string& text = source.text();
-    const char* const begin = text.data();
-    const char* const end = begin + text.size();
+    const std::string& source_text = source.text();  // (not `text`, a grammar rule)
+    const char* const begin = source_text.data();
+    const char* const end = begin + source_text.size();
     const auto offset_of = [begin](const char* p) { return static_cast<std::size_t>(p - begin); };
 
     try {
         std::size_t bad = 0;
-        if (!detail::valid_utf8(text, bad)) out.push_back(source.make(severity::error, bad, 1, "invalid UTF-8"));
+        if (!detail::valid_utf8(source_text, bad)) out.push_back(source.make(severity::error, bad, 1, "invalid UTF-8"));
         check_characters(source, out, 20);
 
         parse_state state;
@@ -856,12 +856,12 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 where = e.where();  // before the blanks that precede the offending token
                 if (e.which() != close_quote_name) skip_blanks(where);
                 bool non_ascii_letters = false;
-                const auto word = std::string_view(where, word_length(where, end, non_ascii_letters));
-                if (non_ascii_letters && expects_name(e.which()) && printable(word)) {
-                    out.push_back(source.make(severity::error, offset_of(where), word.size(),
+                const auto found = std::string_view(where, word_length(where, end, non_ascii_letters));
+                if (non_ascii_letters && expects_name(e.which()) && printable(found)) {
+                    out.push_back(source.make(severity::error, offset_of(where), found.size(),
                                               fmt::format("'{}' is not a name: names are ASCII letters, digits and underscores "
                                                           "(phrases may be any UTF-8)",
-                                                          word)));
+                                                          found)));
                 } else {
                     const auto length = token_length(where, end);
                     out.push_back(
