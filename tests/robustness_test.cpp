@@ -525,6 +525,18 @@ TEST_CASE("a snapshot with a good checksum but a field out of range is refused",
     }
 }
 
+TEST_CASE("a snapshot mapped by name onto a state that became a hold starts the hold at its entry", "[robustness][snapshot]") {
+    auto f = snapshot_fields::read(real_snapshots()[2].second);  // in the hold
+    f.flags &= ~4;
+    f.fingerprint = std::string(8, '\0');  // as if taken with another script, where 'hold' was no hold
+    f.rotation.clear();
+    CHECK(restore_error(every_field(), f.write())->second.find("another script") != std::string::npos);
+    auto call = session::restore(every_field(), f.write(), parley::restore_mode::by_name);
+    CHECK(call.state_name() == "hold");
+    REQUIRE(call.next_deadline());
+    CHECK(*call.next_deadline() == Approx(double(f.entered_at) / 1000.0 + 20));
+}
+
 TEST_CASE("deadlines of a session at the latest time it may have do not overflow", "[robustness][snapshot][timer]") {
     const auto& s = every_field();
     auto f = snapshot_fields::read(real_snapshots()[2].second);  // in a hold, a timer armed

@@ -1025,10 +1025,13 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     // A hold runs while the call is in hold states (and through a confirmation question asked
     // during it); it started when the call entered the first of them.
     out.holding_ = flags & 4;
-    if (state.action == action::hold && !out.holding_) snapshot_reader::fail("its state is a hold, but it records no hold");
     if (out.holding_) {
         out.hold_started_ms_ = r.svarint();
         if (!(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= entered_at)) snapshot_reader::fail("the hold's start is out of range");
+    } else if (state.action == action::hold) {  // a state that became a hold in a changed script: its hold starts at its entry
+        if (same_script) snapshot_reader::fail("its state is a hold, but it records no hold");
+        out.holding_ = true;
+        out.hold_started_ms_ = entered_at;
     }
     if (same_script && ((flags & 8) != 0) != (t.state_count_bytes != 0)) snapshot_reader::fail("its state counts contradict the script");
     if (flags & 8) {  // the state's counts, any from 0 to 255 (they stop there); a script that reads none drops them
