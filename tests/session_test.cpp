@@ -463,13 +463,11 @@ TEST_CASE("damaged snapshots are refused, never half-restored", "[session][snaps
     for (std::size_t cut = 0; cut < bytes.size(); ++cut)
         CHECK(error_of([&] { (void)session::restore(small(), bytes.substr(0, cut)); }) == session_errc::bad_snapshot);
     std::mt19937 rng(7);
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 2000; ++i) {  // a changed byte: the checksum, or the format, refuses it
         std::string broken = bytes;
         broken[rng() % broken.size()] = static_cast<char>(rng());
-        try {
-            auto s = session::restore(small(), broken);
-            (void)s.step("greeting");  // whatever it restored is a valid session
-        } catch (const session_error&) {}
+        if (broken == bytes) continue;
+        CHECK(error_of([&] { (void)session::restore(small(), broken); }) == session_errc::bad_snapshot);
     }
 }
 

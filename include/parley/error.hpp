@@ -16,7 +16,7 @@ enum class session_errc {
     bad_language,    // the script has no such language
     bad_variable,    // a variable override names no variable, or its options were prepared for another script
     bad_slot,        // an initial slot names no slot, or a typed slot gets a value of another type
-    bad_snapshot,    // a snapshot that is damaged or belongs to another script
+    bad_snapshot,    // a snapshot that is damaged (checksum), of another format, with a field out of range, or of another script
     time_backwards,  // a timestamp earlier than the session's clock
     limit            // a value past a documented limit
 };

@@ -128,7 +128,7 @@ enum class restore_mode {
 
 // Documented limits; past them a session_error (session_errc::limit) is thrown.
 inline constexpr std::size_t max_slots_per_utterance = 64;
-inline constexpr std::size_t max_slot_value_bytes = 4096;
+inline constexpr std::size_t max_slot_value_bytes = 4096;  // a slot's value, and a host's for a variable
 
 class alignas(64) session {  // see the layout note by the data members
 public:
@@ -203,12 +203,14 @@ public:
                         "variable '" + std::string(name) + "' has a type: it has one value for every language, not '" + key + "'");
                 language = t.str(t.languages[*id]);
             }
+            if (value.size() > max_slot_value_bytes) throw_value_too_long("variable", name);
             if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
             p.values_.push_back({value_key(variable_kind, it->second), language, value});
         }
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
             if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
+            if (value.size() > max_slot_value_bytes) throw_value_too_long("slot", name);
             check_type(it->second, value);
             p.values_.push_back({value_key(slot_kind, it->second), {}, value});
         }
@@ -326,7 +328,7 @@ public:
     }
     template <class OnReply>
     requires std::invocable<OnReply&, const reply&> std::size_t advance(double seconds, std::string& buffer, OnReply&& on_reply) {
-        if (!(seconds >= 0.0) || seconds > 1e12)
+        if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0)
             detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
         if (at < now_ms_)
@@ -360,7 +362,11 @@ public:
         return double(due_at(tables().timers[st.first_timer + next_timer_])) / 1000.0;
     }
 
-    // A compact, self-describing binary form of everything the call has accumulated.
+    // A compact, self-describing binary form of everything the call has accumulated, with a
+    // checksum (CRC-32C: against accidental damage, not forgery). restore() refuses, with a
+    // session_error (bad_snapshot), a snapshot whose checksum does not match, of another format,
+    // of another script (in exact mode), or with any field a call could not have reached: see
+    // "Snapshots" in the README.
     [[nodiscard]] std::string snapshot() const;
     [[nodiscard]] static session restore(parley::script s, std::string_view bytes, restore_mode mode = restore_mode::exact);
 
@@ -486,8 +492,16 @@ private:
     [[noreturn, gnu::cold, gnu::noinline]] static void throw_too_many_slots() {
         detail::throw_session_error(session_errc::limit, fmt::format("an utterance may carry at most {} slots", max_slots_per_utterance));
     }
-    [[noreturn, gnu::cold, gnu::noinline]] static void throw_slot_too_long(std::string_view name) {
-        detail::throw_session_error(session_errc::limit, fmt::format("slot '{}' is longer than {} bytes", name, max_slot_value_bytes));
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_slot_too_long(std::string_view name) { throw_value_too_long("slot", name); }
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_value_too_long(std::string_view what, std::string_view name) {
+        detail::throw_session_error(session_errc::limit, fmt::format("{} '{}' is longer than {} bytes", what, name, max_slot_value_bytes));
+    }
+    // The longest value a variable can have: a host's (max_slot_value_bytes), or a `set`'s.
+    [[nodiscard]] std::size_t longest_variable_value(std::uint32_t index) const noexcept {
+        std::size_t longest = max_slot_value_bytes;
+        for (const auto& e : tables().effects)
+            if (e.kind == detail::effect_kind::set_variable && e.index == index) longest = std::max<std::size_t>(longest, e.value.size);
+        return longest;
     }
 
     [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept { return values_.find(key).value_or(std::string_view()); }
@@ -520,10 +534,11 @@ private:
         }
     }
     // When a timer of the current state falls due (see advance).
+    // Saturating: no timestamp a session can hold makes it overflow.
     [[nodiscard]] std::int64_t due_at(const detail::timer& tm) const noexcept {
-        const std::int64_t due = entered_at_ms_ + tm.after_ms;
+        const std::int64_t due = detail::add_saturated(entered_at_ms_, tm.after_ms);
         if (!holding_ || tables().states[state_].action != action::hold) return due;
-        return std::min(due, hold_started_ms_ + tables().hold_timeout_ms);
+        return std::min(due, detail::add_saturated(hold_started_ms_, tables().hold_timeout_ms));
     }
     void clear_pending() noexcept {
         pending_label_ = detail::none;
@@ -997,15 +1012,20 @@ inline std::string session::snapshot() const {
         if (is_variable && !r.name.empty()) w.str(r.name);  // the language
         w.str(r.value);
     });
-    return w.take();
+    auto out = w.take();
+    detail::seal_snapshot(out);
+    return out;
 }
 
+// A snapshot becomes a session only when all of it checks out: its checksum first (see
+// detail/snapshot.hpp), then every field, against the script and against the others, so that
+// bytes with a good checksum but made up fields are refused as clearly as damaged ones.
 inline session session::restore(parley::script s, std::string_view bytes, restore_mode mode) {
     using detail::snapshot_reader;
     session out(std::move(s));
     const auto& t = out.tables();
-    snapshot_reader r(bytes);
-    if (r.bytes(4) != detail::snapshot_magic) snapshot_reader::fail("it does not start with 'PLY1'");
+    snapshot_reader r(detail::unseal_snapshot(bytes));
+    (void)r.bytes(detail::snapshot_magic.size());
     std::uint64_t fingerprint = 0;
     for (int i = 0; i < 8; ++i) fingerprint |= std::uint64_t(r.u8()) << (8 * i);
     const bool same_script = fingerprint == t.fingerprint;
@@ -1021,47 +1041,76 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
                                         fmt::format("the snapshot's {} '{}' does not exist in this script", what, name));
         return it->second;
     };
+    // A value as a step could have left it: at most max_slot_value_bytes (a variable: or as long
+    // as a `set` of the script), and of the slot's or variable's type.
+    auto check_value = [&](std::string_view what, detail::string_ref name, const detail::value_type& type, std::string_view value,
+                           std::size_t longest) {
+        if (value.size() > longest) snapshot_reader::fail(fmt::format("{} '{}' is longer than {} bytes", what, t.str(name), longest));
+        if (!out.fits(type, value)) snapshot_reader::fail(fmt::format("{} '{}' has a value its type does not take", what, t.str(name)));
+    };
     const auto flags = r.u8();
     if (flags > 15) snapshot_reader::fail("unknown flags");
     out.ended_ = flags & 1;
     out.state_ = lookup(t.state_index, r.str(), "state");
     out.language_ = static_cast<std::uint8_t>(lookup(t.language_index, r.str(), "language"));
+    const auto& state = t.states[out.state_];
     const auto next_timer = r.varint();
-    if (next_timer > t.states[out.state_].timer_count) snapshot_reader::fail("the timer position is out of range");
+    if (next_timer > state.timer_count) snapshot_reader::fail("the timer position is out of range");
     out.next_timer_ = static_cast<std::uint8_t>(next_timer);
-    out.entered_at_ms_ = r.svarint();
-    out.now_ms_ = r.svarint();
-    // Snapshots from before hold starts were recorded: a hold then started when its state was entered.
-    const bool in_hold_state = t.states[out.state_].action == action::hold;
-    out.holding_ = (flags & 4) || in_hold_state;
-    out.hold_started_ms_ = (flags & 4) ? r.svarint() : in_hold_state ? out.entered_at_ms_ : 0;
-    if ((flags & 4) && !(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= out.now_ms_))
-        snapshot_reader::fail("the hold's start is out of range");
-    if (flags & 8) {  // the state's counts; a script that reads none drops them
+    // Times in order and at most max_clock_ms, as steps and advance() leave them: then no deadline
+    // (a time plus at most a day) can overflow.
+    const auto entered_at = r.svarint(), now = r.svarint();
+    if (!(entered_at >= 0 && entered_at <= now && now <= detail::max_clock_ms))
+        snapshot_reader::fail(fmt::format("its times are out of range (state entered at {} ms, now {} ms)", entered_at, now));
+    out.entered_at_ms_ = entered_at;
+    out.now_ms_ = now;
+    // A hold runs while the call is in hold states (and through a confirmation question asked
+    // during it); it started when the call entered the first of them.
+    out.holding_ = flags & 4;
+    if (out.holding_) {
+        out.hold_started_ms_ = r.svarint();
+        if (!(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= entered_at)) snapshot_reader::fail("the hold's start is out of range");
+    } else if (state.action == action::hold) {  // a state that became a hold in a changed script: its hold starts at its entry
+        if (same_script) snapshot_reader::fail("its state is a hold, but it records no hold");
+        out.holding_ = true;
+        out.hold_started_ms_ = entered_at;
+    }
+    if (same_script && ((flags & 8) != 0) != (t.state_count_bytes != 0)) snapshot_reader::fail("its state counts contradict the script");
+    if (flags & 8) {  // the state's counts, any from 0 to 255 (they stop there); a script that reads none drops them
         const auto counts = r.str();
         if (counts.size() != 2) snapshot_reader::fail("the state's counts have the wrong size");
         if (t.state_count_bytes != 0) std::memcpy(out.state_counts(), counts.data(), counts.size());
     }
-    if (flags & 2) {
+    if (flags & 2) {  // a confirmation question is asked in the confirm state, about an intent
+        if (t.confirm_state == detail::none || out.state_ != t.confirm_state)
+            snapshot_reader::fail("it waits for a confirmation outside the confirmation state");
         out.pending_label_ = lookup(t.label_index, r.str(), "intent");
+        if (t.labels[out.pending_label_].is_event) snapshot_reader::fail("it waits for the confirmation of an event");
         out.pending_origin_ = lookup(t.state_index, r.str(), "state");
         const auto n = r.count(max_slots_per_utterance);
         for (std::size_t i = 0; i < n; ++i) {
             const auto name = r.str();
-            out.values_.add(pending_kind, name, r.str());
+            const auto value = r.str();
+            if (auto it = t.slot_index.find(name); it != t.slot_index.end())
+                check_value("slot", t.slots[it->second], t.slot_types[it->second], value, max_slot_value_bytes);
+            else if (value.size() > max_slot_value_bytes)
+                snapshot_reader::fail(fmt::format("slot '{}' is longer than {} bytes", name, max_slot_value_bytes));
+            out.values_.add(pending_kind, name, value);
         }
     }
     const auto counters = r.count(t.counters.size());
-    for (std::size_t i = 0; i < counters; ++i) {
+    for (std::size_t i = 0; i < counters; ++i) {  // any from 0 to 255: counters stop there
         const auto index = lookup(t.counter_index, r.str(), "counter");
         out.bytes_[index] = r.u8();
     }
     const auto rotation = r.str();
     if (same_script) {
         if (rotation.size() != t.rotation_count) snapshot_reader::fail("the rotation table has the wrong size");
-        for (std::size_t i = 0; i < rotation.size(); ++i) {
-            const auto value = static_cast<std::uint8_t>(rotation[i]);
-            out.rotations()[i] = value;
+        for (const auto& p : t.phrases) {
+            if (p.rotation == detail::none) continue;
+            const auto position = static_cast<std::uint8_t>(rotation[p.rotation]);
+            if (position >= p.variant_count) snapshot_reader::fail("a phrase's rotation position is out of range");
+            out.rotations()[p.rotation] = position;
         }
     }
     const auto values = r.count(t.slots.size() + t.variables.size() * (1 + t.languages.size()));
@@ -1071,10 +1120,19 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
         const auto name = r.str();
         const auto index = kind ? lookup(t.variable_index, name, "variable") : lookup(t.slot_index, name, "slot");
         const auto language = kind == 2 ? t.str(t.languages[lookup(t.language_index, r.str(), "language")]) : std::string_view();
-        out.values_.set(value_key(kind ? variable_kind : slot_kind, index), r.str(), language);
+        const auto value = r.str();
+        if (kind == 0) {
+            check_value("slot", t.slots[index], t.slot_types[index], value, max_slot_value_bytes);
+        } else {
+            const auto& type = t.variable_types[index];
+            if (kind == 2 && !type.any_text())
+                snapshot_reader::fail(fmt::format("variable '{}' has a type, but a value for one language", name));
+            check_value("variable", t.variables[index], type, value, out.longest_variable_value(index));
+        }
+        out.values_.set(value_key(kind ? variable_kind : slot_kind, index), value, language);
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
-    if (out.ended_ != is_terminal(t.states[out.state_].action)) snapshot_reader::fail("its ended flag contradicts its state");
+    if (out.ended_ != is_terminal(state.action)) snapshot_reader::fail("its ended flag contradicts its state");
     return out;
 }
 
