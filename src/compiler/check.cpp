@@ -1050,7 +1050,7 @@ void checker::check_dispatch_size() {
         const auto& initial = symbols_.state_list[symbols_.initial];
         sink_.error(at(initial.file, initial.node->name),
                     fmt::format("the script's dispatch table would have {} entries ({} states times {} intents and events, and the "
-                                "handlers they try); the limit is {}",
+                                "handlers they try), more than the limit of {}",
                                 entries, symbols_.state_list.size(), symbols_.label_list.size() + 1, limit));
     }
 }

@@ -40,7 +40,8 @@ bool diagnostic_sink::over_cap(const diagnostic& d) {
         return false;
     }
     overflowed_ = true;
-    auto message = fmt::format("too many errors and warnings (the limit is {}); the rest are not shown", max_diagnostics_);
+    if (d.message.rfind("too many errors", 0) == 0) return false;  // the parser's own last word on a file says it already
+    auto message = fmt::format("too many errors and warnings: only the first {} are shown", max_diagnostics_);
     diagnostic note = d;
     note.severity = severity::note;
     note.message = std::move(message);

@@ -76,8 +76,8 @@ read_result read_from_disk(const fs::path& path, std::size_t limit) {
     return out;
 }
 
-// Whether `p` names something inside folder `dir` (both lexically normal; `dir` may be empty:
-// the current folder), by whole path components.
+// Whether `p` names something inside folder `dir`, not the folder itself (both lexically normal;
+// `dir` may be empty: the current folder), by whole path components.
 bool inside(const fs::path& dir, const fs::path& p) {
     if (dir.is_absolute() != p.is_absolute()) return false;
     auto it = p.begin();
@@ -86,7 +86,8 @@ bool inside(const fs::path& dir, const fs::path& p) {
         if (it == p.end() || *it != part) return false;
         ++it;
     }
-    return std::none_of(it, p.end(), [](const fs::path& part) { return part == ".."; });
+    if (std::any_of(it, p.end(), [](const fs::path& part) { return part == ".."; })) return false;
+    return std::any_of(it, p.end(), [](const fs::path& part) { return !part.empty() && part != "."; });
 }
 
 class loader {

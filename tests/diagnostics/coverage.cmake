@@ -82,8 +82,8 @@ set(covered_by_catch2
   "a script may have at most {} handlers"
   "the script's phrases add up to more than {} bytes"
   "too much text to screen for {} forbidden phrases (the limit is {} bytes of phrases times forbidden phrases)"
-  "the script's dispatch table would have {} entries ({} states times {} intents and events, and the handlers they try); the limit is {}"
-  "too many errors and warnings (the limit is {}); the rest are not shown")
+  "the script's dispatch table would have {} entries ({} states times {} intents and events, and the handlers they try), more than the limit of {}"
+  "too many errors and warnings: only the first {} are shown")
 
 # CMake lists split at ';' and do not split inside '[...]': such characters travel encoded.
 string(ASCII 1 semicolon)
