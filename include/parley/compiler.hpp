@@ -36,7 +36,7 @@ struct compile_limits {
     std::size_t max_handlers = 500000;               // handlers, global ones and shared groups' uses included
     std::size_t max_total_phrase_bytes = 16u << 20;  // the texts of all phrases, defaults and 'set' values
     // Screening every phrase for every forbidden phrase: (bytes of phrases) x (forbidden phrases).
-    std::size_t max_screening_work = std::size_t{1} << 30;
+    std::size_t max_screening_work = std::size_t{1} << 28;
     // The runtime's dispatch table: states x (intents and events + 1), plus the handler lists
     // its entries point to (a list is shared wherever it can be).
     std::size_t max_dispatch_entries = std::size_t{1} << 23;
