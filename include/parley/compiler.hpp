@@ -17,9 +17,12 @@
 
 namespace parley {
 
-// Documented limits a hostile or broken input cannot exceed; past each, a diagnostic.
+// Documented limits a hostile or broken input cannot exceed; past each, a diagnostic. The first
+// group bounds each construct; the second, as SQLite's limits do, the whole script, so that a
+// host compiling untrusted scripts bounds the total work and memory (within the defaults, any
+// input compiles or is refused in well under 2 s and 512 MB).
 struct compile_limits {
-    std::size_t max_file_bytes = 16u << 20;  // one .rules file
+    std::size_t max_file_bytes = 16u << 20;  // one .rules file, checked before it is read
     std::size_t max_include_depth = 16;
     std::size_t max_phrase_bytes = 4096;  // one text of a phrase
     std::size_t max_guard_depth = 32;     // nesting of not / parentheses in a guard
@@ -27,6 +30,17 @@ struct compile_limits {
     std::size_t max_timers_per_state = 32;
     std::size_t max_languages = 32;
     std::size_t max_flow_states = 20000;  // the states all uses of flows add together
+
+    std::size_t max_total_bytes = 64u << 20;         // all the files read, includes too
+    std::size_t max_states = 100000;                 // states, flows' copies included
+    std::size_t max_handlers = 500000;               // handlers, global ones and shared groups' uses included
+    std::size_t max_total_phrase_bytes = 16u << 20;  // the texts of all phrases, defaults and 'set' values
+    // Screening every phrase for every forbidden phrase: (bytes of phrases) x (forbidden phrases).
+    std::size_t max_screening_work = std::size_t{1} << 28;
+    // The runtime's dispatch table: states x (intents and events + 1), plus the handler lists
+    // its entries point to (a list is shared wherever it can be).
+    std::size_t max_dispatch_entries = std::size_t{1} << 23;
+    std::size_t max_diagnostics = 100;  // errors and warnings shown; past it a note, and the rest only counted
 };
 
 // Where compile time went, in seconds; filled when compile_options::timings is set.
@@ -40,7 +54,15 @@ struct compile_timings {
 struct compile_options {
     compile_limits limits;
     bool warnings_as_errors = false;
-    // Reads an included file; the default reads from disk. Tests and hosts may supply their own.
+    // Folders, besides the root file's own, that includes may name files in (absolute, or
+    // relative to the current directory). An include resolves against the including file's
+    // folder and must stay, symlinks resolved, inside one of these or the root's folder.
+    std::vector<std::filesystem::path> include_dirs;
+    // Reads an included file (a path already confined as above); nullopt when it cannot. The
+    // default reads a regular file from disk, refusing devices, FIFOs and folders, and checking
+    // the size before reading. A host (or the fuzzer) may supply its own, say an in-memory tree:
+    // paths are then logical, made lexically normal and confined the same way, and a file's
+    // identity is its path.
     std::function<std::optional<std::string>(const std::filesystem::path&)> read_file;
     compile_timings* timings = nullptr;
 };

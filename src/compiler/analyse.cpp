@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace parley::pipeline {
 
@@ -31,10 +32,15 @@ std::uint32_t target_of(const symbol_table& symbols, const handler_ref& h) {
 }
 
 // An edge for every way out of a state: its handlers, the global handlers, and the round trip
-// through the confirm state when 'confirm' is in force.
+// through the confirm state when 'confirm' is in force. The global handlers go through one more
+// vertex, after the states': every state that is not terminal leads to it, and it leads to
+// their targets. A path between states exists exactly when it does with an edge from every
+// state to every global target, but the edges are as many as the states and the targets, not
+// their product. (The vertex is no state: the analyses skip it.)
 graph state_graph(const symbol_table& symbols) {
     const auto n = symbols.state_list.size();
-    graph g(n);
+    graph g(n + 1);
+    const auto any_state = n;
     std::vector<std::uint32_t> global_targets;
     for (const auto& h : symbols.globals)
         if (auto t = target_of(symbols, h); t != none) global_targets.push_back(t);
@@ -48,27 +54,28 @@ graph state_graph(const symbol_table& symbols) {
         if (terminal(symbols, s)) continue;
         for (const auto& h : symbols.state_list[s].handlers)
             if (auto t = target_of(symbols, h); t != none) boost::add_edge(s, t, g);
-        for (auto t : global_targets) boost::add_edge(s, t, g);
+        if (!global_targets.empty()) boost::add_edge(s, any_state, g);
         if (confirm_state != none && s != confirm_state) {
             boost::add_edge(s, confirm_state, g);
             boost::add_edge(confirm_state, s, g);
         }
     }
+    for (auto t : global_targets) boost::add_edge(any_state, t, g);
     return g;
 }
 
 // Strongly connected components with no way out, no terminal state and a reachable member.
 void find_trap_cycles(const symbol_table& symbols, const graph& g, const colors& reached, findings& found) {
     const auto n = symbols.state_list.size();
-    std::vector<std::size_t> component(n);
+    std::vector<std::size_t> component(boost::num_vertices(g));
     const auto count = boost::strong_components(g, boost::make_iterator_property_map(component.begin(), get(boost::vertex_index, g)));
     std::vector<bool> has_exit(count, false), has_terminal(count, false);
     std::vector<std::vector<std::uint32_t>> members(count);
-    for (std::uint32_t s = 0; s < n; ++s) {
-        members[component[s]].push_back(s);
-        if (terminal(symbols, s)) has_terminal[component[s]] = true;
-        for (auto [e, end] = boost::out_edges(s, g); e != end; ++e)
-            if (component[boost::target(*e, g)] != component[s]) has_exit[component[s]] = true;
+    for (std::uint32_t v = 0; v < component.size(); ++v) {
+        if (v < n) members[component[v]].push_back(v);
+        if (v < n && terminal(symbols, v)) has_terminal[component[v]] = true;
+        for (auto [e, end] = boost::out_edges(v, g); e != end; ++e)
+            if (component[boost::target(*e, g)] != component[v]) has_exit[component[v]] = true;
     }
     for (std::size_t c = 0; c < count; ++c) {
         if (has_exit[c] || has_terminal[c] || members[c].size() < 2) continue;
@@ -87,7 +94,7 @@ void find_dead_ends(const symbol_table& symbols, graph& g, const colors& reached
     const auto sink = boost::add_vertex(g);
     for (std::uint32_t s = 0; s < n; ++s)
         if (terminal(symbols, s)) boost::add_edge(s, sink, g);
-    colors leads_out(n + 1, boost::white_color);
+    colors leads_out(boost::num_vertices(g), boost::white_color);
     boost::breadth_first_search(boost::make_reverse_graph(g), sink,
                                 boost::color_map(boost::make_iterator_property_map(leads_out.begin(), get(boost::vertex_index, g))));
     for (std::uint32_t s = 0; s < n; ++s)
@@ -123,15 +130,23 @@ public:
         const auto* confirm = symbols.confirm;
         if (confirm && symbols.settings.threshold > 0 && symbols.states.count(confirm->target.text))
             confirm_state_ = symbols.states.find(confirm->target.text)->second.index;
+        // A slot that staying may forget comes out false. The global handlers are the same in
+        // every state: what they keep is found once.
+        auto staying = [&](const handler_ref& h, slot_set& kept_here) {
+            if (target_of(symbols, h) != none) return;
+            auto kept = all();
+            through(h, kept);
+            for (std::size_t i = 0; i < kept.size(); ++i)
+                if (!kept[i]) kept_here[i] = false;
+        };
+        auto kept_by_globals = all();
+        for (const auto& h : symbols.globals) staying(h, kept_by_globals);
         kept_while_staying_.assign(n, all());
-        for (std::uint32_t s = 0; s < n; ++s)
-            each_handler(s, [&](const handler_ref& h) {
-                if (target_of(symbols, h) != none) return;
-                auto kept = all();  // a slot that staying may forget comes out false
-                through(h, kept);
-                for (std::size_t i = 0; i < kept.size(); ++i)
-                    if (!kept[i]) kept_while_staying_[s][i] = false;
-            });
+        for (std::uint32_t s = 0; s < n; ++s) {
+            if (is_terminal(symbols.state_list[s].action)) continue;
+            kept_while_staying_[s] = kept_by_globals;
+            for (const auto& h : symbols.state_list[s].handlers) staying(h, kept_while_staying_[s]);
+        }
         entering_.assign(n, all());
         solve();
     }
@@ -146,14 +161,6 @@ private:
         return a;
     }
     [[nodiscard]] std::uint32_t slot_index(const ast::identifier& name) const { return symbols_.find_value(name.text)->index; }
-
-    // The handlers that may fire in state s: its own, then the global ones (none in a terminal state).
-    template <class F>
-    void each_handler(std::uint32_t s, F&& f) const {
-        if (is_terminal(symbols_.state_list[s].action)) return;
-        for (const auto& h : symbols_.state_list[s].handlers) f(h);
-        for (const auto& h : symbols_.globals) f(h);
-    }
 
     // What firing h does to `known`, what the call surely knows as the handler's guard is tried.
     void through(const handler_ref& h, slot_set& known) const {
@@ -191,25 +198,44 @@ private:
         if (s == symbols_.initial) narrow(s, slot_set(symbols_.slots.size(), false));
         if (reached_[s] == boost::white_color) return false;
         bool changed = false;
+        if (is_terminal(symbols_.state_list[s].action)) return false;
         const auto here = in_state(s);
-        each_handler(s, [&](const handler_ref& h) {
-            const auto to = target_of(symbols_, h);
-            if (to == none) return;
-            auto known = here;
-            through(h, known);
-            enter(to, known);
-            changed = narrow(to, known) || changed;
-        });
+        for (const auto& h : symbols_.state_list[s].handlers) changed = lead(h, here) || changed;
         if (confirm_state_ != none && s != confirm_state_ && !is_terminal(symbols_.state_list[s].action)) {
             changed = narrow(confirm_state_, here) || changed;
             changed = narrow(s, both(here, kept_while_staying_[confirm_state_])) || changed;
         }
         return changed;
     }
+    // Where h leads from a state where the call surely knows `known`: narrows its target.
+    bool lead(const handler_ref& h, slot_set known) {
+        const auto to = target_of(symbols_, h);
+        if (to == none) return false;
+        through(h, known);
+        enter(to, known);
+        return narrow(to, known);
+    }
+    // A global handler fires in any reached state that is not terminal: what its target surely
+    // knows is what all of them do, through it. (Each step of through() and enter() sets a slot,
+    // clears it or leaves it, so it commutes with the intersection: the same fixpoint as handler
+    // by handler and state by state, in time linear in the states and the globals.)
+    bool solve_globals() {
+        if (symbols_.globals.empty()) return false;
+        std::optional<slot_set> everywhere;
+        for (std::uint32_t s = 0; s < symbols_.state_list.size(); ++s) {
+            if (reached_[s] == boost::white_color || is_terminal(symbols_.state_list[s].action)) continue;
+            everywhere = everywhere ? both(std::move(*everywhere), in_state(s)) : in_state(s);
+        }
+        if (!everywhere) return false;
+        bool changed = false;
+        for (const auto& h : symbols_.globals) changed = lead(h, *everywhere) || changed;
+        return changed;
+    }
     void solve() {
         for (bool changed = true; changed;) {
             changed = false;
             for (std::uint32_t s = 0; s < symbols_.state_list.size(); ++s) changed = solve_step(s) || changed;
+            changed = solve_globals() || changed;
         }
     }
 
@@ -244,7 +270,7 @@ findings analyse(const symbol_table& symbols, const usage& used) {
     const auto n = symbols.state_list.size();
     if (n == 0 || symbols.initial == none) return found;
     auto g = state_graph(symbols);
-    colors reached(n, boost::white_color);
+    colors reached(boost::num_vertices(g), boost::white_color);
     boost::breadth_first_search(g, boost::vertex(symbols.initial, g),
                                 boost::color_map(boost::make_iterator_property_map(reached.begin(), get(boost::vertex_index, g))));
     for (std::uint32_t s = 0; s < n; ++s)

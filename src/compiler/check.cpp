@@ -50,6 +50,28 @@ std::string type_text(const ast::value_type& type) {
     return fmt::format("one of {}", fmt::join(choices_of(type), ", "));
 }
 
+// Where `f` first occurs in `text` (fold_for_matching) as whole words, as detail::find_words
+// says, but in O(text + phrase) whatever the text: Knuth-Morris-Pratt over f.failure.
+std::size_t find_whole_words(const std::u32string& text, const forbidden_phrase& f) {
+    const auto& words = f.folded;
+    if (words.empty()) return std::u32string::npos;
+    std::size_t k = 0;  // how much of `words` ends at text[i]
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        while (k > 0 && text[i] != words[k]) k = f.failure[k - 1];
+        if (text[i] == words[k]) ++k;
+        if (k < words.size()) continue;
+        const auto start = i + 1 - k, end = i + 1;
+        const bool starts_word = start == 0 || !detail::is_word_char(words.front()) || !detail::is_word_char(text[start - 1]);
+        const bool ends_word = end == text.size() || !detail::is_word_char(words.back()) || !detail::is_word_char(text[end]);
+        if (starts_word && ends_word) return start;
+        k = f.failure[k - 1];
+    }
+    return std::u32string::npos;
+}
+
+// How many earlier counter guards for one trigger a guard is compared with (check_shadowing).
+constexpr std::size_t max_compared_guards = 256;
+
 class checker {
 public:
     checker(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink)
@@ -59,8 +81,13 @@ public:
 
     [[nodiscard]] usage run() {
         check_initial();
-        for (const auto& s : symbols_.state_list) check_state(s);
-        for (const auto& h : symbols_.globals) check_handler(h, true);
+        // Past the sink's cap nothing more is shown: the checks stop, so that a file of errors
+        // costs no more than its first ones.
+        for (const auto& s : symbols_.state_list)
+            if (!sink_.full()) check_state(s);
+        for (const auto& h : symbols_.globals)
+            if (!sink_.full()) check_handler(h, true);
+        if (sink_.full()) return std::move(used_);
         check_groups();
         check_forms_chain();
         check_shadowing(symbols_.globals);
@@ -70,6 +97,7 @@ public:
         check_holds();
         check_silence_timeout();
         check_counters();
+        check_dispatch_size();
         return std::move(used_);
     }
 
@@ -107,13 +135,16 @@ private:
     void check_confirmed_descriptions();
     void check_silence_timeout();
     void check_counters();
+    void check_dispatch_size();
 
     void need_state(const ast::identifier& name, std::uint32_t file) {
+        if (sink_.full()) return;
         if (name.text != "stay" && !symbols_.states.count(name.text))
             sink_.error(at(file, name), fmt::format("undefined state '{}'{}", name.text, suggest(name.text, keys_of(symbols_.states))));
     }
     void need_value(const ast::identifier& name, std::uint32_t file, value_kind kind, const char* what) {
         const auto* v = symbols_.find_value(name.text);
+        if (sink_.full()) return;
         if (!v)
             sink_.error(at(file, name), fmt::format("undefined {} '{}'{}", what, name.text, suggest(name.text, keys_of(symbols_.values))));
         else if (v->kind != kind)  // declared, as something else: suggesting its own name would not help
@@ -128,6 +159,10 @@ private:
     const compile_options& options_;
     diagnostic_sink& sink_;
     usage used_;
+    std::size_t phrase_bytes_ = 0;    // the texts check_forbidden saw
+    std::size_t screening_work_ = 0;  // their bytes times the forbidden phrases
+    bool over_phrase_bytes_ = false;
+    bool over_screening_work_ = false;
 };
 
 void checker::check_initial() {
@@ -153,7 +188,7 @@ void checker::check_state(const state_info& s) {
     }
     if (const auto limit = options_.limits.max_timers_per_state; timers > limit)
         sink_.error(at(s.file, s.node->name), fmt::format("state '{}' has more than {} timers", s.node->name.text, limit));
-    check_shadowing(s.handlers);
+    if (!sink_.full()) check_shadowing(s.handlers);
 }
 
 void checker::check_handler(const handler_ref& h, bool global) {
@@ -177,6 +212,7 @@ void checker::check_trigger(const handler_ref& h, bool global) {
     switch (when.kind) {
         case ast::trigger_kind::on:
             for (const auto& l : when.labels) {
+                if (sink_.full()) break;
                 const auto it = symbols_.labels.find(l.text);
                 if (it == symbols_.labels.end())
                     sink_.error(at(h.file, l),
@@ -369,12 +405,32 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
 
 // Whatever the operator may end up saying: phrases, variable defaults, `set` values. A forbidden
 // phrase counts as whole words, whatever their case and spacing; the caret is on the match.
+// Each text is folded once and searched for each forbidden phrase in time linear in both (KMP);
+// the phrases' bytes and that work have limits of their own.
 void checker::check_forbidden(const ast::string_literal& text, std::uint32_t file) {
+    const auto& limits = options_.limits;
+    phrase_bytes_ += text.value.size();
+    if (phrase_bytes_ > limits.max_total_phrase_bytes) {
+        if (!over_phrase_bytes_)
+            sink_.error(at(file, text), fmt::format("the script's phrases add up to more than {} bytes", limits.max_total_phrase_bytes));
+        over_phrase_bytes_ = true;
+        return;
+    }
+    if (symbols_.forbids.empty() || sink_.full()) return;
+    screening_work_ += (text.value.size() + 1) * symbols_.forbids.size();
+    if (screening_work_ > limits.max_screening_work) {
+        if (!over_screening_work_)
+            sink_.error(at(file, text), fmt::format("too much text to screen for {} forbidden phrases (the limit is {} bytes of phrases "
+                                                    "times forbidden phrases)",
+                                                    symbols_.forbids.size(), limits.max_screening_work));
+        over_screening_work_ = true;
+        return;
+    }
     std::u32string folded;
     std::basic_string<std::uint32_t> offsets;
     detail::fold_for_matching(text.value, folded, &offsets);
     for (const auto& f : symbols_.forbids) {
-        const auto first = detail::find_words(folded, f.folded);
+        const auto first = find_whole_words(folded, f);
         if (first == std::u32string::npos) continue;
         const auto begin = offsets[first], end = offsets[first + f.folded.size()];
         sink_.error(
@@ -588,7 +644,9 @@ void checker::check_shadowing(const std::vector<handler_ref>& handlers) {
                                               name, files_.sources[implied->first->file]->line_of(implied->first->node->offset)));
                     continue;
                 }
-                before.emplace_back(&h, *allowed);
+                // Compared with the first ones only: a state of thousands of counted handlers for one
+                // label would make this quadratic.
+                if (before.size() < max_compared_guards) before.emplace_back(&h, *allowed);
             }
             if (guard.empty()) always.emplace(key, &h);
             seen.emplace(key + "\n" + guard, &h);
@@ -998,6 +1056,20 @@ void checker::check_counters() {
         if (compared.count(name) && !incremented.count(name))
             sink_.warning(symbols_.find_value(name)->where,
                           fmt::format("counter '{}' is compared in guards but never incremented: it is always 0", name));
+}
+
+// The runtime looks a label up in a table of a row per state and a column per label: its size is
+// the product, which a script of many states and many intents makes large with few bytes.
+void checker::check_dispatch_size() {
+    if (sink_.failed() || symbols_.initial == none) return;
+    const auto entries = dispatch_entries(symbols_);
+    if (const auto limit = options_.limits.max_dispatch_entries; entries > limit) {
+        const auto& initial = symbols_.state_list[symbols_.initial];
+        sink_.error(at(initial.file, initial.node->name),
+                    fmt::format("the script's dispatch table would have {} entries ({} states times {} intents and events, and the "
+                                "handlers they try), more than the limit of {}",
+                                entries, symbols_.state_list.size(), symbols_.label_list.size() + 1, limit));
+    }
 }
 
 }  // namespace

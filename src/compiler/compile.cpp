@@ -25,7 +25,7 @@ compile_result compile(const compile_options& options, Load load) {
         if (options.timings) options.timings->*phase = std::chrono::duration<double>(now - last).count();
         last = now;
     };
-    pipeline::diagnostic_sink sink(options.warnings_as_errors);
+    pipeline::diagnostic_sink sink(options.warnings_as_errors, options.limits.max_diagnostics);
     compile_result result;
     const auto files = load(sink);
     lap(&compile_timings::parse);

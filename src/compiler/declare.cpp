@@ -121,6 +121,15 @@ public:
     }
 
     void operator()(const ast::include_decl&) {}
+    // Counts `more` handlers in; false, with an error the first time, past the limit.
+    [[nodiscard]] bool count_handlers(std::size_t more, const origin& where) {
+        const auto limit = options_.limits.max_handlers;
+        if (handlers_ > limit) return false;
+        handlers_ += more;
+        if (handlers_ <= limit) return true;
+        sink_.error(where, fmt::format("a script may have at most {} handlers", limit));
+        return false;
+    }
     void operator()(const ast::setting_decl& s);
     void operator()(const ast::variable_decl& v);
     void operator()(const ast::slot_decl& s) {
@@ -154,6 +163,8 @@ private:
     const compile_options& options_;
     diagnostic_sink& sink_;
     symbol_table symbols_;
+    std::size_t handlers_ = 0;  // all states' and global handlers, groups' uses included
+    bool too_many_states_ = false;
     std::uint32_t file_ = 0;
     std::uint32_t copy_ = none;
     std::map<std::string, origin, std::less<>> settings_seen_;
@@ -194,7 +205,13 @@ void declarer::operator()(const ast::forbid_decl& f) {
         sink_.error(at(file_, f.phrase), "a forbidden phrase cannot be empty");
         return;
     }
-    symbols_.forbids.push_back({&f, file_, std::move(folded)});
+    std::vector<std::uint32_t> failure(folded.size(), 0);
+    for (std::uint32_t i = 1, k = 0; i < folded.size(); ++i) {
+        while (k > 0 && folded[i] != folded[k]) k = failure[k - 1];
+        if (folded[i] == folded[k]) ++k;
+        failure[i] = k;
+    }
+    symbols_.forbids.push_back({&f, file_, std::move(folded), std::move(failure)});
 }
 
 void declarer::operator()(const ast::confirm_decl& d) {
@@ -210,6 +227,7 @@ void declarer::operator()(const ast::confirm_decl& d) {
 }
 
 void declarer::operator()(const ast::global_decl& g) {
+    if (!count_handlers(g.handlers.size(), at(file_, g))) return;
     for (const auto& h : g.handlers) {
         symbols_.globals.push_back({&h, file_, none});
         note_languages(h);
@@ -246,6 +264,7 @@ void declarer::expand_groups() {
                 continue;
             }
             it->second.used = true;
+            if (!count_handlers(it->second.node->handlers.size(), at(info.file, use.name))) continue;
             for (const auto& h : it->second.node->handlers) handlers.push_back({&h, it->second.file, index, true});
         }
         take_own(info.handlers.size());
@@ -260,6 +279,12 @@ void declarer::operator()(const ast::state_decl& s) {
         return;
     }
     const auto index = static_cast<std::uint32_t>(symbols_.state_list.size());
+    if (const auto limit = options_.limits.max_states; index >= limit) {
+        if (!too_many_states_) sink_.error(where, fmt::format("a script may have at most {} states", limit));
+        too_many_states_ = true;
+        return;
+    }
+    if (!count_handlers(s.handlers.size(), where)) return;
     symbols_.states.emplace(s.name.text, symbol{index, where});
     state_info info{&s, file_, copy_, action::continue_, {}};
     for (const auto& h : s.handlers) info.handlers.push_back({&h, file_, index});

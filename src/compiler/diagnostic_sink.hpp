@@ -24,7 +24,11 @@ struct origin {
 
 class diagnostic_sink {
 public:
-    explicit diagnostic_sink(bool warnings_as_errors) noexcept : warnings_as_errors_(warnings_as_errors) {}
+    // At most `max_diagnostics` errors and warnings are kept (their notes go with them); past
+    // that, one note says so, and errors are only counted: a hostile file cannot make rendering,
+    // or the memory the diagnostics take, grow with its number of errors.
+    diagnostic_sink(bool warnings_as_errors, std::size_t max_diagnostics) noexcept
+        : warnings_as_errors_(warnings_as_errors), max_diagnostics_(max_diagnostics) {}
 
     // The next file index; the source must outlive the sink's use of it.
     void add_source(const dsl::source_file& source) { sources_.push_back(&source); }
@@ -38,15 +42,22 @@ public:
     void add(diagnostic d);
 
     [[nodiscard]] bool failed() const noexcept { return errors_ > 0; }
+    // Past the cap: nothing more is shown, so a phase may stop looking for more.
+    [[nodiscard]] bool full() const noexcept { return overflowed_; }
     [[nodiscard]] std::vector<diagnostic> take() noexcept { return std::move(diagnostics_); }
 
 private:
     void report(severity level, const origin& where, std::string message);
+    // True when `d` (not a note) is one too many: it is dropped, and the first time, a note says so.
+    bool over_cap(const diagnostic& d);
 
     bool warnings_as_errors_;
     std::vector<const dsl::source_file*> sources_;
     std::vector<diagnostic> diagnostics_;
+    std::size_t max_diagnostics_;
     std::size_t errors_ = 0;
+    std::size_t shown_ = 0;  // errors and warnings kept
+    bool overflowed_ = false;
     // What was said where: the copies of a flow's states would say the same again. A note goes
     // with what it explains, so it is dropped only after a dropped error or warning.
     std::set<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::string>> said_;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace parley::pipeline {
 
@@ -500,28 +501,62 @@ void table_builder::lower_states() {
 }
 
 // For each state and label, the candidate handlers in priority order: the state's own for the
-// label, the globals for it, the state's otherwise, the global otherwise.
+// label, the globals for it, the state's otherwise, the global otherwise. The table has a row
+// per state, but a list of candidates is made only for what a state handles itself; the others
+// share one: a state's otherwise and the global otherwise, or, in a state without otherwise,
+// the globals for the label and the global otherwise. (dispatch_entries counts the same way.)
 void table_builder::lower_dispatch() {
     const auto labels = static_cast<std::uint32_t>(symbols_.label_list.size());
     const auto columns = labels + 1;  // the last column: labels the script does not declare
     t_.label_count = labels;
     auto by_label = [](const candidate& a, const candidate& b) { return a.first < b.first; };
     std::stable_sort(global_on_.begin(), global_on_.end(), by_label);
+    std::vector<std::uint32_t> global_first(columns + 1, 0);  // global_on_[global_first[l], global_first[l + 1]): label l's
+    for (const auto& c : global_on_) ++global_first[c.first + 1];
+    for (std::uint32_t l = 0; l < columns; ++l) global_first[l + 1] += global_first[l];
+    auto add = [&](auto&&... parts) {
+        const auto first = static_cast<std::uint32_t>(t_.candidates.size());
+        (parts(), ...);
+        const auto count = static_cast<std::uint32_t>(t_.candidates.size() - first);
+        return handler_range{first, count, count ? t_.candidates[first] : none};
+    };
+    auto globals_for = [&](std::uint32_t label) {
+        return [&, label] {
+            for (auto i = global_first[label]; i < global_first[label + 1]; ++i) t_.candidates.push_back(global_on_[i].second);
+        };
+    };
+    auto global_otherwise = [&] { t_.candidates.insert(t_.candidates.end(), global_otherwise_.begin(), global_otherwise_.end()); };
+    std::vector<std::optional<handler_range>> shared_for_label(columns);  // the globals for it, the global otherwise
+    std::optional<handler_range> shared_otherwise;                        // the global otherwise alone
     t_.dispatch.resize(std::size_t{symbols_.state_list.size()} * columns);
     for (std::uint32_t s = 0; s < symbols_.state_list.size(); ++s) {
         if (is_terminal(symbols_.state_list[s].action)) continue;
         auto& own = on_handlers_[s];
         std::stable_sort(own.begin(), own.end(), by_label);
-        auto own_it = own.begin();
-        auto global_it = global_on_.begin();
+        const auto& otherwise = otherwise_handlers_[s];
+        auto state_otherwise = [&] { t_.candidates.insert(t_.candidates.end(), otherwise.begin(), otherwise.end()); };
+        if (otherwise.empty() && !shared_otherwise) shared_otherwise = add(global_otherwise);
+        const auto fallback = otherwise.empty() ? *shared_otherwise : add(state_otherwise, global_otherwise);
+        auto* row = &t_.dispatch[std::size_t{s} * columns];
+        for (std::uint32_t label = 0; label < columns; ++label) row[label] = fallback;
         for (std::uint32_t label = 0; label < columns; ++label) {
-            const auto first = static_cast<std::uint32_t>(t_.candidates.size());
-            for (; own_it != own.end() && own_it->first == label; ++own_it) t_.candidates.push_back(own_it->second);
-            for (; global_it != global_on_.end() && global_it->first == label; ++global_it) t_.candidates.push_back(global_it->second);
-            t_.candidates.insert(t_.candidates.end(), otherwise_handlers_[s].begin(), otherwise_handlers_[s].end());
-            t_.candidates.insert(t_.candidates.end(), global_otherwise_.begin(), global_otherwise_.end());
-            const auto count = static_cast<std::uint32_t>(t_.candidates.size() - first);
-            t_.dispatch[std::size_t{s} * columns + label] = {first, count, count ? t_.candidates[first] : none};
+            if (global_first[label] == global_first[label + 1]) continue;
+            if (otherwise.empty()) {
+                if (!shared_for_label[label]) shared_for_label[label] = add(globals_for(label), global_otherwise);
+                row[label] = *shared_for_label[label];
+            } else {
+                row[label] = add(globals_for(label), state_otherwise, global_otherwise);
+            }
+        }
+        for (auto it = own.begin(); it != own.end();) {
+            const auto label = it->first;
+            auto end = it;
+            while (end != own.end() && end->first == label) ++end;
+            row[label] = add(
+                [&] {
+                    for (; it != end; ++it) t_.candidates.push_back(it->second);
+                },
+                globals_for(label), state_otherwise, global_otherwise);
         }
     }
 }
@@ -576,6 +611,43 @@ void table_builder::index_names() {
 }
 
 }  // namespace
+
+std::size_t dispatch_entries(const symbol_table& symbols) {
+    const auto columns = symbols.label_list.size() + 1;
+    auto label_of = [&](const std::string& name) {
+        const auto it = symbols.labels.find(name);
+        return it == symbols.labels.end() ? columns - 1 : std::size_t{it->second.index};
+    };
+    std::vector<std::size_t> globals(columns, 0);
+    std::size_t global_otherwise = 0, global_entries = 0, global_labels = 0;
+    for (const auto& h : symbols.globals) {
+        if (h.node->when.kind == ast::trigger_kind::otherwise) ++global_otherwise;
+        if (h.node->when.kind == ast::trigger_kind::on)
+            for (const auto& l : h.node->when.labels) global_labels += globals[label_of(l.text)]++ == 0, ++global_entries;
+    }
+    std::size_t n = symbols.state_list.size() * columns + global_otherwise + global_entries + global_labels * global_otherwise;
+    std::vector<std::size_t> own;
+    for (const auto& st : symbols.state_list) {
+        if (is_terminal(st.action)) continue;
+        std::size_t otherwise = 0;
+        own.clear();
+        for (const auto& h : st.handlers) {
+            if (h.node->when.kind == ast::trigger_kind::otherwise) ++otherwise;
+            if (h.node->when.kind == ast::trigger_kind::on)
+                for (const auto& l : h.node->when.labels) own.push_back(label_of(l.text));
+        }
+        const auto fallback = otherwise + global_otherwise;
+        if (otherwise > 0) n += fallback + global_entries + global_labels * fallback;
+        std::sort(own.begin(), own.end());
+        for (std::size_t i = 0; i < own.size();) {
+            const auto label = own[i];
+            const auto first = i;
+            while (i < own.size() && own[i] == label) ++i;
+            n += (i - first) + globals[label] + fallback;
+        }
+    }
+    return n;
+}
 
 std::shared_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols) {
     return table_builder(files, symbols).build();

@@ -125,6 +125,9 @@ struct forbidden_phrase {
     const ast::forbid_decl* node = nullptr;
     std::uint32_t file = 0;
     std::u32string folded;  // what a phrase is searched for
+    // Knuth-Morris-Pratt's failure function of `folded`: [i] is the length of the longest proper
+    // prefix of folded[0..i] that also ends there. It makes a search linear in the text.
+    std::vector<std::uint32_t> failure;
 };
 
 struct settings {
@@ -203,6 +206,9 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
 // ---- lower --------------------------------------------------------------------------------------
 
 [[nodiscard]] std::shared_ptr<const detail::script_tables> lower(const parsed_files& files, const symbol_table& symbols);
+// The entries lower() gives the dispatch table (its cells and the handler lists they point to),
+// counted without building it, for compile_limits::max_dispatch_entries.
+[[nodiscard]] std::size_t dispatch_entries(const symbol_table& symbols);
 
 }  // namespace parley::pipeline
 

@@ -12,19 +12,28 @@ namespace ast = dsl::ast;
 
 namespace {
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
+// Levenshtein distance if it is below `bound`, else `bound`: a band of the table around its
+// diagonal, O(size * bound).
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t bound) {
+    if (a.size() > b.size()) std::swap(a, b);
+    if (b.size() - a.size() >= bound) return bound;
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t from = i > bound ? i - bound : 1, to = std::min(b.size(), i + bound);
+        std::size_t diagonal = row[from - 1];
+        row[from - 1] = from == 1 ? i : bound;  // outside the band: at least `bound`
+        std::size_t smallest = row[from - 1];
+        for (std::size_t j = from; j <= to; ++j) {
             const std::size_t up = row[j];
             row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = up;
+            smallest = std::min(smallest, row[j]);
         }
+        if (to < b.size()) row[to + 1] = bound;
+        if (smallest >= bound) return bound;
     }
-    return row[b.size()];
+    return std::min(row[b.size()], bound);
 }
 
 std::string_view op_text(ast::compare_op op) {
@@ -199,11 +208,14 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
 
 std::string suggest(std::string_view name, const std::vector<std::string_view>& names) {
     // Close enough: at most a third of the name's letters differ (one for short names), and
-    // never the whole name ('b' is no misspelling of 'a').
+    // never the whole name ('b' is no misspelling of 'a'). A name longer than anyone types is
+    // no misspelling either: the search stays O(names * max_suggested_name * distance).
+    if (name.size() > max_suggested_name || names.size() > max_suggestion_candidates) return {};
     std::string_view best;
     std::size_t best_distance = std::min(std::max<std::size_t>(1, name.size() / 3), name.size() - (name.empty() ? 0 : 1)) + 1;
     for (const auto candidate : names) {
-        const auto d = edit_distance(name, candidate);
+        if (candidate.size() > max_suggested_name) continue;
+        const auto d = edit_distance(name, candidate, best_distance);
         if (d < best_distance) best_distance = d, best = candidate;
     }
     return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);

@@ -50,13 +50,18 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
 [[nodiscard]] bool valid_language_tag(std::string_view tag);
 
 // "; did you mean 'x'?" when one of `names` is close enough to `name`, else empty. Ties go to
-// the first name.
+// the first name. Names longer than max_suggested_name bytes are neither given nor suggested,
+// and among more than max_suggestion_candidates names none is: each diagnostic's suggestion then
+// costs at most their product, however large the script.
+inline constexpr std::size_t max_suggested_name = 64;
+inline constexpr std::size_t max_suggestion_candidates = 10000;
 [[nodiscard]] std::string suggest(std::string_view name, const std::vector<std::string_view>& names);
 // The names a symbol map declares, for suggest(). (No std::views: clang 14, which builds the
 // fuzzers, cannot use libstdc++ 12's ranges.)
 template <class Map>
 [[nodiscard]] std::vector<std::string_view> keys_of(const Map& map) {
     std::vector<std::string_view> out;
+    if (map.size() > max_suggestion_candidates) return out;  // too many to look through for each error
     out.reserve(map.size());
     for (const auto& [key, value] : map) out.emplace_back(key);
     return out;
