@@ -6,6 +6,7 @@
 set -euo pipefail
 peer_graph=$1 peers=$2
 [ -f "$peers/ref.py" ] && [ -f "$peers/gen_stream.py" ] || { echo "no peers at $peers: skipped"; exit 77; }
+command -v python3 > /dev/null || { echo "no python3 for the peers' generator: skipped"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$peers/gen_stream.py" --n 100000 --m 300 --seed 7 --out "$work/stream.jsonl" > /dev/null
