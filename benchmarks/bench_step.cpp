@@ -116,11 +116,11 @@ void verify(const parley::script& script, const stream& s) {
         const auto b = w.step(s, e);
         const auto c = m.step(s, e);
         for (const hand::output* o : {&b, &c}) {
-            if (a.state_name != hand::state_names[static_cast<std::size_t>(o->where)] ||
+            if (a.state_name() != hand::state_names[static_cast<std::size_t>(o->where)] ||
                 parley::to_string(a.action) != hand::action_names[static_cast<std::size_t>(o->action)] || a.ended != o->ended ||
                 a.phrase != o->phrase) {
                 fmt::print(stderr, "step {} (call {}, intent {}, confidence {}): parley says [{} {} '{}'], {} says [{} {} '{}']\n", n,
-                           e.call, hand::intent_names[static_cast<std::size_t>(e.input.what)], e.input.confidence, a.state_name,
+                           e.call, hand::intent_names[static_cast<std::size_t>(e.input.what)], e.input.confidence, a.state_name(),
                            parley::to_string(a.action), a.phrase, o == &b ? "switch" : "Boost.MSM",
                            hand::state_names[static_cast<std::size_t>(o->where)], hand::action_names[static_cast<std::size_t>(o->action)],
                            o->phrase);
@@ -128,7 +128,7 @@ void verify(const parley::script& script, const stream& s) {
             }
         }
         rendered += is_rendered(script, a.phrase);
-        confirmations += a.state_name == "clarify" && p.calls[e.call].pending_confirmation().has_value();
+        confirmations += a.state_name() == "clarify" && p.calls[e.call].pending_confirmation().has_value();
     }
     fmt::print(
         "verified: parley, switch and Boost.MSM agree on all {} steps (state, action, end, phrase); "

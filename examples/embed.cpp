@@ -17,6 +17,6 @@ int main(int argc, char** argv) {
     for (const auto& [intent, slots] : caller) {
         if (call.ended()) break;
         const auto reply = call.step(intent, 1.0, slots);
-        std::cout << intent << " -> [" << reply.state_name << ", " << to_string(reply.action) << "] " << reply.phrase << '\n';
+        std::cout << intent << " -> [" << reply.state_name() << ", " << to_string(reply.action) << "] " << reply.phrase << '\n';
     }
 }

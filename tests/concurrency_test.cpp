@@ -30,7 +30,7 @@ std::uint64_t run_calls(const parley::script& s, std::uint32_t first, std::uint3
             }
             auto r = session.step(ids[x % ids.size()], (x >> 8) % 10 / 10.0, slots);
             mix(r.phrase);
-            mix(r.state_name);
+            mix(r.state_name());
         }
     }
     return digest;

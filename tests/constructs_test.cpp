@@ -9,7 +9,7 @@ std::string say(parley::session& s, std::string_view label, std::vector<std::pai
     std::vector<parley::slot_value> views;
     for (const auto& [k, v] : slots) views.push_back({k, v});
     auto r = s.step(label, 1.0, views);
-    return std::string(r.state_name) + ": " + std::string(r.phrase);
+    return std::string(r.state_name()) + ": " + std::string(r.phrase);
 }
 }  // namespace
 
@@ -176,8 +176,8 @@ TEST_CASE("construct: a declared label with no handler anywhere changes nothing"
     parley::session c(s);
     auto r = c.step("b");
     CHECK(r.phrase.empty());
-    CHECK(r.state_name == "s");
-    CHECK_FALSE(r.rule);
+    CHECK(r.state_name() == "s");
+    CHECK_FALSE(r.rule());
 }
 
 TEST_CASE("construct: terminal actions and hold", "[constructs]") {
@@ -204,7 +204,7 @@ state done action close
                                         {"c", "done", parley::action::close}}) {
         parley::session call(s);
         auto r = call.step(label);
-        CHECK(r.state_name == state);
+        CHECK(r.state_name() == state);
         CHECK(r.action == action);
         CHECK(r.ended == parley::is_terminal(action));
     }
@@ -314,7 +314,7 @@ end
     CHECK(say(call, "give_details", {{"username", "ana"}}) == "validate: What is the order number?");
     CHECK(say(call, "cancel") == "greet: No problem.");  // the form's own handlers come first
     const auto r = call.step("refund", 1.0, std::vector<parley::slot_value>{{"order_id", "A-7"}});
-    CHECK(r.state_name == "refund_method");  // everything known on entry: complete at once
+    CHECK(r.state_name() == "refund_method");  // everything known on entry: complete at once
     REQUIRE(r.actions.size() == 1);
     CHECK(r.actions[0].argument("order_id") == "A-7");
     CHECK(r.actions[0].argument("email") == "ana@example.com");
@@ -440,16 +440,16 @@ TEST_CASE("construct: a flow returns to the state its use names, through its own
     parley::session from_help(s);
     CHECK(say(from_help, "forgot") == "recover(help,goodbye).asking: What e-mail address is on the account?");
     const auto r = from_help.step("give", 1.0, std::vector<parley::slot_value>{{"email", "ann@example.com"}});
-    CHECK(r.state_name == "recover(help,goodbye).sending");
+    CHECK(r.state_name() == "recover(help,goodbye).sending");
     REQUIRE(r.actions.size() == 1);
     CHECK(r.actions[0].name == "send-username");
-    CHECK(from_help.step("sent").state_name == "help");
+    CHECK(from_help.step("sent").state_name() == "help");
 
     parley::session from_returns(s);
     CHECK(say(from_returns, "returns") == "return_item: What is your username?");
     CHECK(say(from_returns, "forgot") == "recover(return_item,goodbye).asking: What e-mail address is on the account?");
     say(from_returns, "give", {{"email", "bo@example.com"}});
-    CHECK(from_returns.step("sent").state_name == "return_item");
+    CHECK(from_returns.step("sent").state_name() == "return_item");
 
     // Inside a copy, a snapshot restores by name into the same copy.
     parley::session inside(s);
@@ -523,7 +523,7 @@ end
     CHECK(call.counter("tries") == 1);
     CHECK(call.counter("visits") == 1);  // 'stay' does not enter the state again
     const auto r = call.step("refund");
-    CHECK(r.state_name == "details");
+    CHECK(r.state_name() == "details");
     CHECK(call.counter("tries") == 0);
     CHECK(call.counter("visits") == 2);
     CHECK(call.slot("order_id").empty());
@@ -536,7 +536,7 @@ end
     CHECK(call.variable("stage") == "greeting");
     CHECK(say(call, "again") == "greet: How can I help?");  // a handler back into the same state enters it
     CHECK(call.counter("visits") == 4);
-    std::size_t fired = call.advance(30, [](const parley::reply& timer) { CHECK(timer.state_name == "details"); });
+    std::size_t fired = call.advance(30, [](const parley::reply& timer) { CHECK(timer.state_name() == "details"); });
     CHECK(fired == 1);  // a timer's move enters the state too
     CHECK(call.counter("visits") == 5);
 }
@@ -572,19 +572,19 @@ end
 state done action close
 )");
     parley::session call(s, {.language = "en"});
-    CHECK(call.start().hint == "Let the caller explain");  // pickup: the initial state's, in the caller's language
-    CHECK(call.step("give").hint == "Поблагодарите");      // the handler's own comes first
-    CHECK(call.step("chat").hint == "Let the caller explain");
-    CHECK(call.idle().hint == "Let the caller explain");
-    CHECK(call.step("refund").hint == "Спросите номер заказа");  // the state the call is in after the step
+    CHECK(call.start().hint() == "Let the caller explain");  // pickup: the initial state's, in the caller's language
+    CHECK(call.step("give").hint() == "Поблагодарите");      // the handler's own comes first
+    CHECK(call.step("chat").hint() == "Let the caller explain");
+    CHECK(call.idle().hint() == "Let the caller explain");
+    CHECK(call.step("refund").hint() == "Спросите номер заказа");  // the state the call is in after the step
     std::string hint;
-    CHECK(call.advance(20, [&](const parley::reply& r) { hint = r.hint; }) == 1);
+    CHECK(call.advance(20, [&](const parley::reply& r) { hint = r.hint(); }) == 1);
     CHECK(hint.empty());  // a state without a hint: none
-    CHECK(call.step("chat").hint.empty());
+    CHECK(call.step("chat").hint().empty());
     call.reset();
     (void)call.start();
-    CHECK(call.step("noise").hint == "Извинитесь за ожидание");
-    CHECK(call.step("noise", 1.0, std::vector<parley::slot_value>{{"email", "a@b"}}).state_name == "done");
+    CHECK(call.step("noise").hint() == "Извинитесь за ожидание");
+    CHECK(call.step("noise", 1.0, std::vector<parley::slot_value>{{"email", "a@b"}}).state_name() == "done");
 }
 
 TEST_CASE("construct: a state's hint follows a handler's rules", "[constructs][entry]") {
@@ -878,12 +878,12 @@ end
 state bye action close
 )");
     parley::session call(s);
-    CHECK(call.step("go").state_name == "outer(bye).one");
-    CHECK(call.step("go").state_name == "outer(bye).two");
-    CHECK(call.step("go").state_name == "inner(outer(bye).one).only");
-    CHECK(call.step("back").state_name == "outer(bye).one");
-    CHECK(call.step("go").state_name == "outer(bye).two");
-    CHECK(call.step("back").state_name == "bye");
+    CHECK(call.step("go").state_name() == "outer(bye).one");
+    CHECK(call.step("go").state_name() == "outer(bye).two");
+    CHECK(call.step("go").state_name() == "inner(outer(bye).one).only");
+    CHECK(call.step("back").state_name() == "outer(bye).one");
+    CHECK(call.step("go").state_name() == "outer(bye).two");
+    CHECK(call.step("back").state_name() == "bye");
 
     const auto dot = parley::to_dot(s);
     auto count = [&](std::string_view what) {

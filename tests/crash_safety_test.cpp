@@ -44,7 +44,7 @@ std::string host_step(const parley::script& s, std::optional<parley::session>& c
     std::vector<parley::slot_value> slots;
     for (const auto& [k, v] : it.slots) slots.push_back({k, v});
     const auto r = call->step(std::string_view(it.label), it.confidence, slots);
-    return out + std::string(r.state_name) + " " + std::string(to_string(r.action)) + " " + std::string(r.phrase);
+    return out + std::string(r.state_name()) + " " + std::string(to_string(r.action)) + " " + std::string(r.phrase);
 }
 
 // A host's calls, and what it persists of them: the bytes of each call's snapshot, if it started.

@@ -120,7 +120,7 @@ struct heard {
 inline std::vector<heard> advance_all(parley::session& call, double seconds) {
     std::vector<heard> out;
     call.advance(seconds, [&](const parley::reply& r) {
-        out.push_back({std::string(r.phrase), std::string(r.state_name), r.action, r.ended});
+        out.push_back({std::string(r.phrase), std::string(r.state_name()), r.action, r.ended});
     });
     return out;
 }

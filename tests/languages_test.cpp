@@ -49,7 +49,7 @@ TEST_CASE("every phrase an en, et or ro call of the default script can hear is i
         std::set<std::string> seen;
         parley::session first(s, {.language = language});
         auto check = [&](const parley::reply& r, std::string_view what) {
-            INFO(language << ": " << what << " in state " << r.state_name << " (rule line " << r.rule.line << ")");
+            INFO(language << ": " << what << " in state " << r.state_name() << " (rule line " << r.rule().line << ")");
             CHECK_FALSE(has_cyrillic(r.phrase));
         };
         check(first.start(), "the pickup");

@@ -157,7 +157,7 @@ TEST_CASE("slots per utterance and slot value size are limited with a clear erro
         CHECK(std::string(e.what()) == "slot 'name' is longer than 4096 bytes");
     }
     CHECK(call.slot("name").empty());  // nothing half-applied
-    CHECK(call.step("give_name", 1.0, std::span(slots).first(parley::max_slots_per_utterance)).state_name == "intake");
+    CHECK(call.step("give_name", 1.0, std::span(slots).first(parley::max_slots_per_utterance)).state_name() == "intake");
 }
 
 TEST_CASE("forbidden phrases match whole words, in any case and spacing", "[screen]") {

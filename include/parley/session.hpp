@@ -76,18 +76,44 @@ struct host_action {
     }
 };
 
-// What the operator should do now.
-struct reply {
+// What the operator should do now: the fields every host reads on every step, and the rest
+// (the state's name, the hint, the rule that fired) on demand, looked up in the script only
+// when asked for. Those views live as long as the script; the phrase and actions as said above.
+class reply {
+public:
     std::string_view phrase;  // what to say; empty when the rule says nothing
     parley::action action = parley::action::continue_;
     state_id state = 0;
-    std::string_view state_name;
-    std::string_view hint;  // advice for the operator: the handler's, else the state's; empty when neither has one
-    rule_location rule;     // the rule that fired; line 0 when none did
-    bool ended = false;     // the call reached a terminal state
+    bool ended = false;  // the call reached a terminal state
     // What the host should do, in order: the handler's actions, then those of the state it
     // entered. Empty when the rule asks for none.
     std::span<const host_action> actions;
+
+    reply() = default;
+
+    [[nodiscard]] std::string_view state_name() const noexcept {
+        return tables_ ? tables_->str(tables_->states[state].name) : std::string_view();
+    }
+    // Advice for the operator: the handler's, else the state's; empty when neither has one.
+    [[nodiscard]] std::string_view hint() const noexcept {
+        if (!tables_) return {};
+        const auto which = hint_ != detail::none ? hint_ : tables_->states[state].hint;
+        if (which == detail::none) return {};
+        return tables_->str(tables_->texts[tables_->phrases[which].first_text + language_].whole);
+    }
+    // The rule that fired; line 0 when none did.
+    [[nodiscard]] rule_location rule() const noexcept {
+        if (!tables_ || rule_.line == 0) return {};
+        return {tables_->files[rule_.file], rule_.line};
+    }
+
+private:
+    friend class session;
+
+    const detail::script_tables* tables_ = nullptr;
+    std::uint32_t hint_ = detail::none;  // the handler's hint (a phrase); none: the state's
+    detail::source_ref rule_;
+    std::uint8_t language_ = 0;
 };
 
 // Per-call options: the caller's language, the host's variables, what the CRM already knows.
@@ -252,13 +278,7 @@ public:
     // its action and its hint; no phrase, no rule.
     [[nodiscard]] reply idle() const noexcept {
         const auto& st = tables().states[state_];
-        return reply{.phrase = {},
-                     .action = st.action,
-                     .state = state_,
-                     .state_name = tables().str(st.name),
-                     .hint = hint_text(st.hint),
-                     .rule = {},
-                     .ended = ended_};
+        return make_reply({}, st.action, {}, {});
     }
 
     // The pickup: the initial state's entry phrase.
@@ -850,22 +870,22 @@ private:
             else
                 phrase = detail::render(buffer, t, text, scope{*this, d.slots, d.subject, text.language});
         }
-        // Every field written once: a default-constructed reply would be zeroed first (rep stos).
-        return reply{.phrase = phrase,
-                     .action = st.action,
-                     .state = state_,
-                     .state_name = t.str(st.name),
-                     .hint = hint_text(d.hint != detail::none ? d.hint : st.hint),
-                     .rule = d.rule.line != 0 ? rule_location{t.files[d.rule.file], d.rule.line} : rule_location{},
-                     .ended = ended_,
-                     .actions = d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>()};
+        return make_reply(phrase, st.action, d, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
     }
 
-    // A hint in the caller's language: one variant without placeholders, a view of the script.
-    [[nodiscard, gnu::always_inline]] std::string_view hint_text(std::uint32_t hint) const noexcept {
-        if (hint == detail::none) return {};
-        const auto& t = tables();
-        return t.str(t.texts[t.phrases[hint].first_text + language_].whole);
+    [[nodiscard, gnu::always_inline]] reply make_reply(std::string_view phrase, parley::action action, const decision& d,
+                                                       std::span<const host_action> actions) const noexcept {
+        reply r;
+        r.phrase = phrase;
+        r.action = action;
+        r.state = state_;
+        r.ended = ended_;
+        r.actions = actions;
+        r.tables_ = &tables();
+        r.hint_ = d.hint;
+        r.rule_ = d.rule;
+        r.language_ = language_;
+        return r;
     }
 
     action_scratch& scratch() {  // made the first time a reply has actions

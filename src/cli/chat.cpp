@@ -40,9 +40,9 @@ char** complete(const char* text, int start, int) {
 
 void show(const parley::reply& r) {
     std::cout << "  " << (r.phrase.empty() ? "(nothing to say)" : r.phrase) << '\n';
-    std::cout << fmt::format("    [{}, {}]", r.state_name, to_string(r.action));
-    if (!r.hint.empty()) std::cout << "  hint: " << r.hint;
-    if (r.rule) std::cout << "  rule: " << r.rule.file << ':' << r.rule.line;
+    std::cout << fmt::format("    [{}, {}]", r.state_name(), to_string(r.action));
+    if (!r.hint().empty()) std::cout << "  hint: " << r.hint();
+    if (r.rule()) std::cout << "  rule: " << r.rule().file << ':' << r.rule().line;
     std::cout << '\n';
 }
 

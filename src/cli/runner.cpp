@@ -312,18 +312,18 @@ private:
     // A reply's fields, without braces.
     void append_reply(std::string& out, const parley::reply& r) {
         out += "\"state\": ";
-        support::append_json_string(out, r.state_name);
+        support::append_json_string(out, r.state_name());
         out += ", \"action\": \"";
         out += to_string(r.action);
         out += "\", \"phrase\": ";
         support::append_json_string(out, r.phrase);
-        if (!r.hint.empty()) {
+        if (!r.hint().empty()) {
             out += ", \"hint\": ";
-            support::append_json_string(out, r.hint);
+            support::append_json_string(out, r.hint());
         }
         out += ", \"rule\": ";
         rule_.clear();
-        if (r.rule) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule.file, r.rule.line);
+        if (r.rule()) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule().file, r.rule().line);
         support::append_json_string(out, rule_);
         out += r.ended ? ", \"ended\": true" : ", \"ended\": false";
         if (r.actions.empty()) return;

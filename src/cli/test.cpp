@@ -25,10 +25,10 @@ struct outcome {
     std::vector<expected_action> actions;  // every action asked for, with all its arguments
 
     void add(const parley::reply& r) {
-        state = r.state_name;
+        state = r.state_name();
         action = r.action;
         append(phrase, r.phrase);
-        append(hint, r.hint);
+        append(hint, r.hint());
         for (const auto& a : r.actions) {
             auto& kept = actions.emplace_back(expected_action{std::string(a.name), {}});
             for (const auto& argument : a.arguments) kept.arguments.emplace_back(argument.name, argument.value);
