@@ -1,6 +1,6 @@
 // parley::script: a compiled, immutable conversation script.
 //
-// Ownership and threads: a script is a cheap value (a shared pointer to immutable tables).
+// Ownership and threads: a script is a cheap value (one pointer to immutable, counted tables).
 // Copy it freely; any number of threads may read one script and run sessions over it at once.
 // Nothing in a script changes after it is compiled; every per-call datum lives in a session.
 #ifndef PARLEY_SCRIPT_HPP_INCLUDED
@@ -32,12 +32,20 @@ struct rule_location {
 class script;
 namespace detail {
 // The compiler makes scripts and the runtime reads their tables; hosts see neither.
-[[nodiscard]] script make_script(std::shared_ptr<const script_tables> tables) noexcept;
+[[nodiscard]] script make_script(std::unique_ptr<const script_tables> tables) noexcept;
 [[nodiscard]] const script_tables& tables_of(const script& s) noexcept;
 }  // namespace detail
 
 class script {
 public:
+    script(const script& other) noexcept : tables_(other.tables_) { retain(); }
+    script(script&& other) noexcept : tables_(std::exchange(other.tables_, nullptr)) {}
+    script& operator=(script other) noexcept {
+        std::swap(tables_, other.tables_);
+        return *this;
+    }
+    ~script() { release(); }
+
     [[nodiscard]] std::optional<state_id> find_state(std::string_view name) const { return find(tables_->state_index, name); }
     [[nodiscard]] std::optional<label_id> find_label(std::string_view name) const { return find(tables_->label_index, name); }
     [[nodiscard]] std::optional<language_id> find_language(std::string_view tag) const { return find(tables_->language_index, tag); }
@@ -70,19 +78,26 @@ public:
     }
 
 private:
-    friend script detail::make_script(std::shared_ptr<const detail::script_tables>) noexcept;
+    friend script detail::make_script(std::unique_ptr<const detail::script_tables>) noexcept;
     friend const detail::script_tables& detail::tables_of(const script&) noexcept;
-    explicit script(std::shared_ptr<const detail::script_tables> tables) noexcept : tables_(std::move(tables)) {}
+    explicit script(std::unique_ptr<const detail::script_tables> tables) noexcept : tables_(tables.release()) { retain(); }
+
+    void retain() const noexcept {
+        if (tables_) tables_->handles.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() const noexcept {  // the last handle deletes the tables, after every other handle's reads
+        if (tables_ && tables_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1) delete tables_;
+    }
 
     static std::optional<std::uint32_t> find(const detail::name_index& index, std::string_view name) {
         auto it = index.find(name);
         if (it == index.end()) return std::nullopt;
         return it->second;
     }
-    std::shared_ptr<const detail::script_tables> tables_;
+    const detail::script_tables* tables_;  // null only in a moved-from script
 };
 
-inline script detail::make_script(std::shared_ptr<const script_tables> tables) noexcept { return script(std::move(tables)); }
+inline script detail::make_script(std::unique_ptr<const script_tables> tables) noexcept { return script(std::move(tables)); }
 inline const detail::script_tables& detail::tables_of(const script& s) noexcept { return *s.tables_; }
 
 }  // namespace parley

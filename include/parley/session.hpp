@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -282,16 +283,8 @@ public:
     }
 
     // The pickup: the initial state's entry phrase.
-    [[nodiscard]] reply start() { return start(render_); }
-    [[nodiscard]] reply start(std::string& buffer) {
-        check_live();
-        const auto& st = tables().states[state_];
-        decision d{.text = choose(st.entry), .rule = st.where};
-        add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, {}));
-        if (st.form != detail::none) [[unlikely]]
-            return respond(buffer, form_turn(st.form, d, {}, now_ms_, true));
-        return respond(buffer, d);
-    }
+    [[nodiscard]] reply start() { return start_into(nullptr); }
+    [[nodiscard]] reply start(std::string& buffer) { return start_into(&buffer); }
 
     [[nodiscard]] reply step(const utterance& u) { return step(u.label, u.confidence, u.slots); }
     [[nodiscard]] reply step(const utterance& u, std::string& buffer) { return step(u.label, u.confidence, u.slots, buffer); }
@@ -299,7 +292,7 @@ public:
     // The hot path: an interned label; no lookup by string, no allocation unless the phrase
     // has placeholders (or a low-confidence utterance has to be remembered).
     [[nodiscard]] reply step(label_id label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
-        return step(label, confidence, slots, render_);
+        return step_into(label, confidence, slots, nullptr);
     }
 
     // The same, rendering placeholders into a buffer the host lends (say one per worker thread)
@@ -309,27 +302,16 @@ public:
     // Every step reads the same way: the input is checked, then the session decides what
     // fires, where the call goes and what to say, then the reply is rendered, once.
     [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
-        check_live();
-        if (label >= tables().label_count) [[unlikely]]
-            throw_label_out_of_range(label);
-        check_utterance(confidence, slots);
-        if (pending_label_ != detail::none && label == tables().accept_label) [[unlikely]]
-            return with_pending_slots([&](std::span<const slot_value> pending) { return respond(buffer, accept(pending)); });
-        return respond(buffer, decide(label, confidence, slots));
+        return step_into(label, confidence, slots, &buffer);
     }
 
     // By name, for hosts that do not intern labels. An undeclared label is a session_error
     // (session_errc::unknown_label), or goes to `otherwise` when the script says so.
     [[nodiscard]] reply step(std::string_view label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
-        return step(label, confidence, slots, render_);
+        return step_into(label, confidence, slots, nullptr);
     }
     [[nodiscard]] reply step(std::string_view label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
-        if (auto id = script_.find_label(label)) return step(*id, confidence, slots, buffer);
-        check_live();
-        if (!tables().unknown_to_otherwise)
-            detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
-        check_utterance(confidence, slots);  // as for a declared label: `otherwise` gets no bad input
-        return respond(buffer, decide(otherwise_label(), confidence, slots));
+        return step_into(label, confidence, slots, &buffer);
     }
 
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due, in
@@ -344,10 +326,62 @@ public:
     // when it falls due: if its guard does not hold then, it is passed over.
     template <class OnReply>
     requires std::invocable<OnReply&, const reply&> std::size_t advance(double seconds, OnReply&& on_reply) {
-        return advance(seconds, render_, on_reply);
+        return advance_into(seconds, nullptr, on_reply);
     }
     template <class OnReply>
     requires std::invocable<OnReply&, const reply&> std::size_t advance(double seconds, std::string& buffer, OnReply&& on_reply) {
+        return advance_into(seconds, &buffer, on_reply);
+    }
+
+    // When the next timer falls due, in seconds since pickup; nullopt when none is armed.
+    [[nodiscard]] std::optional<double> next_deadline() const noexcept {
+        if (ended_) return std::nullopt;
+        const auto& st = tables().states[state_];
+        if (next_timer_ >= st.timer_count) return std::nullopt;
+        return double(due_at(tables().timers[st.first_timer + next_timer_])) / 1000.0;
+    }
+
+    // A compact, self-describing binary form of everything the call has accumulated, with a
+    // checksum (CRC-32C: against accidental damage, not forgery). restore() refuses, with a
+    // session_error (bad_snapshot), a snapshot whose checksum does not match, of another format,
+    // of another script (in exact mode), or with any field a call could not have reached: see
+    // "Snapshots" in the README.
+    [[nodiscard]] std::string snapshot() const;
+    [[nodiscard]] static session restore(parley::script s, std::string_view bytes, restore_mode mode = restore_mode::exact);
+
+    // Heap bytes this session owns beyond sizeof(session), for capacity planning.
+    [[nodiscard]] std::size_t heap_bytes() const noexcept {
+        std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
+        n += values_.capacity();
+        if (actions_) {
+            n += sizeof(action_scratch) + actions_->render_capacity + actions_->actions.capacity() * sizeof(host_action);
+            n += actions_->arguments.capacity() * sizeof(host_argument);
+            n += actions_->text.capacity() > 15 ? actions_->text.capacity() + 1 : 0;
+        }
+        return n;
+    }
+
+private:
+    // The public overloads' work; `buffer` is the host's, or null for the session's own.
+    [[nodiscard]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+        check_live();
+        if (label >= tables().label_count) [[unlikely]]
+            throw_label_out_of_range(label);
+        check_utterance(confidence, slots);
+        if (pending_label_ != detail::none && label == tables().accept_label) [[unlikely]]
+            return with_pending_slots([&](std::span<const slot_value> pending) { return respond(buffer, accept(pending)); });
+        return respond(buffer, decide(label, confidence, slots));
+    }
+    [[nodiscard]] reply step_into(std::string_view label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+        if (auto id = script_.find_label(label)) return step_into(*id, confidence, slots, buffer);
+        check_live();
+        if (!tables().unknown_to_otherwise)
+            detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
+        check_utterance(confidence, slots);  // as for a declared label: `otherwise` gets no bad input
+        return respond(buffer, decide(otherwise_label(), confidence, slots));
+    }
+    template <class OnReply>
+    std::size_t advance_into(double seconds, std::string* buffer, OnReply& on_reply) {
         if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0)
             detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
@@ -373,37 +407,16 @@ public:
         }
         return fired;
     }
-
-    // When the next timer falls due, in seconds since pickup; nullopt when none is armed.
-    [[nodiscard]] std::optional<double> next_deadline() const noexcept {
-        if (ended_) return std::nullopt;
+    [[nodiscard]] reply start_into(std::string* buffer) {
+        check_live();
         const auto& st = tables().states[state_];
-        if (next_timer_ >= st.timer_count) return std::nullopt;
-        return double(due_at(tables().timers[st.first_timer + next_timer_])) / 1000.0;
+        decision d{.text = choose(st.entry), .rule = st.where};
+        add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, {}));
+        if (st.form != detail::none) [[unlikely]]
+            return respond(buffer, form_turn(st.form, d, {}, now_ms_, true));
+        return respond(buffer, d);
     }
 
-    // A compact, self-describing binary form of everything the call has accumulated, with a
-    // checksum (CRC-32C: against accidental damage, not forgery). restore() refuses, with a
-    // session_error (bad_snapshot), a snapshot whose checksum does not match, of another format,
-    // of another script (in exact mode), or with any field a call could not have reached: see
-    // "Snapshots" in the README.
-    [[nodiscard]] std::string snapshot() const;
-    [[nodiscard]] static session restore(parley::script s, std::string_view bytes, restore_mode mode = restore_mode::exact);
-
-    // Heap bytes this session owns beyond sizeof(session), for capacity planning.
-    [[nodiscard]] std::size_t heap_bytes() const noexcept {
-        std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
-        n += values_.capacity();
-        n += render_.capacity() > 15 ? render_.capacity() + 1 : 0;
-        if (actions_) {
-            n += sizeof(action_scratch) + actions_->actions.capacity() * sizeof(host_action);
-            n += actions_->arguments.capacity() * sizeof(host_argument);
-            n += actions_->text.capacity() > 15 ? actions_->text.capacity() + 1 : 0;
-        }
-        return n;
-    }
-
-private:
     // Keys in values_: a slot's index, a variable's index with variable_kind (named with a
     // language tag when the value is for that language only), or pending_kind for a slot (name
     // and value) of the utterance awaiting confirmation.
@@ -858,7 +871,8 @@ private:
 
     // A text without placeholders, the common case, is handed out as it is, a view of the
     // script; the rest is rendered into `buffer`.
-    [[gnu::always_inline]] reply respond(std::string& buffer, const decision& d) {
+    // `buffer`: the host's, or null for the session's own.
+    [[gnu::always_inline]] reply respond(std::string* buffer, const decision& d) {
         const auto& t = tables();
         const auto& st = t.states[state_];
         ended_ = is_terminal(st.action);
@@ -868,7 +882,8 @@ private:
             if (!text.has_placeholders) [[likely]]
                 phrase = t.str(text.whole);
             else
-                phrase = detail::render(buffer, t, text, scope{*this, d.slots, d.subject, text.language});
+                phrase = detail::render([&](std::size_t size) { return buffer ? detail::room_in(*buffer, size) : own_room(size); }, t, text,
+                                        scope{*this, d.slots, d.subject, text.language});
         }
         return make_reply(phrase, st.action, d, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
     }
@@ -888,9 +903,19 @@ private:
         return r;
     }
 
-    action_scratch& scratch() {  // made the first time a reply has actions
-        if (!actions_) actions_ = std::make_unique<action_scratch>();
+    action_scratch& scratch() {  // made the first time a reply has actions or renders into it
+        if (!actions_) actions_ = action_scratch::make(0);
         return *actions_;
+    }
+    // The session's own render buffer, at least `size` bytes: the scratch's tail, which grows
+    // with it, in one allocation.
+    [[nodiscard]] char* own_room(std::size_t size) {
+        if (!actions_ || actions_->render_capacity < size) {
+            auto bigger = action_scratch::make(std::max(size, actions_ ? actions_->render_capacity * 2 : std::size_t{64}));
+            if (actions_) bigger->take(std::move(*actions_));
+            actions_ = std::move(bigger);
+        }
+        return actions_->render();
     }
 
     // The decision's host actions, with their arguments' values as the call has them now,
@@ -969,16 +994,40 @@ private:
     // The second line.
     std::int64_t hold_started_ms_ = 0;  // when the current hold started, while holding_
     detail::value_store values_;        // slot values, variable overrides, the slots awaiting confirmation
-    std::string render_;                // scratch for rendered phrases, unless the host lends a buffer
     // Scratch for a reply's host actions, their arguments and the arguments' values; made the
     // first time a reply has actions, then reused.
+    //
+    // And the session's render buffer (unless the host lends one), in the same allocation: its
+    // render_capacity bytes follow the struct.
     struct action_scratch {
         std::vector<host_action> actions;
         std::vector<host_argument> arguments;
         std::string text;
         std::vector<effect_range> spill;  // a decision's action ranges past its own few
+        std::size_t render_capacity = 0;
+
+        struct free_block {
+            void operator()(action_scratch* s) const noexcept {
+                s->~action_scratch();
+                ::operator delete(static_cast<void*>(s));
+            }
+        };
+        using pointer = std::unique_ptr<action_scratch, free_block>;
+        [[nodiscard]] static pointer make(std::size_t render_capacity) {
+            void* block = ::operator new(sizeof(action_scratch) + render_capacity);
+            pointer p(new (block) action_scratch{});
+            p->render_capacity = render_capacity;
+            return p;
+        }
+        void take(action_scratch&& other) noexcept {
+            actions = std::move(other.actions);
+            arguments = std::move(other.arguments);
+            text = std::move(other.text);
+            spill = std::move(other.spill);
+        }
+        [[nodiscard]] char* render() noexcept { return reinterpret_cast<char*>(this + 1); }
     };
-    std::unique_ptr<action_scratch> actions_;
+    action_scratch::pointer actions_;
 };
 
 // ---- Snapshots (the byte layout is in detail/snapshot.hpp) ----------------------------------

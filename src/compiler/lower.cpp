@@ -258,7 +258,7 @@ public:
     table_builder(const parsed_files& files, const symbol_table& symbols)
         : files_(files), symbols_(symbols), l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
 
-    std::shared_ptr<const script_tables> build() {
+    std::unique_ptr<const script_tables> build() {
         lower_names();
         lower_labels();
         lower_states();
@@ -266,7 +266,7 @@ public:
         lower_settings();
         t_.fingerprint = fingerprint();
         index_names();
-        return tables_;
+        return std::move(tables_);
     }
 
 private:
@@ -298,7 +298,7 @@ private:
 
     const parsed_files& files_;
     const symbol_table& symbols_;
-    std::shared_ptr<script_tables> tables_ = std::make_shared<script_tables>();
+    std::unique_ptr<script_tables> tables_ = std::make_unique<script_tables>();
     script_tables& t_ = *tables_;
     lowering l_;
     std::vector<std::vector<candidate>> on_handlers_;             // by state
@@ -649,7 +649,7 @@ std::size_t dispatch_entries(const symbol_table& symbols) {
     return n;
 }
 
-std::shared_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols) {
+std::unique_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols) {
     return table_builder(files, symbols).build();
 }
 

@@ -205,7 +205,7 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
 
 // ---- lower --------------------------------------------------------------------------------------
 
-[[nodiscard]] std::shared_ptr<const detail::script_tables> lower(const parsed_files& files, const symbol_table& symbols);
+[[nodiscard]] std::unique_ptr<const detail::script_tables> lower(const parsed_files& files, const symbol_table& symbols);
 // The entries lower() gives the dispatch table (its cells and the handler lists they point to),
 // counted without building it, for compile_limits::max_dispatch_entries.
 [[nodiscard]] std::size_t dispatch_entries(const symbol_table& symbols);

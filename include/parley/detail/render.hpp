@@ -15,11 +15,13 @@
 
 namespace parley::detail {
 
-// Renders `x` into `buffer` and returns the phrase, the buffer's first bytes. `values` gives
+// Renders `x` and returns the phrase, written at the start of `room(size)`: a buffer of at least
+// `size` bytes, which only grows (the one allocation, while it still does; shrinking and growing
+// again would fill it with zeros first), and may hold stale bytes past the phrase. `values` gives
 // each placeholder's text: variable(i), slot(i) and description() (of the intent a
 // confirmation asks about). Out of line: most texts have no placeholders and never come here.
-template <class Values>
-[[gnu::noinline]] std::string_view render(std::string& buffer, const script_tables& t, const text& x, const Values& values) {
+template <class Room, class Values>
+[[gnu::noinline]] std::string_view render(Room&& room, const script_tables& t, const text& x, const Values& values) {
     auto or_fallback = [&](std::string_view value, const segment& seg) { return value.empty() ? t.str(seg.literal) : value; };
     auto piece = [&](const segment& seg) -> std::string_view {
         switch (seg.kind) {
@@ -64,10 +66,8 @@ template <class Values>
         ++said;
         size += part.size();
     });
-    // The buffer only grows (the one allocation, while it still does): shrinking and then
-    // growing it again would fill it with zeros first. Past `size` it holds stale bytes.
-    if (buffer.size() < size) buffer.resize(size);
-    char* out = buffer.data();
+    char* const start = room(size);
+    char* out = start;
     auto write = [&](std::string_view part) {
         if (!part.empty()) out = fmt::format_to(out, FMT_COMPILE("{}"), part);  // an unset slot may be a null view
     };
@@ -75,7 +75,13 @@ template <class Values>
         for (std::size_t i = 0; i < said; ++i) write(std::string_view(parts[i].data, parts[i].size));
     else
         walk(write);
-    return {buffer.data(), size};
+    return {start, size};
+}
+
+// Room in a std::string, as render() asks for it.
+[[nodiscard]] inline char* room_in(std::string& buffer, std::size_t size) {
+    if (buffer.size() < size) buffer.resize(size);
+    return buffer.data();
 }
 
 }  // namespace parley::detail

@@ -6,6 +6,7 @@
 
 #include <parley/action.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -201,6 +202,10 @@ struct string_hash {
 using name_index = std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>>;
 
 struct script_tables {
+    // How many parley::script handles share these tables (see script.hpp): a count of its own,
+    // so that a handle, and a session, holds one pointer rather than a shared_ptr's two.
+    mutable std::atomic<std::size_t> handles{0};
+
     std::string pool;
     std::vector<std::string> files;
     std::vector<string_ref> languages;  // languages[0] is the default
