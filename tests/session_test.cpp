@@ -73,10 +73,21 @@ TEST_CASE("a lent buffer receives rendered phrases and the session keeps none", 
     CHECK(same.heap_bytes() > slot_bytes);
 }
 
-TEST_CASE("a session of a script with at most 12 counters and rotations fits in 128 bytes and owns no heap", "[session]") {
-    STATIC_REQUIRE(sizeof(parley::session) <= 128);
+TEST_CASE("a session is one cache line and, with a few counters and a short caller's name, owns no heap", "[session]") {
+    STATIC_REQUIRE(sizeof(parley::session) == 64);
     session call(small());
     CHECK(call.heap_bytes() == 0);
+    // The peer benchmark's graph: four counters and the caller's name, inline.
+    auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/benchmarks/peer/peer_graph.rules");
+    REQUIRE(compiled.script);
+    for (const char* name : {"Alex", "Fatima"}) {
+        session caller(*compiled.script, {.variables = {{"caller_name", name}}});
+        CHECK(caller.heap_bytes() == 0);
+        CHECK(caller.variable("caller_name") == name);
+        (void)caller.step(*compiled.script->find_label("insult"), 0.9);
+        CHECK(caller.counter("warnings") == 1);
+        CHECK(caller.heap_bytes() == 0);
+    }
 }
 
 TEST_CASE("variants rotate and never repeat twice in a row", "[session]") {

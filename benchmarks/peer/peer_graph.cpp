@@ -9,8 +9,9 @@
 // The stream's intents are interned once, at load; a step is session::step(label_id,
 // confidence) with one render buffer lent to every session. The graph's low-confidence rule is
 // the script's (`setting below_threshold`), not this driver's. A call whose reply ends it
-// restarts at once, with its caller's name (options prepared once per call), as the graph's
-// semantics say.
+// restarts at once, with its caller's name, as the graph's semantics say: the options are
+// prepared once per caller name (session::prepare), so that a restart looks nothing up and a
+// host keeps nothing per call but its session.
 #include <parley/parley.hpp>
 
 #include <fmt/format.h>
@@ -92,23 +93,19 @@ struct pass_result {
 
 struct engine {
     parley::script script;
+    std::vector<parley::prepared_options> callers;  // by caller name: what a call starts and restarts with
     std::vector<parley::session> sessions;
-    std::vector<parley::session_options> options;    // by call: its caller's name
-    std::vector<parley::prepared_options> restarts;  // the same, resolved once: what an ended call restarts with
-    std::string buffer;                              // lent to every session's rendering
+    std::string buffer;  // lent to every session's rendering
+
+    explicit engine(parley::script s) : script(std::move(s)) {
+        const parley::session probe(script);
+        for (auto name : caller_names) callers.push_back(probe.prepare({.variables = {{"caller_name", std::string(name)}}}));
+    }
+    [[nodiscard]] const parley::prepared_options& caller_of(std::uint32_t call) const { return callers[call % callers.size()]; }
 
     void fresh(std::uint32_t calls) {
-        sessions.clear();
-        sessions.reserve(calls);
-        for (std::uint32_t c = 0; c < calls; ++c) sessions.emplace_back(script, options_of(c));
-        restarts.clear();
-        for (std::uint32_t c = 0; c < calls; ++c) restarts.push_back(sessions[c].prepare(options[c]));
-    }
-    const parley::session_options& options_of(std::uint32_t call) {
-        if (options.size() <= call) options.resize(call + 1);
-        auto& o = options[call];
-        if (o.variables.empty()) o.variables = {{"caller_name", std::string(caller_names[call % caller_names.size()])}};
-        return o;
+        sessions.assign(calls, parley::session(script));
+        for (std::uint32_t c = 0; c < calls; ++c) sessions[c].reset(caller_of(c));
     }
 
     pass_result run(const stream& s) {
@@ -122,7 +119,7 @@ struct engine {
             h *= 16777619u;
             ++r.actions[action];
             r.phrase_bytes += reply.phrase.size();
-            if (reply.ended) call.reset(restarts[u.call]);
+            if (reply.ended) call.reset(caller_of(u.call));
         }
         r.checksum = h;
         return r;
@@ -159,13 +156,12 @@ int main(int argc, char** argv) {
         for (const auto& d : compiled.diagnostics) fmt::print(stderr, "{}", parley::format(d));
         return 2;
     }
-    engine e{*compiled.script, {}, {}, {}, {}};
+    engine e(*compiled.script);
 
     if (sessions_for_memory > 0) {
         // As the baselines measure it: N live sessions, each stepped once (insult: to warn, with a
         // warning counted) so that it holds a state other than the initial one.
         const auto insult = *e.script.find_label("insult");
-        for (long i = 0; i < sessions_for_memory; ++i) e.options_of(static_cast<std::uint32_t>(i));
         const long before = rss_bytes();
         e.fresh(static_cast<std::uint32_t>(sessions_for_memory));
         for (auto& s : e.sessions) (void)s.step(insult, 0.9, {}, e.buffer);

@@ -32,7 +32,7 @@ struct compile_limits {
     std::size_t max_flow_states = 20000;  // the states all uses of flows add together
 
     std::size_t max_total_bytes = 64u << 20;         // all the files read, includes too
-    std::size_t max_states = 100000;                 // states, flows' copies included
+    std::size_t max_states = 65535;                  // states, flows' copies included; a session holds a state in 16 bits
     std::size_t max_handlers = 500000;               // handlers, global ones and shared groups' uses included
     std::size_t max_total_phrase_bytes = 16u << 20;  // the texts of all phrases, defaults and 'set' values
     // Screening every phrase for every forbidden phrase: (bytes of phrases) x (forbidden phrases).

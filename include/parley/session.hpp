@@ -15,13 +15,12 @@
 #ifndef PARLEY_SESSION_HPP_INCLUDED
 #define PARLEY_SESSION_HPP_INCLUDED
 
+#include <parley/detail/call_store.hpp>
 #include <parley/detail/guard.hpp>
 #include <parley/detail/render.hpp>
-#include <parley/detail/small_bytes.hpp>
 #include <parley/detail/snapshot.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
-#include <parley/detail/value_store.hpp>
 #include <parley/error.hpp>
 #include <parley/script.hpp>
 
@@ -160,7 +159,7 @@ inline constexpr std::size_t max_slot_value_bytes = 4096;  // a slot's value, an
 class alignas(64) session {  // see the layout note by the data members
 public:
     explicit session(parley::script s)
-        : script_(std::move(s)), state_(tables().initial_state), holding_(starts_in_hold()), bytes_(byte_count()) {}
+        : script_(std::move(s)), store_(byte_count()), state_(small_state(tables().initial_state)), holding_(starts_in_hold()) {}
     session(parley::script s, const session_options& options) : session(std::move(s)) { apply(options); }
 
     session(session&&) noexcept = default;
@@ -176,9 +175,9 @@ public:
     // of lines) stops allocating once each session has seen its largest call. A bad option is a
     // session_error that leaves the session at pickup with the options before it applied.
     void reset() noexcept {
-        state_ = tables().initial_state;
+        state_ = small_state(tables().initial_state);
         pending_label_ = detail::none;
-        pending_origin_ = detail::none;
+        pending_origin_ = 0;
         language_ = 0;
         next_timer_ = 0;
         ended_ = false;
@@ -186,8 +185,7 @@ public:
         now_ms_ = 0;
         holding_ = starts_in_hold();
         hold_started_ms_ = 0;
-        values_.clear();
-        bytes_.zero();
+        store_.reset();
     }
     void reset(const session_options& options) {
         reset();
@@ -264,7 +262,7 @@ public:
 
     [[nodiscard]] int counter(std::string_view name) const {
         auto it = tables().counter_index.find(name);
-        return it == tables().counter_index.end() ? 0 : bytes_[it->second];
+        return it == tables().counter_index.end() ? 0 : store_[it->second];
     }
     [[nodiscard]] std::string_view slot(std::string_view name) const {
         auto it = tables().slot_index.find(name);
@@ -351,8 +349,7 @@ public:
 
     // Heap bytes this session owns beyond sizeof(session), for capacity planning.
     [[nodiscard]] std::size_t heap_bytes() const noexcept {
-        std::size_t n = bytes_.on_heap() ? bytes_.size() : 0;
-        n += values_.capacity();
+        std::size_t n = store_.heap_bytes();
         if (actions_) {
             n += sizeof(action_scratch) + actions_->render_capacity + actions_->actions.capacity() * sizeof(host_action);
             n += actions_->arguments.capacity() * sizeof(host_argument);
@@ -388,7 +385,7 @@ private:
         if (at < now_ms_)
             detail::throw_session_error(session_errc::time_backwards,
                                         fmt::format("time went backwards: {:.3f} s after {:.3f} s", seconds, now()));
-        now_ms_ = at;
+        now_ms_ = clock(at);
         const auto& t = tables();
         std::size_t fired = 0;
         while (!ended_) {
@@ -417,33 +414,33 @@ private:
         return respond(buffer, d);
     }
 
-    // Keys in values_: a slot's index, a variable's index with variable_kind (named with a
-    // language tag when the value is for that language only), or pending_kind for a slot (name
+    // Keys in store_: a slot's index, a variable's index (named with a language tag when the
+    // value is for that language only), or pending_kind for a slot (name
     // and value) of the utterance awaiting confirmation.
+    // The kind is in the key's low two bits, so that a key is one varint byte in most scripts.
     static constexpr std::uint32_t slot_kind = 0;
-    static constexpr std::uint32_t variable_kind = 1u << 31;
-    static constexpr std::uint32_t pending_kind = 1u << 30;
+    static constexpr std::uint32_t variable_kind = 1;
+    static constexpr std::uint32_t pending_kind = 2;
 
     session(const parley::script& s, const session& other)
         : script_(s),
-          state_(other.state_),
+          store_(other.store_),
+          entered_at_ms_(other.entered_at_ms_),
+          now_ms_(other.now_ms_),
+          hold_started_ms_(other.hold_started_ms_),
           pending_label_(other.pending_label_),
+          state_(other.state_),
           pending_origin_(other.pending_origin_),
           language_(other.language_),
           next_timer_(other.next_timer_),
           ended_(other.ended_),
-          holding_(other.holding_),
-          entered_at_ms_(other.entered_at_ms_),
-          now_ms_(other.now_ms_),
-          bytes_(other.bytes_),
-          hold_started_ms_(other.hold_started_ms_),
-          values_(other.values_) {}
+          holding_(other.holding_) {}
 
     // Options are checked whole before any applies: a bad one leaves the session as it was.
     void apply(const session_options& options) { apply(prepare(options)); }
     void apply(const prepared_options& p) {
         if (p.language_) language_ = *p.language_;
-        for (const auto& v : p.values_) values_.set(v.key, v.text, v.language);
+        for (const auto& v : p.values_) store_.set(v.key, v.text, v.language);
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
@@ -454,14 +451,20 @@ private:
         return tables().counters.size() + tables().state_count_bytes + tables().rotation_count;
     }
     [[nodiscard]] std::size_t rotations_at() const noexcept { return tables().counters.size() + tables().state_count_bytes; }
-    [[nodiscard]] std::uint8_t* rotations() noexcept { return bytes_.data() + rotations_at(); }
-    [[nodiscard]] const std::uint8_t* rotations() const noexcept { return bytes_.data() + rotations_at(); }
-    [[nodiscard]] std::uint8_t* state_counts() noexcept { return bytes_.data() + tables().counters.size(); }
+    [[nodiscard]] std::uint8_t* rotations() noexcept { return store_.fixed() + rotations_at(); }
+    [[nodiscard]] const std::uint8_t* rotations() const noexcept { return store_.fixed() + rotations_at(); }
+    [[nodiscard]] std::uint8_t* state_counts() noexcept { return store_.fixed() + tables().counters.size(); }
     void count_in_state(std::size_t which) noexcept {  // 0 no_match, 1 no_input
         auto& n = state_counts()[which];
         if (n < 255) ++n;
     }
-    static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return kind | index; }
+    // A state as a session keeps it (the compiler allows no more than 16 bits hold), and a time
+    // (advance() and restore() take none later than max_clock_ms).
+    static std::uint16_t small_state(state_id s) noexcept { return static_cast<std::uint16_t>(s); }
+    static std::uint32_t clock(std::int64_t ms) noexcept { return static_cast<std::uint32_t>(ms); }
+    static std::uint32_t value_key(std::uint32_t kind, std::uint32_t index) noexcept { return index << 2 | kind; }
+    static std::uint32_t key_kind(std::uint32_t key) noexcept { return key & 3; }
+    static std::uint32_t key_index(std::uint32_t key) noexcept { return key >> 2; }
 
     void check_live() const {
         if (ended_) [[unlikely]]
@@ -537,30 +540,30 @@ private:
         return longest;
     }
 
-    [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept { return values_.find(key).value_or(std::string_view()); }
+    [[nodiscard]] std::string_view value(std::uint32_t key) const noexcept { return store_.find(key).value_or(std::string_view()); }
     // A variable's wording in `language`: the host's for that language, else the host's (or a
     // `set`'s) for every language, else the script's default for that language.
     [[nodiscard]] std::string_view variable_value(std::uint32_t index, std::uint8_t language) const noexcept {
         const auto& t = tables();
-        if (!values_.empty()) {
+        if (!store_.empty()) {
             const auto key = value_key(variable_kind, index);
-            if (auto v = values_.find_in_language(key, t.str(t.languages[language]))) return *v;
+            if (auto v = store_.find_in_language(key, t.str(t.languages[language]))) return *v;
         }
         return t.str(t.variable_defaults[index * t.languages.size() + language]);
     }
-    void set_value(std::uint32_t key, std::string_view text) { values_.set(key, text); }
+    void set_value(std::uint32_t key, std::string_view text) { store_.set(key, text); }
 
     // A hold starts when the call enters a hold state from elsewhere and lasts while it goes from
     // hold state to hold state, or asks to confirm an utterance heard during the hold.
     [[gnu::always_inline]] void enter(state_id s, std::int64_t at) noexcept {
-        state_ = s;
-        entered_at_ms_ = at;
+        state_ = small_state(s);
+        entered_at_ms_ = clock(at);
         next_timer_ = 0;
         // A state's counts start afresh, but not for a confirmation question and the way back.
         if (tables().state_count_bytes != 0 && pending_label_ == detail::none) [[unlikely]]
             std::memset(state_counts(), 0, tables().state_count_bytes);
         if (tables().states[s].action == action::hold) {
-            if (!holding_) hold_started_ms_ = at;  // the one write to the second line, as a hold starts
+            if (!holding_) hold_started_ms_ = clock(at);
             holding_ = true;
         } else if (pending_label_ == detail::none) {
             holding_ = false;
@@ -575,8 +578,8 @@ private:
     }
     void clear_pending() noexcept {
         pending_label_ = detail::none;
-        pending_origin_ = detail::none;
-        values_.erase_kind(pending_kind);
+        pending_origin_ = 0;
+        store_.erase_keys([](std::uint32_t key) { return key_kind(key) == pending_kind; });
     }
 
     // ---- Deciding: what fires, where the call goes, what to say. Nothing is rendered here.
@@ -625,7 +628,7 @@ private:
         std::uint8_t language = call.language_;
         double confidence = 1.0;  // the utterance's; a timer's, and a confirmed intent's, is 1
 
-        [[nodiscard, gnu::always_inline]] std::int64_t counter(std::uint32_t i) const noexcept { return call.bytes_[i]; }
+        [[nodiscard, gnu::always_inline]] std::int64_t counter(std::uint32_t i) const noexcept { return call.store_[i]; }
         [[nodiscard]] std::string_view variable(std::uint32_t i) const noexcept { return call.variable_value(i, language); }
         [[nodiscard, gnu::always_inline]] std::string_view slot(std::uint32_t i) const noexcept {
             if (!slots.empty()) {
@@ -770,27 +773,27 @@ private:
             const auto& e = t.effects[i];
             switch (e.kind) {
                 case detail::effect_kind::increment:
-                    if (bytes_[e.index] < 255) ++bytes_[e.index];
+                    if (store_[e.index] < 255) ++store_[e.index];
                     break;
-                case detail::effect_kind::reset: bytes_[e.index] = 0; break;
+                case detail::effect_kind::reset: store_[e.index] = 0; break;
                 case detail::effect_kind::keep_slot:
                     for (const auto& s : slots)
                         if (s.name == t.str(e.slot_name)) set_value(value_key(slot_kind, e.index), s.value);
                     break;
                 case detail::effect_kind::set_variable:  // the script's word wins over the host's, in every language
-                    values_.erase_named(value_key(variable_kind, e.index));
+                    store_.erase_named(value_key(variable_kind, e.index));
                     set_value(value_key(variable_kind, e.index), t.str(e.value));
                     break;
                 case detail::effect_kind::copy_slot: {  // an unknown slot gives the variable back its default
                     const auto value = scope{*this, slots}.slot(e.slot);
-                    values_.erase_named(value_key(variable_kind, e.index));
+                    store_.erase_named(value_key(variable_kind, e.index));
                     if (value.empty())
-                        values_.erase(value_key(variable_kind, e.index));
+                        store_.erase(value_key(variable_kind, e.index));
                     else
                         set_value(value_key(variable_kind, e.index), value);
                     break;
                 }
-                case detail::effect_kind::clear_slot: values_.erase(value_key(slot_kind, e.index)); break;
+                case detail::effect_kind::clear_slot: store_.erase(value_key(slot_kind, e.index)); break;
                 case detail::effect_kind::host_action: return {i, end - i};  // they come last
             }
         }
@@ -802,7 +805,7 @@ private:
         const auto& t = tables();
         pending_label_ = label;
         pending_origin_ = state_;
-        for (const auto& s : slots) values_.add(pending_kind, s.name, s.value);
+        for (const auto& s : slots) store_.add(pending_kind, s.name, s.value);
         enter(t.confirm_state, now_ms_);
         return {.text = choose(t.confirm_ask), .rule = t.confirm_where, .subject = label};
     }
@@ -822,7 +825,7 @@ private:
     template <class F>
     reply with_pending_slots(F&& f) {
         std::size_t count = 0, bytes = 0;
-        values_.for_each([&](const detail::value_store::record& r) {
+        store_.for_each([&](const detail::call_store::record& r) {
             if (r.key != pending_kind) return;
             ++count;
             bytes += r.name.size() + r.value.size();
@@ -842,7 +845,7 @@ private:
             text = many_bytes.get();
         }
         std::size_t i = 0;
-        values_.for_each([&](const detail::value_store::record& r) {
+        store_.for_each([&](const detail::call_store::record& r) {
             if (r.key != pending_kind) return;
             std::memcpy(text, r.name.data(), r.name.size());  // a record's views are never null
             std::memcpy(text + r.name.size(), r.value.data(), r.value.size());
@@ -974,26 +977,25 @@ private:
         return {scratch.actions.data(), action};
     }
 
-    // Layout: what every step reads comes first and, with the class aligned to 64 bytes, sits
-    // in one cache line; only steps with slots or placeholders read values_ and render_, in the
-    // second. With thousands of live calls a session is rarely in cache when its step comes, so
-    // this is one line fetched per step instead of two (bench_step: about 3% faster). The cost:
-    // anything that wraps a session rounds up to 64 bytes (std::optional<session> is 192); keep
-    // sessions in their own array, as parley run does.
+    // Layout: the whole session is one cache line (64 bytes, aligned to 64), so that a step, which
+    // reads its script pointer, state, clock and counters, fetches one line. With thousands of
+    // live calls a session is rarely in cache when its step comes. What is not needed on most
+    // steps lives elsewhere: the render buffer and action scratch on the heap, made when first
+    // needed; the caller's values inline in store_ while they are small. Anything that wraps a
+    // session rounds up to 64 bytes; keep sessions in their own array, as parley run does.
     parley::script script_;
-    state_id state_ = 0;
+    detail::call_store store_;  // counters, state counts, rotation positions, then the call's values
+    // Times in milliseconds since pickup, at most max_clock_ms.
+    std::uint32_t entered_at_ms_ = 0;
+    std::uint32_t now_ms_ = 0;
+    std::uint32_t hold_started_ms_ = 0;  // when the current hold started, while holding_
     label_id pending_label_ = detail::none;
-    state_id pending_origin_ = detail::none;
+    std::uint16_t state_ = 0;           // at most 65535 states (compile_limits::max_states)
+    std::uint16_t pending_origin_ = 0;  // where a confirmation question was asked, while pending_label_
     std::uint8_t language_ = 0;
     std::uint8_t next_timer_ = 0;
     bool ended_ = false;
     bool holding_ = false;  // in a hold, which started at hold_started_ms_
-    std::int64_t entered_at_ms_ = 0;
-    std::int64_t now_ms_ = 0;
-    detail::small_bytes bytes_;  // counters, then rotation positions
-    // The second line.
-    std::int64_t hold_started_ms_ = 0;  // when the current hold started, while holding_
-    detail::value_store values_;        // slot values, variable overrides, the slots awaiting confirmation
     // Scratch for a reply's host actions, their arguments and the arguments' values; made the
     // first time a reply has actions, then reused.
     //
@@ -1047,35 +1049,35 @@ inline std::string session::snapshot() const {
     w.svarint(entered_at_ms_);
     w.svarint(now_ms_);
     if (holding) w.svarint(hold_started_ms_);
-    if (counting) w.str({reinterpret_cast<const char*>(bytes_.data() + t.counters.size()), t.state_count_bytes});
+    if (counting) w.str({reinterpret_cast<const char*>(store_.fixed() + t.counters.size()), t.state_count_bytes});
     if (pending) {
         w.str(t.str(t.labels[pending_label_].name));
         w.str(t.str(t.states[pending_origin_].name));
         std::size_t n = 0;
-        values_.for_each([&](const detail::value_store::record& r) { n += r.key == pending_kind; });
+        store_.for_each([&](const detail::call_store::record& r) { n += r.key == pending_kind; });
         w.varint(n);
-        values_.for_each([&](const detail::value_store::record& r) {
+        store_.for_each([&](const detail::call_store::record& r) {
             if (r.key != pending_kind) return;
             w.str(r.name);
             w.str(r.value);
         });
     }
     std::size_t nonzero = 0;
-    for (std::size_t i = 0; i < t.counters.size(); ++i) nonzero += bytes_[i] != 0;
+    for (std::size_t i = 0; i < t.counters.size(); ++i) nonzero += store_[i] != 0;
     w.varint(nonzero);
     for (std::size_t i = 0; i < t.counters.size(); ++i)
-        if (bytes_[i] != 0) {
+        if (store_[i] != 0) {
             w.str(t.str(t.counters[i]));
-            w.u8(bytes_[i]);
+            w.u8(store_[i]);
         }
     w.str({reinterpret_cast<const char*>(rotations()), t.rotation_count});
     std::size_t values = 0;
-    values_.for_each([&](const detail::value_store::record& r) { values += r.key != pending_kind; });
+    store_.for_each([&](const detail::call_store::record& r) { values += r.key != pending_kind; });
     w.varint(values);
-    values_.for_each([&](const detail::value_store::record& r) {
+    store_.for_each([&](const detail::call_store::record& r) {
         if (r.key == pending_kind) return;
-        const bool is_variable = (r.key & variable_kind) != 0;
-        const auto index = r.key & ~variable_kind;
+        const bool is_variable = key_kind(r.key) == variable_kind;
+        const auto index = key_index(r.key);
         w.u8(!is_variable ? 0 : r.name.empty() ? 1 : 2);
         w.str(t.str(is_variable ? t.variables[index] : t.slots[index]));
         if (is_variable && !r.name.empty()) w.str(r.name);  // the language
@@ -1120,7 +1122,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     const auto flags = r.u8();
     if (flags > 15) snapshot_reader::fail("unknown flags");
     out.ended_ = flags & 1;
-    out.state_ = lookup(t.state_index, r.str(), "state");
+    out.state_ = small_state(lookup(t.state_index, r.str(), "state"));
     out.language_ = static_cast<std::uint8_t>(lookup(t.language_index, r.str(), "language"));
     const auto& state = t.states[out.state_];
     const auto next_timer = r.varint();
@@ -1131,18 +1133,19 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
     const auto entered_at = r.svarint(), now = r.svarint();
     if (!(entered_at >= 0 && entered_at <= now && now <= detail::max_clock_ms))
         snapshot_reader::fail(fmt::format("its times are out of range (state entered at {} ms, now {} ms)", entered_at, now));
-    out.entered_at_ms_ = entered_at;
-    out.now_ms_ = now;
+    out.entered_at_ms_ = clock(entered_at);
+    out.now_ms_ = clock(now);
     // A hold runs while the call is in hold states (and through a confirmation question asked
     // during it); it started when the call entered the first of them.
     out.holding_ = flags & 4;
     if (out.holding_) {
-        out.hold_started_ms_ = r.svarint();
-        if (!(out.hold_started_ms_ >= 0 && out.hold_started_ms_ <= entered_at)) snapshot_reader::fail("the hold's start is out of range");
+        const auto hold_started = r.svarint();
+        if (!(hold_started >= 0 && hold_started <= entered_at)) snapshot_reader::fail("the hold's start is out of range");
+        out.hold_started_ms_ = clock(hold_started);
     } else if (state.action == action::hold) {  // a state that became a hold in a changed script: its hold starts at its entry
         if (same_script) snapshot_reader::fail("its state is a hold, but it records no hold");
         out.holding_ = true;
-        out.hold_started_ms_ = entered_at;
+        out.hold_started_ms_ = clock(entered_at);
     }
     if (same_script && ((flags & 8) != 0) != (t.state_count_bytes != 0)) snapshot_reader::fail("its state counts contradict the script");
     if (flags & 8) {  // the state's counts, any from 0 to 255 (they stop there); a script that reads none drops them
@@ -1155,7 +1158,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
             snapshot_reader::fail("it waits for a confirmation outside the confirmation state");
         out.pending_label_ = lookup(t.label_index, r.str(), "intent");
         if (t.labels[out.pending_label_].is_event) snapshot_reader::fail("it waits for the confirmation of an event");
-        out.pending_origin_ = lookup(t.state_index, r.str(), "state");
+        out.pending_origin_ = small_state(lookup(t.state_index, r.str(), "state"));
         const auto n = r.count(max_slots_per_utterance);
         for (std::size_t i = 0; i < n; ++i) {
             const auto name = r.str();
@@ -1164,13 +1167,13 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
                 check_value("slot", t.slots[it->second], t.slot_types[it->second], value, max_slot_value_bytes);
             else if (value.size() > max_slot_value_bytes)
                 snapshot_reader::fail(fmt::format("slot '{}' is longer than {} bytes", name, max_slot_value_bytes));
-            out.values_.add(pending_kind, name, value);
+            out.store_.add(pending_kind, name, value);
         }
     }
     const auto counters = r.count(t.counters.size());
     for (std::size_t i = 0; i < counters; ++i) {  // any from 0 to 255: counters stop there
         const auto index = lookup(t.counter_index, r.str(), "counter");
-        out.bytes_[index] = r.u8();
+        out.store_[index] = r.u8();
     }
     const auto rotation = r.str();
     if (same_script) {
@@ -1198,7 +1201,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
                 snapshot_reader::fail(fmt::format("variable '{}' has a type, but a value for one language", name));
             check_value("variable", t.variables[index], type, value, out.longest_variable_value(index));
         }
-        out.values_.set(value_key(kind ? variable_kind : slot_kind, index), value, language);
+        out.store_.set(value_key(kind ? variable_kind : slot_kind, index), value, language);
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
     if (out.ended_ != is_terminal(state.action)) snapshot_reader::fail("its ended flag contradicts its state");

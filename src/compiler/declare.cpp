@@ -279,7 +279,7 @@ void declarer::operator()(const ast::state_decl& s) {
         return;
     }
     const auto index = static_cast<std::uint32_t>(symbols_.state_list.size());
-    if (const auto limit = options_.limits.max_states; index >= limit) {
+    if (const auto limit = std::min<std::size_t>(options_.limits.max_states, 65535); index >= limit) {
         if (!too_many_states_) sink_.error(where, fmt::format("a script may have at most {} states", limit));
         too_many_states_ = true;
         return;

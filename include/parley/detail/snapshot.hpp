@@ -94,9 +94,10 @@ inline constexpr std::string_view snapshot_magic = "PLY2";  // "PLY" and the for
 inline constexpr int snapshot_format = 2;
 inline constexpr std::size_t snapshot_checksum_bytes = 4;
 
-// The latest time a session's clock may show, in milliseconds since pickup (10^12 s, as advance()
-// takes): restore() refuses later timestamps, so that deadline arithmetic cannot overflow.
-inline constexpr std::int64_t max_clock_ms = 1'000'000'000'000'000;
+// The latest time a session's clock may show, in milliseconds since pickup (2^32 - 1 ms, 49.7
+// days, as advance() takes): a session keeps its times in 32 bits, and restore() refuses later
+// timestamps.
+inline constexpr std::int64_t max_clock_ms = 0xFFFF'FFFF;
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as iSCSI, ext4 and SCTP use it; a table
 // of 256 entries, a byte per step. crc32c("123456789") == 0xE3069283.
