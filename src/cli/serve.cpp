@@ -402,6 +402,7 @@ int serve(const serve_options& options) {
     const auto threads = options.threads;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http.set_payload_max_length(options.max_body);
+    http.set_tcp_nodelay(true);  // headers and body are two writes: no Nagle delay between them
     http.set_keep_alive_timeout(5);
     http.set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());  // httplib closes after 5 requests by default
     http.set_error_handler([&](const httplib::Request&, httplib::Response& res) {
