@@ -27,12 +27,12 @@ struct serve_options {
     std::string listen = "127.0.0.1:8080";
     std::string store = "memory";
     std::string language;
-    std::vector<std::string> set;    // NAME=VALUE
-    long idle_timeout = 7200;        // seconds without a turn after which a call is forgotten
-    long remember_ended = 3600;      // seconds an ended call is remembered (late lines, retries)
-    std::size_t max_body = 1 << 20;  // bytes
-    std::size_t threads = 64;        // each holds one connection while it is kept alive
-    int max_conflicts = 100;         // times a turn is answered again after losing its call to another
+    std::vector<std::string> set;        // NAME=VALUE
+    long idle_timeout = 7200;            // seconds without a turn after which a call is forgotten
+    long remember_ended = 3600;          // seconds an ended call is remembered (late lines, retries)
+    std::size_t max_body = 1 << 20;      // bytes
+    std::size_t max_connections = 1024;  // each has its own thread
+    int max_conflicts = 100;             // times a turn is answered again after losing its call to another
 };
 
 int check(const std::vector<std::string>& files, bool json);

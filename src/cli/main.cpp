@@ -83,8 +83,10 @@ ends the run with status 2.)");
                      "Seconds an ended call is remembered, so that a late turn is an error and a retry gets its reply (default 3600)")
         ->check(CLI::PositiveNumber);
     serve->add_option("--max-body", serve_options.max_body, "Longest request body in bytes (default 1048576)")->check(CLI::PositiveNumber);
-    serve->add_option("--threads", serve_options.threads, "Request threads; each serves one connection at a time (default 64)")
-        ->check(CLI::Range(1, 1024));
+    serve
+        ->add_option("--max-connections", serve_options.max_connections,
+                     "Connections served at once, one thread each; more are answered 503 (default 1024)")
+        ->check(CLI::Range(1, 65536));
     serve->footer(R"(POST /v1/turns   one or more 'parley run' input lines; answered with the lines 'parley run' prints
                  (a refused line: its error object, HTTP 4xx). A line may carry "seq": N (per call,
                  increasing): a turn retried with an applied seq gets the stored reply, applied once.

@@ -7,8 +7,8 @@
 // answered a turn of this call first, and this one is answered again from that state. A line
 // with a `seq` the call has already applied is answered with the stored reply and changes nothing.
 //
-// HTTP is cpp-httplib's (see the README for why): a pool of threads, each serving one connection
-// at a time; a request's work is small and its store calls block.
+// HTTP is Boost.Beast's (the README says why: it was measured against cpp-httplib), one thread per
+// connection (listener, below).
 #include "call_store.hpp"
 #include "cli.hpp"
 #include "input_line.hpp"
@@ -18,20 +18,26 @@
 
 #include <parley/compiler.hpp>
 
-#include <httplib.h>
 #include <simdjson.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include <fmt/format.h>
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <array>
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <mutex>
-#include <sstream>
 #include <thread>
+#include <unordered_set>
 
 namespace parley::cli {
 
@@ -354,15 +360,216 @@ bool parse_listen(const std::string& listen, std::string& host, int& port) {
     return ec == std::errc() && end == p.data() + p.size() && port >= 0 && port <= 65535;
 }
 
-bool valid_call_id(const std::string& id) { return !id.empty() && id.size() <= max_call_id; }
+// A path segment with its %XX escapes decoded; nullopt if an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out += in[i];
+            continue;
+        }
+        unsigned value = 0;
+        if (i + 2 >= in.size() || std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16).ptr != in.data() + i + 3)
+            return std::nullopt;
+        out += static_cast<char>(value);
+        i += 2;
+    }
+    return out;
+}
+
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using request = http::request<http::string_body>;
+
+struct answer {
+    int status = 200;
+    std::string body;
+    const char* type = "application/json";
+};
+
+// The HTTP side (Boost.Beast, blocking): one thread per connection, at most `max_connections` at
+// once (one more is answered 503 and closed). A turn's work is small and its store calls block,
+// so a thread per connection is the simplest model that keeps every core busy. stop() closes the
+// listener and the idle connections; a connection in the middle of a request finishes it first.
+class listener {
+public:
+    using router = std::function<answer(const request&)>;
+
+    listener(const tcp::endpoint& at, std::size_t max_connections, std::size_t max_body, router route)
+        : acceptor_(io_, at), max_connections_(max_connections), max_body_(max_body), route_(std::move(route)) {}
+
+    [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+    // Accepts until stop(); returns once every connection has closed.
+    void run() {
+        while (true) {
+            boost::system::error_code ec;
+            tcp::socket socket(io_);
+            acceptor_.accept(socket, ec);
+            std::unique_lock lock(mutex_);
+            if (stopping_) break;
+            if (ec) {  // out of descriptors, say: wait for connections to close rather than spin
+                lock.unlock();
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                continue;
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            if (running_ >= max_connections_) {
+                lock.unlock();
+                respond(socket, 11, false, {503, error_body(fmt::format("more than {} connections; retry", max_connections_))}, ec);
+                continue;
+            }
+            auto c = std::make_unique<connection>(std::move(socket));
+            live_.insert(c.get());
+            ++running_;
+            lock.unlock();
+            std::thread([this, c = std::move(c)]() mutable {
+                serve_connection(*c);
+                c.reset();  // its socket goes while the io_context is still there
+                const std::lock_guard done(mutex_);
+                --running_;
+                closed_.notify_all();
+            }).detach();
+        }
+        std::unique_lock lock(mutex_);
+        closed_.wait(lock, [&] { return running_ == 0; });
+    }
+
+    void stop() {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+        ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes accept()
+        for (auto* c : live_)
+            if (!c->busy) ::shutdown(c->socket.native_handle(), SHUT_RD);  // wakes its read
+    }
+
+private:
+    struct connection {
+        explicit connection(tcp::socket s) : socket(std::move(s)) {}
+        tcp::socket socket;
+        bool busy = false;  // between a request's last byte and its answer's
+    };
+
+    static void respond(tcp::socket& socket, unsigned version, bool keep_alive, answer a, boost::system::error_code& ec) {
+        http::response<http::string_body> res{static_cast<http::status>(a.status), version};
+        res.set(http::field::content_type, a.type);
+        res.keep_alive(keep_alive);
+        res.body() = std::move(a.body);
+        res.prepare_payload();
+        http::write(socket, res, ec);
+    }
+
+    void serve_connection(connection& c) {
+        boost::beast::flat_buffer buffer;
+        while (true) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(max_body_);
+            boost::system::error_code ec;
+            http::read(c.socket, buffer, parser, ec);
+            answer a;
+            bool keep = false;
+            if (ec == http::error::body_limit) {
+                a = {413, error_body(fmt::format("body longer than {} bytes", max_body_))};
+            } else if (ec) {
+                break;
+            } else {
+                {
+                    const std::lock_guard lock(mutex_);
+                    c.busy = true;
+                }
+                try {
+                    a = route_(parser.get());
+                } catch (const std::exception& e) {  // out of memory, say: this request fails, the server goes on
+                    log_event("internal_error", "error", e.what());
+                    a = {500, error_body(e.what())};
+                }
+                keep = parser.get().keep_alive();
+            }
+            {
+                const std::lock_guard lock(mutex_);
+                c.busy = false;
+                keep = keep && !stopping_;
+            }
+            respond(c.socket, parser.get().version(), keep, std::move(a), ec);
+            if (ec || !keep) break;
+        }
+        boost::system::error_code ignored;
+        c.socket.shutdown(tcp::socket::shutdown_send, ignored);
+        c.socket.close(ignored);
+        const std::lock_guard lock(mutex_);
+        live_.erase(&c);
+    }
+
+    boost::asio::io_context io_;
+    tcp::acceptor acceptor_;
+    std::size_t max_connections_, max_body_;
+    router route_;
+    std::mutex mutex_;
+    std::condition_variable closed_;
+    std::unordered_set<connection*> live_;
+    std::size_t running_ = 0;  // connection threads not yet finished
+    bool stopping_ = false;
+};
+
+// The endpoints, by method and path.
+answer route(server& s, const request& req) {
+    auto target = std::string_view(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    const auto method = req.method();
+    auto only = [&](http::verb v) { return method == v ? std::optional<answer>() : answer{405, error_body("method not allowed")}; };
+    answer a;
+    if (target == "/v1/turns") {
+        if (auto wrong = only(http::verb::post)) return *wrong;
+        const auto start = clock::now();
+        a.status = s.turns(req.body(), a.body);
+        s.stats().observe(std::chrono::duration<double>(clock::now() - start).count());
+        return a;
+    }
+    if (target.starts_with("/v1/calls/")) {
+        const auto id = percent_decode(target.substr(10));
+        if (!id || id->empty() || id->size() > max_call_id)
+            return {400, error_body(fmt::format("a call id has 1 to {} bytes", max_call_id))};
+        try {
+            if (method == http::verb::get)
+                a.status = s.show(*id, a.body);
+            else if (method == http::verb::delete_)
+                a.status = s.forget(*id, a.body);
+            else
+                return {405, error_body("method not allowed")};
+        } catch (const store_error& e) {
+            return {503, error_body(e.what())};
+        }
+        return a;
+    }
+    if (target == "/v1/reload") {
+        if (auto wrong = only(http::verb::post)) return *wrong;
+        a.status = s.reload(a.body);
+        return a;
+    }
+    if (target == "/healthz") {
+        if (auto wrong = only(http::verb::get)) return *wrong;
+        return {200, "ok\n", "text/plain"};
+    }
+    if (target == "/metrics") {
+        if (auto wrong = only(http::verb::get)) return *wrong;
+        try {
+            return {200, s.metrics_text(), "text/plain; version=0.0.4"};
+        } catch (const store_error& e) {
+            return {503, error_body(e.what())};
+        }
+    }
+    return {404, error_body("no such endpoint")};
+}
 
 }  // namespace
 
 int serve(const serve_options& options) {
     std::string host;
     int port = 0;
-    if (!parse_listen(options.listen, host, port)) {
-        std::fprintf(stderr, "parley: --listen takes HOST:PORT, not '%s'\n", options.listen.c_str());
+    boost::system::error_code ec;
+    const auto address = parse_listen(options.listen, host, port) ? boost::asio::ip::make_address(host, ec) : boost::asio::ip::address();
+    if (host.empty() || ec) {
+        std::fprintf(stderr, "parley: --listen takes IP:PORT, not '%s'\n", options.listen.c_str());
         return 2;
     }
     auto script = load_script(options.file);
@@ -388,8 +595,8 @@ int serve(const serve_options& options) {
         return 2;
     }
 
-    // SIGTERM and SIGINT are taken by one thread, which stops the listener; the request threads
-    // finish the requests they have (httplib closes each connection after its current request).
+    // SIGTERM and SIGINT go to one thread, which stops the listener; blocked before any other
+    // thread starts, so that every thread inherits the mask.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
@@ -398,92 +605,26 @@ int serve(const serve_options& options) {
     std::signal(SIGPIPE, SIG_IGN);
 
     server s(options, std::move(store), std::make_shared<const program>(program{std::move(*script), std::move(defaults)}));
-    httplib::Server http;
-    const auto threads = options.threads;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_payload_max_length(options.max_body);
-    http.set_tcp_nodelay(true);  // headers and body are two writes: no Nagle delay between them
-    http.set_keep_alive_timeout(5);
-    http.set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());  // httplib closes after 5 requests by default
-    http.set_error_handler([&](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        const auto message = res.status == 413   ? fmt::format("body longer than {} bytes", options.max_body)
-                             : res.status == 404 ? std::string("no such endpoint")
-                                                 : fmt::format("HTTP status {}", res.status);
-        if (res.status == 413) s.stats().errors.fetch_add(1, std::memory_order_relaxed);
-        res.set_content(error_body(message), "application/json");
-    });
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "internal error";
-        try {
-            std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {}
-        log_event("internal_error", "error", what);
-        res.status = 500;
-        res.set_content(error_body(what), "application/json");
-    });
-
-    auto reply = [](httplib::Response& res, int status, std::string body) {
-        res.status = status;
-        res.set_content(std::move(body), "application/json");
-    };
-    http.Post("/v1/turns", [&](const httplib::Request& req, httplib::Response& res) {
-        const auto start = clock::now();
-        std::string out;
-        const int status = s.turns(req.body, out);
-        reply(res, status, std::move(out));
-        s.stats().observe(std::chrono::duration<double>(clock::now() - start).count());
-    });
-    auto call_route = [&](auto handle) {
-        return [&, handle](const httplib::Request& req, httplib::Response& res) {
-            const std::string id = req.matches[1];
-            if (!valid_call_id(id)) return reply(res, 400, error_body(fmt::format("a call id has 1 to {} bytes", max_call_id)));
-            std::string out;
-            try {
-                const int status = handle(id, out);
-                reply(res, status, std::move(out));
-            } catch (const store_error& e) {
-                reply(res, 503, error_body(e.what()));
-            }
-        };
-    };
-    http.Get(R"(/v1/calls/(.*))", call_route([&](const std::string& id, std::string& out) { return s.show(id, out); }));
-    http.Delete(R"(/v1/calls/(.*))", call_route([&](const std::string& id, std::string& out) { return s.forget(id, out); }));
-    http.Post("/v1/reload", [&](const httplib::Request&, httplib::Response& res) {
-        std::string out;
-        const int status = s.reload(out);
-        reply(res, status, std::move(out));
-    });
-    http.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-    http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-        try {
-            res.set_content(s.metrics_text(), "text/plain; version=0.0.4");
-        } catch (const store_error& e) {
-            reply(res, 503, error_body(e.what()));
-        }
-    });
-
-    const int bound = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
-    if (bound < 0) {
-        std::fprintf(stderr, "parley: cannot listen on %s\n", options.listen.c_str());
+    std::optional<listener> http_listener;
+    try {
+        http_listener.emplace(tcp::endpoint(address, static_cast<unsigned short>(port)), options.max_connections, options.max_body,
+                              [&s](const request& req) { return route(s, req); });
+    } catch (const boost::system::system_error& e) {
+        std::fprintf(stderr, "parley: cannot listen on %s: %s\n", options.listen.c_str(), e.code().message().c_str());
         return 2;
     }
-    std::atomic<bool> listening{true};
-    std::thread stopper([&http, &listening, stop_signals] {
+    std::thread stopper([&http_listener, stop_signals] {
         int signal = 0;
         sigwait(&stop_signals, &signal);
-        if (listening) log_event("draining", "signal", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        http.stop();
+        log_event("draining", "signal", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        http_listener->stop();
     });
-    std::fprintf(stderr, "{\"event\": \"listening\", \"host\": \"%s\", \"port\": %d, \"store\": \"%s\"}\n", host.c_str(), bound,
-                 options.store.starts_with("redis") ? "redis" : "memory");
-    const bool clean = http.listen_after_bind();
-    if (listening.exchange(false)) pthread_kill(stopper.native_handle(), SIGTERM);  // the listener failed: wake the stopper
+    std::fprintf(stderr, "{\"event\": \"listening\", \"host\": \"%s\", \"port\": %u, \"store\": \"%s\"}\n", host.c_str(),
+                 http_listener->port(), options.store.starts_with("redis") ? "redis" : "memory");
+    http_listener->run();
     stopper.join();
     log_event("stopped");
-    return clean ? 0 : 2;
+    return 0;
 }
 
 }  // namespace parley::cli
