@@ -51,7 +51,7 @@ std::uint64_t to_number(std::string_view s, std::string_view what) {
 class redis_store final : public call_store {
 public:
     redis_store(std::string host, int port, int db) : host_(std::move(host)), port_(port), db_(db) {
-        auto c = connect();  // fail at start, not on the first turn
+        auto c = connect(&sha_);  // fail at start, not on the first turn
         release(std::move(c));
     }
 
@@ -119,7 +119,9 @@ private:
         return fmt::format("reply of type {}", r->type);
     }
 
-    context_ptr connect() {
+    // A new connection, the save script loaded (Redis may have restarted); its SHA-1 is the
+    // same every time, so only the first connection stores it.
+    context_ptr connect(std::string* sha = nullptr) {
         const timeval timeout{2, 0};
         context_ptr c(redisConnectWithTimeout(host_.c_str(), port_, timeout));
         if (!c) throw store_error("redis: out of memory");
@@ -131,8 +133,7 @@ private:
         }
         auto r = command(c, "SCRIPT LOAD %s", save_script);
         if (r->type != REDIS_REPLY_STRING) throw store_error(fmt::format("redis: SCRIPT LOAD: {}", describe(r.get())));
-        const std::lock_guard lock(mutex_);
-        sha_.assign(r->str, r->len);
+        if (sha) sha->assign(r->str, r->len);
         return c;
     }
 
@@ -171,8 +172,8 @@ private:
     std::string host_;
     int port_;
     int db_;
+    std::string sha_;  // written once, before any request
     std::mutex mutex_;
-    std::string sha_;
     std::vector<context_ptr> idle_;
 };
 

@@ -51,7 +51,8 @@ class Redis:
         return r.stdout
 
     def stop(self):
-        self.proc.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
         self.proc.wait(timeout=10)
 
 

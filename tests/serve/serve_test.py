@@ -212,6 +212,12 @@ def test_redis(args, work):
         check(status == 200, f"a new call on a replica: {status} {body}")
         check(int(redis.cli("TTL", "parley:call:never-stored")) > 0, "a call in Redis expires")
 
+        # 6. Redis gone: a turn is refused with 503 and says why; the replica stays up.
+        redis.stop()
+        status, body = post(a, '{"call": "no-redis", "event": "pickup"}')
+        check(status == 503 and "redis" in json.loads(body)["error"], f"redis down: {status} {body}")
+        check(a.request("GET", "/healthz")[0] == 200, "healthz with redis down")
+
         for r in replicas:
             check(r.stop() == 0, "SIGTERM: exit status 0")
     finally:
