@@ -71,7 +71,8 @@ ends the run with status 2.)");
     parley::cli::serve_options serve_options;
     auto* serve = app.add_subcommand("serve", "Answer parley run's JSON Lines over HTTP, calls kept in memory or in Redis");
     serve->add_option("FILE", serve_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
-    serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
+    serve->add_option("--listen", serve_options.listen,
+                      "IP:PORT to listen on (default 127.0.0.1:8080: loopback only; port 0: any free port)");
     serve->add_option("--store", serve_options.store, "Where calls live between turns: memory (the default) or redis://HOST:PORT[/DB]");
     serve->add_option("--lang", serve_options.language, "The language of new calls (default: the script's)");
     serve->add_option("--set", serve_options.set,

@@ -34,7 +34,6 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
-#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
