@@ -65,6 +65,11 @@ public:
     [[nodiscard]] double silence_timeout() const noexcept { return double(tables_->silence_timeout_ms) / 1000.0; }
     [[nodiscard]] double hold_timeout() const noexcept { return double(tables_->hold_timeout_ms) / 1000.0; }
     [[nodiscard]] std::uint64_t fingerprint() const noexcept { return tables_->fingerprint; }
+    // The declared counters and slots, by index (what a host lists when it shows a call).
+    [[nodiscard]] std::size_t counter_count() const noexcept { return tables_->counters.size(); }
+    [[nodiscard]] std::string_view counter_name(std::size_t i) const { return tables_->str(tables_->counters.at(i)); }
+    [[nodiscard]] std::size_t slot_count() const noexcept { return tables_->slots.size(); }
+    [[nodiscard]] std::string_view slot_name(std::size_t i) const { return tables_->str(tables_->slots.at(i)); }
     // Handlers, timers included, as the compiler lowered them.
     [[nodiscard]] std::size_t handler_count() const noexcept { return tables_->handlers.size(); }
     // The files the script was compiled from: [0] the root, then its includes, as diagnostics name them.

@@ -22,6 +22,19 @@ struct run_options {
     std::size_t ended_window = 100'000;
 };
 
+struct serve_options {
+    std::string file;
+    std::string listen = "127.0.0.1:8080";
+    std::string store = "memory";
+    std::string language;
+    std::vector<std::string> set;        // NAME=VALUE
+    long idle_timeout = 7200;            // seconds without a turn after which a call is forgotten
+    long remember_ended = 3600;          // seconds an ended call is remembered (late lines, retries)
+    std::size_t max_body = 1 << 20;      // bytes
+    std::size_t max_connections = 1024;  // each has its own thread
+    int max_conflicts = 100;             // times a turn is answered again after losing its call to another
+};
+
 int check(const std::vector<std::string>& files, bool json);
 int graph(const std::string& file, const std::string& format, const std::string& output);
 int run(const run_options& options);
@@ -29,6 +42,7 @@ int screen(const std::string& file, const std::vector<std::string>& texts, const
 // Runs the conversation tests in `tests` (default: FILE.tests); a file with syntax errors fails.
 int run_tests(const std::string& file, std::vector<std::string> tests);
 int chat(const std::string& file, const std::string& language);
+int serve(const serve_options& options);
 int bench(const std::string& file, const std::string& input, int repeat);
 
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.

@@ -31,6 +31,8 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
             double at = 0;
             if (value.get(at) != simdjson::SUCCESS) return "'at' must be a number of seconds";
             f.at = at;
+        } else if (key == "seq") {
+            f.seq = value;
         } else if (key == "lang") {
             if (value.get(f.lang) != simdjson::SUCCESS) return "'lang' must be a string";
         } else if (key == "slots") {

@@ -24,6 +24,8 @@ struct input_line {
     std::optional<double> at;
     bool has_call = false;
     std::vector<parley::slot_value> slots;
+    // `parley serve`'s per-call sequence number, unread here (`parley run` ignores it).
+    std::optional<simdjson::dom::element> seq;
 
     [[nodiscard]] bool is_event() const noexcept { return !event.empty(); }
     [[nodiscard]] std::string_view label() const noexcept { return is_event() ? event : intent; }

@@ -1,4 +1,4 @@
-// parley: check, graph, run, chat, test, screen and bench .rules scripts.
+// parley: check, graph, run, serve, chat, test, screen and bench .rules scripts.
 #include "cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -67,6 +67,35 @@ line arrived) is expired: its id is listed in "expired": ["c7"] on the line that
 Replies to a pipe or a terminal are written as soon as each line is read; a write error
 ends the run with status 2.)");
     run->callback([&] { status = parley::cli::run(run_options); });
+
+    parley::cli::serve_options serve_options;
+    auto* serve = app.add_subcommand("serve", "Answer parley run's JSON Lines over HTTP, calls kept in memory or in Redis");
+    serve->add_option("FILE", serve_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
+    serve->add_option("--listen", serve_options.listen,
+                      "IP:PORT to listen on (default 127.0.0.1:8080: loopback only; port 0: any free port)");
+    serve->add_option("--store", serve_options.store, "Where calls live between turns: memory (the default) or redis://HOST:PORT[/DB]");
+    serve->add_option("--lang", serve_options.language, "The language of new calls (default: the script's)");
+    serve->add_option("--set", serve_options.set,
+                      "A variable for every call, NAME=VALUE, or NAME.LANG=VALUE for one language (repeatable)");
+    serve->add_option("--idle-timeout", serve_options.idle_timeout, "Forget a call with no turn for this many seconds (default 7200)")
+        ->check(CLI::PositiveNumber);
+    serve
+        ->add_option("--remember-ended", serve_options.remember_ended,
+                     "Seconds an ended call is remembered, so that a late turn is an error and a retry gets its reply (default 3600)")
+        ->check(CLI::PositiveNumber);
+    serve->add_option("--max-body", serve_options.max_body, "Longest request body in bytes (default 1048576)")->check(CLI::PositiveNumber);
+    serve
+        ->add_option("--max-connections", serve_options.max_connections,
+                     "Connections served at once, one thread each; more are answered 503 (default 1024)")
+        ->check(CLI::Range(1, 65536));
+    serve->footer(R"(POST /v1/turns   one or more 'parley run' input lines; answered with the lines 'parley run' prints
+                 (a refused line: its error object, HTTP 4xx). A line may carry "seq": N (per call,
+                 increasing): a turn retried with an applied seq gets the stored reply, applied once.
+GET /v1/calls/ID     state, language, counters, slots, ended, version, seq
+DELETE /v1/calls/ID  forget the call (the caller hung up)
+POST /v1/reload      recompile FILE; live calls continue by state name (422 and diagnostics if it fails)
+GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in flight and exit 0.)");
+    serve->callback([&] { status = parley::cli::serve(serve_options); });
 
     std::string chat_file, chat_language;
     auto* chat = app.add_subcommand("chat", "An interactive call in the terminal");

@@ -195,23 +195,152 @@ call_hash make_hash(const std::uint64_t* key) { return key ? call_hash(key[0], k
 
 }  // namespace
 
+// ---- One line of one call ----------------------------------------------------------------------
+
+void line_answerer::start() noexcept {
+    timers_.clear();
+    expired_.clear();
+    last_timer_.reset();
+    last_begins_ = 0;
+}
+
+// Every timer that fell due before this line's input fires now, and each reply reaches the host
+// once: in the line's "timers", or, when the line has no input of its own to answer (a tick, a
+// call a timer ended), the last one as the line's reply (its phrase stays valid until the next step).
+void line_answerer::fire_timers(parley::session& session, const input_line& f) {
+    if (!f.at) return;
+    session.advance(*f.at, [&](const parley::reply& r) {
+        last_begins_ = timers_.size();
+        timers_ += timers_.empty() ? "{" : ", {";
+        append_reply(timers_, r);
+        timers_ += '}';
+        last_timer_ = r;
+    });
+}
+
+line_answerer::outcome line_answerer::finish(const parley::script& script, parley::session& session, const input_line& f,
+                                             std::size_t number, std::string& out) {
+    const std::string_view call = f.call;
+    if (f.is_hangup() && !session.ended()) {  // the caller put the phone down: the call ends now
+        auto r = session.idle();
+        r.ended = true;
+        return answer(out, call, r);
+    }
+    if (f.is_tick() || f.is_hangup() || session.ended()) {
+        if (!last_timer_) {
+            if (f.is_tick()) return answer(out, call, session.idle());
+            error(number, &call, "call has ended", out);
+            return {.refused = true, .ended = true};
+        }
+        timers_.resize(last_begins_);
+        const bool moot = !f.is_tick();  // a timer ended the call before this line's input
+        return answer(out, call, *last_timer_, moot ? "the call ended on a timer before this input" : "");
+    }
+    if (f.is_pickup()) return answer(out, call, session.start());
+    std::optional<parley::label_id> id;
+    if (auto wrong = resolve_label(script, f, id); !wrong.empty()) {
+        error(number, &call, wrong, out);
+        return {.refused = true};
+    }
+    return answer(out, call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots));
+}
+
+void line_answerer::note_expired(std::string_view call) {
+    expired_ += expired_.empty() ? "[" : ", ";
+    support::append_json_string(expired_, call);
+}
+
+// The line's answer: its reply, the replies of the timers that fired before it, and, when a
+// timer ended the call first, why the line's own input was not handled.
+line_answerer::outcome line_answerer::answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored) {
+    out += "{\"call\": ";
+    support::append_json_string(out, call);
+    out += ", ";
+    append_reply(out, r);
+    if (!timers_.empty()) {
+        out += ", \"timers\": [";
+        out += timers_;
+        out += ']';
+    }
+    if (!ignored.empty()) {
+        out += ", \"ignored\": ";
+        support::append_json_string(out, ignored);
+    }
+    finish_line(out);
+    return {.ended = r.ended};
+}
+
+void line_answerer::error(std::size_t number, const std::string_view* call, std::string_view message, std::string& out) {
+    fmt::format_to(std::back_inserter(out), "{{\"line\": {}", number);
+    if (call) {
+        out += ", \"call\": ";
+        support::append_json_string(out, *call);
+    }
+    out += ", \"error\": ";
+    support::append_json_string(out, message);
+    finish_line(out);
+}
+
+void line_answerer::finish_line(std::string& out) const {
+    if (!expired_.empty()) {
+        out += ", \"expired\": ";
+        out += expired_;
+        out += ']';
+    }
+    out += "}\n";
+}
+
+// A reply's fields, without braces.
+void line_answerer::append_reply(std::string& out, const parley::reply& r) {
+    out += "\"state\": ";
+    support::append_json_string(out, r.state_name());
+    out += ", \"action\": \"";
+    out += to_string(r.action);
+    out += "\", \"phrase\": ";
+    support::append_json_string(out, r.phrase);
+    if (!r.hint().empty()) {
+        out += ", \"hint\": ";
+        support::append_json_string(out, r.hint());
+    }
+    out += ", \"rule\": ";
+    rule_.clear();
+    if (r.rule()) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule().file, r.rule().line);
+    support::append_json_string(out, rule_);
+    out += r.ended ? ", \"ended\": true" : ", \"ended\": false";
+    if (r.actions.empty()) return;
+    out += ", \"actions\": [";
+    for (std::size_t i = 0; i < r.actions.size(); ++i) {
+        out += i == 0 ? "{\"name\": " : ", {\"name\": ";
+        support::append_json_string(out, r.actions[i].name);
+        out += ", \"args\": {";
+        for (std::size_t j = 0; j < r.actions[i].arguments.size(); ++j) {
+            if (j != 0) out += ", ";
+            support::append_json_string(out, r.actions[i].arguments[j].name);
+            out += ": ";
+            support::append_json_string(out, r.actions[i].arguments[j].value);
+        }
+        out += "}}";
+    }
+    out += ']';
+}
+
+// ---- The run: a table of calls ------------------------------------------------------------------
+
 class runner::impl {
 public:
     impl(parley::script s, parley::session_options defaults, const run_limits& limits, const std::uint64_t* key)
         : script_(std::move(s)), defaults_(std::move(defaults)), limits_(limits), calls_(limits.ended_window, make_hash(key)) {}
 
     void answer(std::string_view line, std::size_t number, std::string& out) {
-        out_ = &out;
+        lines_.start();
         auto& f = line_;
-        timers_.clear();
-        expired_.clear();
         std::string problem = read_input_line(parser_, line, f);
-        if (!problem.empty()) return error(number, f.has_call ? &f.call : nullptr, problem);
+        if (!problem.empty()) return refuse(number, f.has_call ? &f.call : nullptr, problem, out);
         const std::string_view call = f.call;
         const auto h = calls_.hash(call);
         std::uint32_t slot = calls_.find(call, h);
-        if (slot == call_table::ended) return error(number, &call, "call has ended");
-        if (slot == call_table::expired) return error(number, &call, "call has ended: it was expired after being idle");
+        if (slot == call_table::ended) return refuse(number, &call, "call has ended", out);
+        if (slot == call_table::expired) return refuse(number, &call, "call has ended: it was expired after being idle", out);
         try {
             if (slot == call_table::unknown) {
                 parley::session_options with_language;
@@ -225,145 +354,43 @@ public:
                 calls_.at(slot).set_language(f.lang);
             }
             auto& session = calls_.at(slot);
-            // Every timer that fell due before this line's input fires now, and each reply reaches
-            // the host once: in the line's "timers", or, when the line has no input of its own
-            // to answer (a tick, a call a timer ended), the last one as the line's reply.
-            std::optional<parley::reply> last_timer;  // its phrase stays valid until the next step
-            std::size_t last_begins = 0;
             if (f.at) {
-                session.advance(*f.at, [&](const parley::reply& r) {
-                    last_begins = timers_.size();
-                    timers_ += timers_.empty() ? "{" : ", {";
-                    append_reply(timers_, r);
-                    timers_ += '}';
-                    last_timer = r;
-                });
+                lines_.fire_timers(session, f);
                 now_ = std::max(now_, calls_.info(slot).offset + *f.at);
             }
             calls_.touch(slot, now_);
             expire_idle(slot);
-            if (f.is_hangup() && !session.ended()) {  // the caller put the phone down: the call ends now
-                auto r = session.idle();
-                r.ended = true;
-                return answer(call, r, slot);
-            }
-            if (f.is_tick() || f.is_hangup() || session.ended()) {
-                if (!last_timer) {
-                    if (f.is_tick()) return answer(call, session.idle(), slot);
-                    error(number, &call, "call has ended");
-                    return calls_.end(slot, call_table::ended);
-                }
-                timers_.resize(last_begins);
-                const bool moot = !f.is_tick();  // a timer ended the call before this line's input
-                return answer(call, *last_timer, slot, moot ? "the call ended on a timer before this input" : "");
-            }
-            if (f.is_pickup()) return answer(call, session.start(), slot);
-            std::optional<parley::label_id> id;
-            if (auto wrong = resolve_label(script_, f, id); !wrong.empty()) return error(number, &call, wrong);
-            return answer(call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots), slot);
+            const auto done = lines_.finish(script_, session, f, number, out);
+            failed_ = failed_ || done.refused;
+            if (done.ended) calls_.end(slot, call_table::ended);
         } catch (const parley::session_error& e) {
-            error(number, &call, e.what());
+            refuse(number, &call, e.what(), out);
         }
     }
 
     void answer_too_long(std::size_t number, std::string& out) {
-        out_ = &out;
-        expired_.clear();
-        error(number, nullptr, fmt::format("line longer than {} bytes: skipped", limits_.max_line));
+        lines_.start();
+        refuse(number, nullptr, fmt::format("line longer than {} bytes: skipped", limits_.max_line), out);
     }
 
     bool failed() const noexcept { return failed_; }
     std::size_t live() const noexcept { return calls_.live(); }
 
 private:
+    void refuse(std::size_t number, const std::string_view* call, std::string_view message, std::string& out) {
+        failed_ = true;
+        lines_.error(number, call, message, out);
+    }
+
     // Calls idle for longer than the timeout, other than this line's, end; their ids ride on this
     // line's answer in "expired".
     void expire_idle(std::uint32_t current) {
         if (limits_.idle_timeout <= 0) return;
         for (auto c = calls_.oldest(); c != call_table::none && c != current; c = calls_.oldest()) {
             if (!(calls_.info(c).seen + limits_.idle_timeout < now_)) break;
-            expired_ += expired_.empty() ? "[" : ", ";
-            support::append_json_string(expired_, calls_.id(c));
+            lines_.note_expired(calls_.id(c));
             calls_.end(c, call_table::expired);
         }
-    }
-
-    // The line's answer: its reply, the replies of the timers that fired before it, and, when a
-    // timer ended the call first, why the line's own input was not handled.
-    void answer(std::string_view call, const parley::reply& r, std::uint32_t slot, std::string_view ignored = {}) {
-        auto& out = *out_;
-        out += "{\"call\": ";
-        support::append_json_string(out, call);
-        out += ", ";
-        append_reply(out, r);
-        if (!timers_.empty()) {
-            out += ", \"timers\": [";
-            out += timers_;
-            out += ']';
-        }
-        if (!ignored.empty()) {
-            out += ", \"ignored\": ";
-            support::append_json_string(out, ignored);
-        }
-        finish_line();
-        if (r.ended) calls_.end(slot, call_table::ended);
-    }
-
-    // A reply's fields, without braces.
-    void append_reply(std::string& out, const parley::reply& r) {
-        out += "\"state\": ";
-        support::append_json_string(out, r.state_name());
-        out += ", \"action\": \"";
-        out += to_string(r.action);
-        out += "\", \"phrase\": ";
-        support::append_json_string(out, r.phrase);
-        if (!r.hint().empty()) {
-            out += ", \"hint\": ";
-            support::append_json_string(out, r.hint());
-        }
-        out += ", \"rule\": ";
-        rule_.clear();
-        if (r.rule()) fmt::format_to(std::back_inserter(rule_), "{}:{}", r.rule().file, r.rule().line);
-        support::append_json_string(out, rule_);
-        out += r.ended ? ", \"ended\": true" : ", \"ended\": false";
-        if (r.actions.empty()) return;
-        out += ", \"actions\": [";
-        for (std::size_t i = 0; i < r.actions.size(); ++i) {
-            out += i == 0 ? "{\"name\": " : ", {\"name\": ";
-            support::append_json_string(out, r.actions[i].name);
-            out += ", \"args\": {";
-            for (std::size_t j = 0; j < r.actions[i].arguments.size(); ++j) {
-                if (j != 0) out += ", ";
-                support::append_json_string(out, r.actions[i].arguments[j].name);
-                out += ": ";
-                support::append_json_string(out, r.actions[i].arguments[j].value);
-            }
-            out += "}}";
-        }
-        out += ']';
-    }
-
-    void error(std::size_t number, const std::string_view* call, std::string_view message) {
-        failed_ = true;
-        auto& out = *out_;
-        fmt::format_to(std::back_inserter(out), "{{\"line\": {}", number);
-        if (call) {
-            out += ", \"call\": ";
-            support::append_json_string(out, *call);
-        }
-        out += ", \"error\": ";
-        support::append_json_string(out, message);
-        finish_line();
-    }
-
-    void finish_line() {
-        auto& out = *out_;
-        if (!expired_.empty()) {
-            out += ", \"expired\": ";
-            out += expired_;
-            out += ']';
-        }
-        out += "}\n";
     }
 
     parley::script script_;
@@ -373,8 +400,7 @@ private:
     call_table calls_;
     double now_ = 0;   // stream time
     input_line line_;  // reused: its slots keep their capacity
-    std::string rule_, timers_, expired_;
-    std::string* out_ = nullptr;
+    line_answerer lines_;
     bool failed_ = false;
 };
 

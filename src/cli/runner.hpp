@@ -1,15 +1,19 @@
 // `parley run`'s answers, apart from the process: the lines of a stream in, one JSON line out
 // for each, into a string. run.cpp drives it from file descriptors; tests/fuzz/fuzz_run.cpp
-// from a buffer.
+// from a buffer. line_answerer is the part for one line of one call, apart from where the call's
+// session lives: the runner's table, or `parley serve`'s store (serve.cpp).
 #ifndef PARLEY_SRC_CLI_RUNNER_HPP_INCLUDED
 #define PARLEY_SRC_CLI_RUNNER_HPP_INCLUDED
 
 #include <parley/script.hpp>
 #include <parley/session.hpp>
 
+#include "input_line.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +26,36 @@ struct run_limits {
     // How many ended calls' ids are remembered, so that a late line for one is an error;
     // the oldest is forgotten first, and a line for a forgotten id starts a new call.
     std::size_t ended_window = 100'000;
+};
+
+// One line's answer for a call whose session the caller holds: start(), then fire_timers() and
+// finish() (either may throw a session_error, which the caller answers with error()), or error().
+// The session keeps whatever the line did to it, even when the line is refused.
+class line_answerer {
+public:
+    struct outcome {
+        bool refused = false;  // the line was answered with an error
+        bool ended = false;    // the call is over: forget its session
+    };
+    // A new line: the last line's timers and expired calls are forgotten.
+    void start() noexcept;
+    // Every timer due by the line's `at` fires; their replies go into finish()'s line.
+    void fire_timers(parley::session& session, const input_line& line);
+    // The line's own input, answered with exactly one line appended to `out`.
+    outcome finish(const parley::script& script, parley::session& session, const input_line& line, std::size_t number, std::string& out);
+    // An error line for line `number` (and its call, when it has one).
+    void error(std::size_t number, const std::string_view* call, std::string_view message, std::string& out);
+    // A call that ended for being idle, listed in this line's "expired".
+    void note_expired(std::string_view call);
+
+private:
+    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {});
+    void append_reply(std::string& out, const parley::reply& r);
+    void finish_line(std::string& out) const;
+
+    std::string rule_, timers_, expired_;
+    std::optional<parley::reply> last_timer_;
+    std::size_t last_begins_ = 0;
 };
 
 class runner {
