@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -102,7 +103,9 @@ private:
     }
     void save() {
         std::ofstream out(path_, std::ios::binary | std::ios::trunc);
-        out << "# Recorded by parley chat " << script_ << "; run with: parley test " << script_ << ' ' << path_ << "\n\n" << calls_;
+        out << "# Recorded by parley chat; run with: parley test " << script_ << ' ' << std::filesystem::path(path_).filename().string()
+            << "\n\n"
+            << calls_;
         if (open_) out << "end\n";
         if (!out.flush() && !failed_) {
             std::cerr << "parley: cannot write '" << path_ << "'\n";
