@@ -117,3 +117,38 @@ add_test(NAME cli.run_memory_per_live_call COMMAND live_run per_call ${parley_bi
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # Call ids crafted to collide under std::hash cost no more than random ones (keyed hash).
 add_test(NAME cli.run_hash_flood COMMAND live_run flood ${parley_bin} tests/cli/timers.rules 30000 3 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+
+# Tools for rule authors (issue 19). The shipped scripts are in parley fmt's layout.
+add_test(NAME rules.fmt_check COMMAND ${parley_bin} fmt --check rules/callcenter.rules rules/outbound.rules examples/retail/retail.rules
+                                      benchmarks/peer/peer_graph.rules WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# A file out of the layout is listed and left as it is; one with syntax errors is refused.
+parley_golden(fmt_check_lists 1 stdout fmt --check tests/cli/actions.rules tests/cli/timers.rules)
+parley_golden(fmt_syntax_errors 1 stderr fmt --check tests/cli/errors.rules)
+# A clause not indented under its handler: the compiler refuses it, and indenting it would decide for the author.
+parley_golden(fmt_unindented_clause 1 stderr fmt --check tests/diagnostics/clause_not_indented.rules)
+# Assertions on slots, counters and variables; --filter; coverage as text, lcov and on the graph.
+parley_golden(test_values 1 stdout test tests/cli/values.rules tests/cli/values.tests)
+parley_golden(test_filter 0 stdout test tests/cli/values.rules tests/cli/values.tests --filter counters)
+parley_golden(test_filter_none 1 stderr test tests/cli/values.rules tests/cli/values.tests --filter nothing-like-this)
+parley_golden(test_coverage 1 stdout test tests/cli/timers.rules tests/cli/hints.tests --coverage)
+parley_golden(graph_coverage 0 stdout graph tests/cli/timers.rules --coverage tests/cli/hints.tests)
+# Commands that write files, run by sh with the binary as $0 and a folder of the test's own as $1
+# (no ';' in SCRIPT: it would split the CMake list).
+function(parley_written name status script)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/cli_${name})
+  file(MAKE_DIRECTORY ${dir})
+  add_test(NAME cli.${name}
+           COMMAND ${CMAKE_COMMAND} "-DCOMMAND=sh;-c;${script};${parley_bin};${dir}" -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/${name}.expected
+                   -DSTATUS=${status} -P ${golden}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endfunction()
+# JUnit XML: a failing test, and a file with no test as an error.
+parley_written(test_junit 0 [["$0" test tests/cli/timers.rules tests/cli/hints.tests tests/cli/no_test.tests --junit "$1/junit.xml" >/dev/null 2>&1 || cat "$1/junit.xml"]])
+# An lcov tracefile with hit counts on the lines and the transitions as branches; parley graph reads it back.
+parley_written(test_lcov 0 [["$0" test tests/cli/values.rules tests/cli/values.tests --coverage-format lcov -o "$1/t.info" >/dev/null 2>&1 || cat "$1/t.info" && "$0" graph tests/cli/values.rules --coverage "$1/t.info" | tail -n 3]])
+# parley chat --record: the recorded calls pass as tests.
+parley_written(chat_record 0 [["$0" chat tests/cli/timers.rules --record "$1/r.tests" <tests/cli/chat.txt >/dev/null && cat "$1/r.tests" && "$0" test tests/cli/timers.rules "$1/r.tests"]])
+find_program(GENHTML genhtml)
+if(GENHTML)
+  parley_written(genhtml_accepts_lcov 0 [["$0" test rules/callcenter.rules --coverage-format lcov -o "$1/c.info" >/dev/null && genhtml -q --branch-coverage -o "$1/html" "$1/c.info" >/dev/null 2>&1 && grep -c 'class="lineCov"' "$1/html/rules/callcenter.rules.gcov.html" >/dev/null && echo accepted]])
+endif()

@@ -7,6 +7,7 @@
 #include <parley/script.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -89,6 +90,37 @@ private:
 };
 
 [[nodiscard]] parley::script load(const std::filesystem::path& path, const compile_options& options = {});
+
+// A .rules file in its canonical layout (`parley fmt`), or the syntax errors that stop it from
+// being formatted. Only whitespace changes: the tokens and comments stay, in order, so the
+// script compiles to the same tables. Includes are not followed; `name` is what diagnostics show.
+struct format_result {
+    std::optional<std::string> text;
+    std::vector<diagnostic> diagnostics;
+    [[nodiscard]] explicit operator bool() const noexcept { return text.has_value(); }
+};
+[[nodiscard]] format_result format_source(std::string_view text, std::string name = "<string>");
+
+// Where a script's states, rules and phrase variants are written, root file and includes, in
+// file order: what a coverage report counts and an editor lists. Syntax errors leave out what
+// did not parse (the diagnostics say what).
+struct outline_entry {
+    enum class kind : std::uint8_t { state, handler, field, confirm, variant };
+    kind what = kind::handler;
+    std::string file;  // as diagnostics name it
+    std::uint32_t line = 0;
+    // A state's name ("FLOW.STATE" in a flow); a handler's trigger ("on insult, threat",
+    // "otherwise", "after 55s", "complete"); "ask SLOT"; "confirm -> STATE"; a variant's first text.
+    std::string name;
+    // A handler's, field's or variant's state, "global", "handlers GROUP" or "confirm"; a state's flow.
+    std::string owner;
+    std::vector<std::string> texts;  // a variant's wordings, one per language, placeholders as written
+};
+struct script_outline {
+    std::vector<outline_entry> entries;
+    std::vector<diagnostic> diagnostics;
+};
+[[nodiscard]] script_outline outline_file(const std::filesystem::path& path, const compile_options& options = {});
 
 }  // namespace parley
 

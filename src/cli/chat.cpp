@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -46,6 +48,81 @@ void show(const parley::reply& r) {
     std::cout << '\n';
 }
 
+// `--record`: each call becomes a test of what it answered, rewritten to the file after every
+// step so that an interrupted session keeps what it had.
+class recorder {
+public:
+    recorder(std::string path, std::string script) : path_(std::move(path)), script_(std::move(script)) {}
+
+    void start_call(std::string_view language) {
+        close();
+        open_ = true;
+        calls_ += fmt::format("test {}{}\n", in_quotes(fmt::format("call {} recorded by parley chat", ++count_)),
+                              language.empty() ? "" : fmt::format(" lang {}", language));
+    }
+    // One input, then each reply it got as it comes (a reply's phrase lives until the next
+    // step; a wait may fire no timer), then where the call stands.
+    void input_line(const input& in) { step_ = {to_string(in), {}, {}, {}, {}}; }
+    void reply(const parley::reply& r) {
+        // A .tests string is one line: a phrase with line breaks is asserted piece by piece.
+        for (std::size_t start = 0; start < r.phrase.size();) {
+            const auto stop = std::min(r.phrase.find('\n', start), r.phrase.size());
+            if (stop > start) step_.words += fmt::format(" {}", in_quotes(r.phrase.substr(start, stop - start)));
+            start = stop + 1;
+        }
+        if (!r.hint().empty()) step_.hints += fmt::format(" hint {}", in_quotes(r.hint()));
+        for (const auto& a : r.actions) {
+            step_.actions += fmt::format(" do {}", a.name);
+            for (const auto& argument : a.arguments) step_.actions += fmt::format(" {}={}", argument.name, in_quotes(argument.value));
+        }
+        step_.last = fmt::format("{} {}", r.state_name(), to_string(r.action));
+        ended_ = r.ended;
+    }
+    void end_step(const parley::reply& idle) {
+        if (!open_) return;
+        if (step_.last.empty()) step_.last = fmt::format("{} {}", idle.state_name(), to_string(idle.action));
+        calls_ += fmt::format("  {} -> {} {}{}{}\n", step_.input, step_.last, step_.words.empty() ? "\"\"" : step_.words.substr(1),
+                              step_.hints, step_.actions);
+        if (ended_) close();
+        ended_ = false;
+        save();
+    }
+    // A change a test cannot express: the rest of this call is left out.
+    void stop(std::string_view why) {
+        if (!open_) return;
+        calls_ += fmt::format("  # recording stopped: {}\n", why);
+        close();
+        save();
+    }
+    [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+private:
+    void close() {
+        if (open_) calls_ += "end\n\n";
+        open_ = false;
+    }
+    void save() {
+        std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+        out << "# Recorded by parley chat; run with: parley test " << script_ << ' ' << std::filesystem::path(path_).filename().string()
+            << "\n\n"
+            << calls_;
+        if (open_) out << "end\n";
+        if (!out.flush() && !failed_) {
+            std::cerr << "parley: cannot write '" << path_ << "'\n";
+            failed_ = true;
+        }
+    }
+
+    struct pending_step {
+        std::string input, words, hints, actions, last;  // last: "STATE ACTION" of the last reply
+    };
+    std::string path_, script_, calls_;
+    pending_step step_;
+    std::size_t count_ = 0;
+    bool ended_ = false;
+    bool open_ = false, failed_ = false;
+};
+
 constexpr const char* help = R"(Type what the caller did, as the classifier would label it, as in a .tests file:
   give_name name="Ольга"     an intent with slots (values in quotes)
   complaint @0.4             with a confidence (below the threshold, the engine confirms)
@@ -57,7 +134,7 @@ Commands: :help  :state  :reset  :lang en  :quit   (Tab completes intent names)
 
 }  // namespace
 
-int chat(const std::string& file, const std::string& language) {
+int chat(const std::string& file, const std::string& language, const std::string& record) {
     auto script = load_script(file);
     if (!script) return 1;
     std::vector<std::string> names;
@@ -75,8 +152,23 @@ int chat(const std::string& file, const std::string& language) {
         std::cerr << "parley: " << e.what() << '\n';
         return 2;
     }
+    std::optional<recorder> recording;
+    if (!record.empty()) recording.emplace(record, file);
+    // A call's pickup, shown, and the first step of its recorded test.
+    auto pick_up = [&] {
+        if (recording) {
+            recording->start_call(lang);
+            recording->input_line({.what = input::kind::pickup});
+        }
+        const auto r = call->start();
+        show(r);
+        if (recording) {
+            recording->reply(r);
+            recording->end_step(r);
+        }
+    };
     if (interactive) std::cout << "A new call. Type :help for help.\n";
-    show(call->start());
+    pick_up();
     std::uint32_t number = 0;  // of the input line, for diagnostics
     while (true) {
         char* raw = readline(interactive ? "caller> " : "");
@@ -103,13 +195,14 @@ int chat(const std::string& file, const std::string& language) {
             if (head == ":reset") {
                 call.emplace(fresh());
                 std::cout << "A new call.\n";
-                show(call->start());
+                pick_up();
                 continue;
             }
             if (head == ":lang") {
                 std::string tag;
                 words >> tag;
                 call->set_language(tag);  // a refused tag throws here and is not remembered
+                if (recording && tag != lang) recording->stop(fmt::format("':lang {}' changed the language during the call", tag));
                 lang = tag;
                 std::cout << "  language: " << lang << '\n';
                 continue;
@@ -129,11 +222,16 @@ int chat(const std::string& file, const std::string& language) {
             if (call->ended() || in->what == input::kind::pickup) {
                 std::cout << (call->ended() ? "The call has ended. A new call:\n" : "A new call.\n");
                 call.emplace(fresh());
-                show(call->start());
+                pick_up();
                 if (in->what == input::kind::pickup) continue;
             }
+            if (recording) recording->input_line(*in);
+            auto heard = [&](const parley::reply& r) {
+                show(r);
+                if (recording) recording->reply(r);
+            };
             if (in->what == input::kind::wait) {
-                if (call->advance(call->now() + in->seconds, [&](const parley::reply& r) { show(r); }) == 0) {
+                if (call->advance(call->now() + in->seconds, heard) == 0) {
                     if (auto next = call->next_deadline())
                         std::cout << fmt::format("  (no timer fired; the next falls due at {:.1f} s)\n", *next);
                     else
@@ -142,14 +240,15 @@ int chat(const std::string& file, const std::string& language) {
             } else {
                 std::vector<parley::slot_value> views;
                 for (const auto& [k, v] : in->slots) views.push_back({k, v});
-                show(call->step(std::string_view(in->label), in->confidence, views));
+                heard(call->step(std::string_view(in->label), in->confidence, views));
             }
+            if (recording) recording->end_step(call->idle());
             if (call->ended()) std::cout << "The call has ended. Type anything to start a new call, or :quit.\n";
         } catch (const parley::session_error& e) {
             std::cout << "  error: " << e.what() << '\n';
         }
     }
-    return 0;
+    return recording && recording->failed() ? 2 : 0;
 }
 
 }  // namespace parley::cli

@@ -4,6 +4,7 @@
 
 #include <parley/compiler.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -36,14 +37,33 @@ struct serve_options {
 };
 
 int check(const std::vector<std::string>& files, bool json);
-int graph(const std::string& file, const std::string& format, const std::string& output);
 int run(const run_options& options);
 int screen(const std::string& file, const std::vector<std::string>& texts, const std::string& input);
-// Runs the conversation tests in `tests` (default: FILE.tests); a file with syntax errors fails.
-int run_tests(const std::string& file, std::vector<std::string> tests);
-int chat(const std::string& file, const std::string& language);
+struct test_options {
+    std::string file;
+    std::vector<std::string> tests;  // default: FILE.tests
+    std::string filter;              // only the tests whose name contains it
+    std::string junit;               // write JUnit XML here
+    bool coverage = false;
+    std::string coverage_format = "text";  // or "lcov"
+    std::string coverage_output;           // the report's file; stdout for text when empty
+};
+// Runs conversation tests; a file with syntax errors or no test fails.
+int run_tests(const test_options& options);
+// Runs the tests in `tests` without a word and returns the hits per edge of make_graph(script);
+// nullopt (the reason on stderr) when the file cannot be read or has syntax errors.
+std::optional<std::vector<std::uint64_t>> tested_edge_hits(const parley::script& script, const std::string& file, const std::string& tests);
+// `record`: write each call as a test of what it answered, for `parley test`.
+int chat(const std::string& file, const std::string& language, const std::string& record);
+// The state graph; with `coverage` (a tracefile of `parley test --coverage-format lcov`, or a
+// .tests file to run), the transitions never taken in red.
+int graph(const std::string& file, const std::string& format, const std::string& output, const std::string& coverage);
 int serve(const serve_options& options);
 int bench(const std::string& file, const std::string& input, int repeat);
+// Rewrites the files in the canonical layout ('-': stdin to stdout); with `check`, only lists
+// those that differ. 1 when one differs (with `check`) or has syntax errors, 2 when one cannot be
+// read or written.
+int fmt(const std::vector<std::string>& files, bool check);
 
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
 std::optional<parley::script> load_script(const std::string& file);

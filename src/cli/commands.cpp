@@ -1,5 +1,6 @@
 // parley check, graph and screen.
 #include "cli.hpp"
+#include "coverage.hpp"
 
 #include <parley/graph.hpp>
 #include <parley/screen.hpp>
@@ -32,10 +33,22 @@ int check(const std::vector<std::string>& files, bool json) {
     return errors ? 1 : 0;
 }
 
-int graph(const std::string& file, const std::string& format, const std::string& output) {
+int graph(const std::string& file, const std::string& format, const std::string& output, const std::string& coverage) {
     auto script = load_script(file);
     if (!script) return 1;
-    const auto dot = parley::to_dot(*script);
+    std::string dot;
+    if (coverage.empty()) {
+        dot = parley::to_dot(*script);
+    } else {
+        std::string error;
+        const auto hits =
+            coverage.ends_with(".tests") ? tested_edge_hits(*script, file, coverage) : edge_hits_from_lcov(*script, coverage, error);
+        if (!hits) {
+            if (!error.empty()) std::cerr << "parley: " << error << '\n';
+            return 1;
+        }
+        dot = dot_with_coverage(*script, *hits);
+    }
     if (format == "dot") {
         if (output.empty()) {
             std::cout << dot;

@@ -19,12 +19,16 @@ int main(int argc, char** argv) {
     check->add_flag("--json", check_json, "Print the diagnostics as JSON on stdout");
     check->callback([&] { status = parley::cli::check(check_files, check_json); });
 
-    std::string graph_file, graph_format = "dot", graph_output;
+    std::string graph_file, graph_format = "dot", graph_output, graph_coverage;
     auto* graph = app.add_subcommand("graph", "Print the state graph as Graphviz DOT or SVG");
     graph->add_option("FILE", graph_file, "The .rules file")->required()->check(CLI::ExistingFile);
     graph->add_option("--format", graph_format, "dot or svg (svg needs Graphviz's 'dot')")->check(CLI::IsMember({"dot", "svg"}));
     graph->add_option("-o,--output", graph_output, "Write here instead of stdout");
-    graph->callback([&] { status = parley::cli::graph(graph_file, graph_format, graph_output); });
+    graph
+        ->add_option("--coverage", graph_coverage,
+                     "Draw the transitions never taken in red: an lcov tracefile of 'parley test --coverage', or a .tests file to run")
+        ->check(CLI::ExistingFile);
+    graph->callback([&] { status = parley::cli::graph(graph_file, graph_format, graph_output, graph_coverage); });
 
     parley::cli::run_options run_options;
     auto* run = app.add_subcommand("run", "Replay JSON Lines of classified utterances of interleaved calls");
@@ -97,18 +101,28 @@ POST /v1/reload      recompile FILE; live calls continue by state name (422 and 
 GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in flight and exit 0.)");
     serve->callback([&] { status = parley::cli::serve(serve_options); });
 
-    std::string chat_file, chat_language;
+    std::string chat_file, chat_language, chat_record;
     auto* chat = app.add_subcommand("chat", "An interactive call in the terminal");
     chat->add_option("FILE", chat_file, "The .rules file")->required()->check(CLI::ExistingFile);
     chat->add_option("--lang", chat_language, "The caller's language");
-    chat->callback([&] { status = parley::cli::chat(chat_file, chat_language); });
+    chat->add_option("--record", chat_record, "Write each call as a test of its replies to this .tests file, for 'parley test'");
+    chat->callback([&] { status = parley::cli::chat(chat_file, chat_language, chat_record); });
 
-    std::string test_file;
-    std::vector<std::string> test_files;
+    parley::cli::test_options test_options;
     auto* test = app.add_subcommand("test", "Run conversation tests (FILE.tests next to FILE by default)");
-    test->add_option("FILE", test_file, "The .rules file")->required()->check(CLI::ExistingFile);
-    test->add_option("TESTS", test_files, "Conversation test files")->check(CLI::ExistingFile);
-    test->callback([&] { status = parley::cli::run_tests(test_file, test_files); });
+    test->add_option("FILE", test_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
+    test->add_option("TESTS", test_options.tests, "Conversation test files")->check(CLI::ExistingFile);
+    test->add_option("--filter", test_options.filter, "Run only the tests whose name contains this text");
+    test->add_option("--junit", test_options.junit, "Write the results as JUnit XML to this file");
+    test->add_flag("--coverage", test_options.coverage,
+                   "Report the states entered, handlers fired, transitions taken and phrase variants said");
+    test->add_option("--coverage-format", test_options.coverage_format, "text (the default) or lcov (a tracefile for genhtml; needs -o)")
+        ->check(CLI::IsMember({"text", "lcov"}));
+    test->add_option("-o,--output", test_options.coverage_output, "Write the coverage report here");
+    test->callback([&] {
+        if (test_options.coverage_format != "text" || !test_options.coverage_output.empty()) test_options.coverage = true;
+        status = parley::cli::run_tests(test_options);
+    });
 
     std::string screen_file, screen_input;
     std::vector<std::string> screen_texts;
@@ -125,6 +139,13 @@ GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in fl
     bench->add_option("--input", bench_input, "JSON Lines, as for 'run'")->required()->check(CLI::ExistingFile);
     bench->add_option("--repeat", bench_repeat, "Replay the stream K times")->check(CLI::PositiveNumber);
     bench->callback([&] { status = parley::cli::bench(bench_file, bench_input, bench_repeat); });
+
+    std::vector<std::string> fmt_files;
+    bool fmt_check = false;
+    auto* fmt = app.add_subcommand("fmt", "Rewrite scripts in the canonical layout (comments kept); '-' formats stdin to stdout");
+    fmt->add_option("FILE", fmt_files, "The .rules files")->required();
+    fmt->add_flag("--check", fmt_check, "Write nothing; list the files that are not formatted and exit 1 if any");
+    fmt->callback([&] { status = parley::cli::fmt(fmt_files, fmt_check); });
 
     try {
         app.parse(argc, argv);

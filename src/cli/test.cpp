@@ -1,5 +1,6 @@
 // parley test: runs the conversation tests that rule authors write (format in rules/README.md).
 #include "cli.hpp"
+#include "coverage.hpp"
 #include "tests_file.hpp"
 
 #include <parley/screen.hpp>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 namespace parley::cli {
@@ -58,20 +60,48 @@ struct outcome {
     }
 };
 
-outcome play(parley::session& call, const input& in) {
+outcome play(parley::session& call, const input& in, coverage* seen) {
     outcome out;
+    std::optional<state_id> before = in.what == input::kind::pickup ? std::nullopt : std::optional(call.state());
+    auto add = [&](const parley::reply& r) {
+        out.add(r);
+        if (seen) seen->observe(before, r);
+        before = r.state;
+    };
     switch (in.what) {
-        case input::kind::pickup: out.add(call.start()); return out;
+        case input::kind::pickup: add(call.start()); return out;
         case input::kind::wait:
             out.add(call.idle());
-            call.advance(call.now() + in.seconds, [&](const parley::reply& r) { out.add(r); });
+            call.advance(call.now() + in.seconds, add);
             return out;
         case input::kind::label: break;
     }
     std::vector<parley::slot_value> slots;
     for (const auto& [name, value] : in.slots) slots.push_back({name, value});
-    out.add(call.step(std::string_view(in.label), in.confidence, slots));
+    add(call.step(std::string_view(in.label), in.confidence, slots));
     return out;
+}
+
+// What the call holds that the step's expectation names, and differs.
+void check_values(const parley::session& call, const expectation& e, std::vector<std::string>& problems) {
+    for (const auto& v : e.values) {
+        switch (v.what) {
+            case expected_value::kind::slot:
+                if (call.slot(v.name) != v.value)
+                    problems.push_back(
+                        fmt::format("expected slot {}={}, got {}", v.name, in_quotes(v.value), in_quotes(call.slot(v.name))));
+                break;
+            case expected_value::kind::counter:
+                if (std::to_string(call.counter(v.name)) != v.value)
+                    problems.push_back(fmt::format("expected counter {}={}, got {}", v.name, v.value, call.counter(v.name)));
+                break;
+            case expected_value::kind::variable:
+                if (call.variable(v.name) != v.value)
+                    problems.push_back(
+                        fmt::format("expected variable {}={}, got {}", v.name, in_quotes(v.value), in_quotes(call.variable(v.name))));
+                break;
+        }
+    }
 }
 
 // What the outcome got wrong; empty when it is as expected.
@@ -96,7 +126,7 @@ std::vector<std::string> mismatches(const outcome& r, const expectation& e) {
 }
 
 // Runs one conversation; empty on success, else the failure report.
-std::string run_one(const parley::script& script, const std::string& file, const conversation& c) {
+std::string run_one(const parley::script& script, const std::string& file, const conversation& c, coverage* seen) {
     std::string transcript;
     try {
         parley::session call(script, {.language = c.language, .variables = c.variables});
@@ -104,11 +134,12 @@ std::string run_one(const parley::script& script, const std::string& file, const
             std::vector<std::string> problems;
             std::string got;
             try {
-                const auto r = play(call, s.input);
+                const auto r = play(call, s.input, seen);
                 got = fmt::format("[{}, {}] {}{}{}", r.state, to_string(r.action), r.phrase,
                                   r.hint.empty() ? "" : fmt::format("  (hint: {})", r.hint),
                                   r.actions.empty() ? "" : fmt::format("  (do: {})", r.actions_text()));
                 problems = mismatches(r, s.expect);
+                check_values(call, s.expect, problems);
             } catch (const parley::session_error& e) {
                 got = fmt::format("error: {}", e.what());
                 problems.emplace_back(e.what());
@@ -127,11 +158,101 @@ std::string run_one(const parley::script& script, const std::string& file, const
     return {};
 }
 
+std::string xml_escaped(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default:
+                // XML 1.0 has no other control characters than tab, newline and return.
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                    out += "\uFFFD";
+                else
+                    out += c;
+        }
+    }
+    return out;
+}
+
+// JUnit XML, as CI systems read it: a testsuite per file, a testcase per test; a file that could
+// not run is one testcase with an error.
+class junit_report {
+public:
+    void file(const std::string& path) { suites_.push_back({path, {}, 0}); }
+    void passed(const conversation& c) { add(c.name, c.line, {}); }
+    void failed(const conversation& c, std::string_view report) {
+        add(c.name, c.line,
+            fmt::format("      <failure message=\"{}\">{}</failure>\n", xml_escaped(c.name + " failed"), xml_escaped(report)));
+    }
+    void broken(std::string_view why, std::string_view details) {
+        add("(the file)", 0, fmt::format("      <error message=\"{}\">{}</error>\n", xml_escaped(why), xml_escaped(details)));
+    }
+    [[nodiscard]] std::string xml() const {
+        std::size_t tests = 0, failures = 0;
+        std::string body;
+        for (const auto& s : suites_) {
+            tests += s.cases.size(), failures += s.failures;
+            body +=
+                fmt::format("  <testsuite name=\"{0}\" tests=\"{1}\" failures=\"{2}\">\n", xml_escaped(s.name), s.cases.size(), s.failures);
+            for (const auto& c : s.cases) body += c;
+            body += "  </testsuite>\n";
+        }
+        return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
+                           tests, failures, body);
+    }
+
+private:
+    struct suite {
+        std::string name;
+        std::vector<std::string> cases;
+        std::size_t failures = 0;
+    };
+    void add(std::string_view name, std::uint32_t line, std::string failure) {
+        auto& s = suites_.back();
+        s.failures += !failure.empty();
+        s.cases.push_back(fmt::format("    <testcase classname=\"{0}\" name=\"{1}\" file=\"{0}\" line=\"{2}\"{3}", xml_escaped(s.name),
+                                      xml_escaped(name), line, failure.empty() ? "/>\n" : ">\n" + failure + "    </testcase>\n"));
+    }
+    std::vector<suite> suites_;
+};
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (out.flush()) return true;
+    std::cerr << "parley: cannot write '" << path << "'\n";
+    return false;
+}
+
 }  // namespace
 
-int run_tests(const std::string& file, std::vector<std::string> tests) {
+std::optional<std::vector<std::uint64_t>> tested_edge_hits(const parley::script& script, const std::string& file,
+                                                           const std::string& tests) {
+    const auto parsed = read_tests_file(tests);
+    if (!parsed.diagnostics.empty()) {
+        parley::print(std::cerr, parsed.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
+        return std::nullopt;
+    }
+    coverage seen(script, parley::outline_file(file));
+    for (const auto& c : parsed.conversations) (void)run_one(script, parsed.path, c, &seen);
+    return seen.edge_hits();
+}
+
+int run_tests(const test_options& options) {
+    const auto& file = options.file;
+    auto tests = options.tests;
+    if (options.coverage_format == "lcov" && options.coverage_output.empty()) {
+        std::cerr << "parley: --coverage-format lcov needs -o FILE for the tracefile\n";
+        return 2;
+    }
     auto script = load_script(file);
     if (!script) return 1;
+    std::optional<coverage> seen;
+    if (options.coverage) seen.emplace(*script, parley::outline_file(file));
+    junit_report junit;
     if (tests.empty()) {
         auto path = std::filesystem::path(file).replace_extension(".tests");
         if (!std::filesystem::exists(path)) {
@@ -140,33 +261,61 @@ int run_tests(const std::string& file, std::vector<std::string> tests) {
         }
         tests.push_back(path.string());
     }
-    std::size_t passed = 0, failed = 0;
+    std::size_t passed = 0, failed = 0, filtered_out = 0;
     for (auto& t : tests) {
         const auto parsed = read_tests_file(std::move(t));
+        junit.file(parsed.path);
         // A file with syntax errors counts as one failure, and none of its tests run.
         if (!parsed.diagnostics.empty()) {
             parley::print(std::cerr, parsed.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
+            std::string details;
+            for (const auto& d : parsed.diagnostics) details += parley::format(d);
+            junit.broken("syntax errors", details);
             ++failed;
             continue;
         }
         // A file that tests nothing is a mistake (a wrong path, everything commented out), not a pass.
         if (parsed.conversations.empty()) {
-            parley::print(std::cerr, std::vector{parley::diagnostic{.file = parsed.path, .message = "the file has no test"}},
-                          {.color = isatty(STDERR_FILENO) != 0});
+            const parley::diagnostic none{.file = parsed.path, .message = "the file has no test"};
+            parley::print(std::cerr, std::vector{none}, {.color = isatty(STDERR_FILENO) != 0});
+            junit.broken(none.message, parley::format(none));
             ++failed;
             continue;
         }
         for (const auto& c : parsed.conversations) {
-            const auto report = run_one(*script, parsed.path, c);
-            if (report.empty())
+            if (c.name.find(options.filter) == std::string::npos) {
+                ++filtered_out;
+                continue;
+            }
+            const auto report = run_one(*script, parsed.path, c, seen ? &*seen : nullptr);
+            if (report.empty()) {
                 ++passed;
-            else {
+                junit.passed(c);
+            } else {
                 ++failed;
+                junit.failed(c, report);
                 std::cout << report << '\n';
             }
         }
     }
-    std::cout << passed << " passed, " << failed << " failed\n";
+    // A filter that matches nothing tests nothing: a typo, not a pass.
+    if (passed + failed == 0 && filtered_out > 0) {
+        std::cerr << "parley: no test name contains '" << options.filter << "'\n";
+        ++failed;
+    }
+    std::cout << passed << " passed, " << failed << " failed";
+    if (filtered_out > 0) std::cout << ", " << filtered_out << " filtered out";
+    std::cout << '\n';
+    if (!options.junit.empty() && !write_file(options.junit, junit.xml())) return 2;
+    if (seen) {
+        if (options.coverage_format == "lcov") {
+            if (!write_file(options.coverage_output, seen->lcov())) return 2;
+        } else if (options.coverage_output.empty()) {
+            std::cout << seen->report();
+        } else if (!write_file(options.coverage_output, seen->report())) {
+            return 2;
+        }
+    }
     return failed ? 1 : 0;
 }
 

@@ -214,6 +214,37 @@ std::optional<input> parse_input(line_parser& p, token::kind follow) {
     return std::nullopt;
 }
 
+// `slot`, `counter` or `variable` followed by `NAME=`: an expected value.
+std::optional<expected_value::kind> value_kind(const line_parser& p) {
+    if (p.peek(1).what != token::kind::word || p.peek(2).what != token::kind::equals) return std::nullopt;
+    if (p.at_word("slot")) return expected_value::kind::slot;
+    if (p.at_word("counter")) return expected_value::kind::counter;
+    if (p.at_word("variable")) return expected_value::kind::variable;
+    return std::nullopt;
+}
+
+// `slot NAME="VALUE"`, `counter NAME=N`, `variable NAME="VALUE"`.
+bool expected_value_clause(line_parser& p, expected_value::kind what, expectation& e) {
+    p.take();
+    std::string name = p.take().text;
+    p.take();
+    if (what == expected_value::kind::counter) {
+        const auto& value = p.peek();
+        const auto n = number(p, "a whole number after '='", 0.0);
+        if (!n) return false;
+        if (*n != std::floor(*n) || *n > 255) {
+            p.error(value, fmt::format("counter value '{}' is not a whole number from 0 to 255", value.text));
+            return false;
+        }
+        e.values.push_back({what, std::move(name), value.text});
+        return true;
+    }
+    auto value = quoted_value(p);
+    if (!value) return false;
+    e.values.push_back({what, std::move(name), std::move(*value)});
+    return true;
+}
+
 // `INPUT -> STATE [ACTION] ["WORDS"...] [hint "WORDS"]...`
 std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
     step s{.line = line, .input = {}, .expect = {}};
@@ -224,7 +255,7 @@ std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
     const token* state = p.expect(token::kind::word, "a state after '->'");
     if (!state) return std::nullopt;
     s.expect.state = state->text;
-    if (p.at(token::kind::word) && !p.at_word("hint") && !p.at_word("do")) {
+    if (p.at(token::kind::word) && !p.at_word("hint") && !p.at_word("do") && !value_kind(p)) {
         s.expect.action = action_from_string(p.peek().text);
         if (!s.expect.action) {
             p.expected("an action (continue, hold, transfer, hangup or close)");
@@ -257,6 +288,8 @@ std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
                 action.arguments.emplace_back(std::move(argument), std::move(*value));
             }
             s.expect.actions.push_back(std::move(action));
+        } else if (const auto what = value_kind(p)) {
+            if (!expected_value_clause(p, *what, s.expect)) return std::nullopt;
         } else if (p.at_word("hint")) {
             p.take();
             const token* words = p.expect(token::kind::string, "a quoted phrase after 'hint'");
@@ -305,8 +338,17 @@ std::string to_string(const input& in) {
     }
     std::string out = in.label;
     if (in.confidence != 1.0) out += fmt::format(" @{}", in.confidence);
-    for (const auto& [name, value] : in.slots) out += fmt::format(" {}=\"{}\"", name, value);
+    for (const auto& [name, value] : in.slots) out += fmt::format(" {}={}", name, in_quotes(value));
     return out;
+}
+
+std::string in_quotes(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + '"';
 }
 
 tests_file parse_tests_file(std::string path, std::string_view text) {

@@ -26,8 +26,10 @@ struct input {
     std::vector<std::pair<std::string, std::string>> slots;
 };
 
-// The input as a line would write it, for transcripts.
+// The input as a line would write it, for transcripts and recorded tests.
 [[nodiscard]] std::string to_string(const input& in);
+// `text` in double quotes, with '"' and '\\' escaped as the parser reads them.
+[[nodiscard]] std::string in_quotes(std::string_view text);
 
 // `do NAME [ARGUMENT="VALUE"]...`: the reply asks the host for this action, with at least these
 // arguments.
@@ -36,7 +38,16 @@ struct expected_action {
     std::vector<std::pair<std::string, std::string>> arguments;
 };
 
-// `-> STATE [ACTION] ["WORDS"...] [hint "WORDS"]... [do NAME ...]...`
+// What the call holds after a step: `slot NAME="VALUE"` (`""`: unknown), `counter NAME=N`,
+// `variable NAME="VALUE"`.
+struct expected_value {
+    enum class kind : std::uint8_t { slot, counter, variable };
+    kind what = kind::slot;
+    std::string name;
+    std::string value;
+};
+
+// `-> STATE [ACTION] ["WORDS"...] [hint "WORDS"]... [do NAME ...]... [slot|counter|variable NAME=VALUE]...`
 struct expectation {
     std::string state;
     std::optional<parley::action> action;  // checked when given
@@ -45,6 +56,7 @@ struct expectation {
     std::vector<std::string> hint_words;
     std::vector<expected_action> actions;
     bool no_actions = false;  // `do ""`: the reply asks for no action
+    std::vector<expected_value> values;
 };
 
 struct step {
