@@ -8,7 +8,7 @@
 //
 // The hot path, Session.step and the Reply it returns, is written against the CPython API
 // (METH_FASTCALL, a plain type with getters): through pybind11's dispatcher and instance
-// registry a step cost about twice as much. Everything else is pybind11.
+// registry a step cost several times as much. Everything else is pybind11.
 #include <parley/compiler.hpp>
 #include <parley/graph.hpp>
 #include <parley/session.hpp>

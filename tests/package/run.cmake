@@ -1,5 +1,6 @@
 # ctest -P script: install parley into a scratch prefix, then build and run the consumer; with
-# -DPKG_CONFIG and -DC_COMPILER, build the C consumer from pkg-config's flags too.
+# -DPKG_CONFIG and -DC_COMPILER, build the C consumer from pkg-config's flags too; with -DPYTHON,
+# -DPYTHON_DIR (under the prefix) and -DPYTHON_ENV, import the installed Python package.
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix RESULT_VARIABLE rc OUTPUT_QUIET)
 if(rc)
@@ -46,5 +47,15 @@ if(PKG_CONFIG AND C_COMPILER)
   execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${libdir} ${WORK}/pc_consumer RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "the C consumer (pkg-config) failed")
+  endif()
+endif()
+
+if(PYTHON)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env ${PYTHON_ENV} PYTHONPATH=${WORK}/prefix/${PYTHON_DIR} ${PYTHON} -c
+                          "import parley, pathlib; assert pathlib.Path(parley.__file__).parent.joinpath('__init__.pyi').exists(); \
+print(parley.__version__, parley.compile('intent hi\\nstate a initial\\n  on hi -> b\\nend\\nstate b action close\\nend\\n').label('hi'))"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc OR NOT out MATCHES "^[0-9.]+ 0")
+    message(FATAL_ERROR "the installed Python package does not import from ${WORK}/prefix/${PYTHON_DIR}: ${out}${err}")
   endif()
 endif()
