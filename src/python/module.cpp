@@ -333,8 +333,8 @@ PyObject* session_step(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
 
 PyMethodDef step_method = {"step", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&session_step)),
                            METH_FASTCALL | METH_KEYWORDS,
-                           "step(label, confidence=1.0, slots={}) -> Reply\n\nOne classified utterance: a label's name, or its id "
-                           "from Script.label (faster)."};
+                           "step($self, /, label, confidence=1.0, slots={})\n--\n\nOne classified utterance: a label's name, or its "
+                           "id from Script.label (faster); returns a Reply."};
 
 py_script compiled(parley::compile_result result) {
     if (!result) throw parley::compile_error(std::move(result.diagnostics));

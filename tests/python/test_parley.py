@@ -1,5 +1,6 @@
 """The Python package: every entry point, errors as exceptions with the C++ messages."""
 
+import inspect
 import types
 from pathlib import Path
 
@@ -91,6 +92,25 @@ def test_a_call_by_name_and_by_interned_label(script):
     # A reply owns its phrase: later steps do not change it.
     assert reply.phrase == "Nice to meet you, Ana."
     assert "done close 'Goodbye.' ended" in repr(end)
+
+
+def test_step_takes_keywords_and_checks_its_arguments(script):
+    call = parley.Session(script)
+    assert call.step(label="give_name", slots={"name": "Ed"}, confidence=0.9).phrase == "Nice to meet you, Ed."
+    assert call.step(script.label("give_name"), slots={"name": "Al"}).phrase == "Nice to meet you, Al."
+    assert list(inspect.signature(call.step).parameters) == ["label", "confidence", "slots"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        call.step("hello", colour=1)
+    with pytest.raises(TypeError, match="multiple values for argument 'label'"):
+        call.step("hello", label="hello")
+    with pytest.raises(TypeError, match="missing required argument 'label'"):
+        call.step()
+    with pytest.raises(TypeError, match="at most 3 arguments"):
+        call.step("hello", 1.0, {}, None)
+    with pytest.raises(TypeError):
+        call.step("hello", "high")
+    with pytest.raises(TypeError):
+        parley.Reply()
 
 
 def test_slots_of_any_mapping_and_values_through_str(script):
