@@ -5,6 +5,7 @@
 #include <parley/compiler.hpp>
 #include <parley/session.hpp>
 
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -221,6 +222,15 @@ parley_status compile(parley_script** out, const auto& run) noexcept {
     }
 }
 
+// An enum a C host passed, as the integer it holds: a C host may pass any value, and reading an
+// enum object outside its enumerators' range is undefined in C++ (UBSan reports it).
+template <class Enum>
+std::underlying_type_t<Enum> value_of(const Enum& e) noexcept {
+    std::underlying_type_t<Enum> v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+
 const char* message_of(const std::string& message, std::size_t* size) noexcept {
     if (size) *size = message.size();
     return message.c_str();
@@ -233,7 +243,7 @@ extern "C" {
 const char* parley_version(void) { return PARLEY_VERSION; }
 
 const char* parley_status_string(parley_status status) {
-    switch (status) {
+    switch (value_of(status)) {
         case PARLEY_OK: return "no error";
         case PARLEY_ERROR_COMPILE: return "the rules have errors";
         case PARLEY_ERROR_ENDED: return "the call has ended";
@@ -253,14 +263,9 @@ const char* parley_status_string(parley_status status) {
 }
 
 const char* parley_action_name(parley_action action) {
-    switch (action) {
-        case PARLEY_ACTION_CONTINUE:
-        case PARLEY_ACTION_HOLD:
-        case PARLEY_ACTION_TRANSFER:
-        case PARLEY_ACTION_HANGUP:
-        case PARLEY_ACTION_CLOSE: return to_string(static_cast<parley::action>(action)).data();  // static, NUL-terminated literals
-    }
-    return "unknown";
+    const auto v = value_of(action);
+    if (v > PARLEY_ACTION_CLOSE) return "unknown";
+    return to_string(static_cast<parley::action>(v)).data();  // static, NUL-terminated literals
 }
 
 parley_status parley_compile_file(const char* path, size_t path_size, parley_script** out) {
@@ -414,7 +419,8 @@ parley_status parley_session_snapshot(parley_session* session, const char** byte
 parley_status parley_session_restore(parley_session* session, const void* bytes, size_t size, parley_restore_mode mode) {
     if (!session) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
-        require(mode == PARLEY_RESTORE_EXACT || mode == PARLEY_RESTORE_BY_NAME, "mode is not a parley_restore_mode");
+        const auto m = value_of(mode);
+        require(m == PARLEY_RESTORE_EXACT || m == PARLEY_RESTORE_BY_NAME, "mode is not a parley_restore_mode");
         const auto data = text(static_cast<const char*>(bytes), size, "bytes");
         auto restored = parley::session::restore(
             session->call.script(), data, mode == PARLEY_RESTORE_EXACT ? parley::restore_mode::exact : parley::restore_mode::by_name);

@@ -77,6 +77,8 @@ static void test_version_and_names(void) {
     CHECK(strcmp(parley_status_string(PARLEY_ERROR_ENDED), "the call has ended") == 0);
     CHECK(strcmp(parley_action_name(PARLEY_ACTION_CONTINUE), "continue") == 0);
     CHECK(strcmp(parley_action_name(PARLEY_ACTION_CLOSE), "close") == 0);
+    CHECK(strcmp(parley_action_name((parley_action)9), "unknown") == 0);
+    CHECK(strcmp(parley_status_string((parley_status)99), "an unknown status") == 0);
 }
 
 static void test_bad_script(void) {
