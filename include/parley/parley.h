@@ -203,9 +203,10 @@ PARLEY_API parley_status parley_session_step_label(parley_session* session, uint
  * order. *fired (may be NULL) receives how many; read each one's reply with parley_session_reply(). */
 PARLEY_API parley_status parley_session_advance(parley_session* session, double seconds, size_t* fired);
 
-/* The replies of the last call that made some: start and step one (the same as their `out`),
- * advance as many as fired (0 the first). Index past them: PARLEY_ERROR_MISUSE. Lifetimes as for
- * the reply of a step: until the next call that changes the session. */
+/* The replies of the last start, step or advance: start and step one (the same as their `out`),
+ * advance as many as fired (0 the first); none when that call failed, or after reset or restore.
+ * Index past them: PARLEY_ERROR_MISUSE. Lifetimes as for the reply of a step: until the next
+ * call that changes the session. */
 PARLEY_API size_t parley_session_reply_count(const parley_session* session);
 PARLEY_API parley_status parley_session_reply(const parley_session* session, size_t index, parley_reply* out);
 

@@ -178,7 +178,6 @@ void reset(parley_session& s, const char* language, std::size_t language_size, c
 }
 
 void one_reply(parley_session& s, const parley::reply& r, parley_reply* out) {
-    begin_replies(s);
     add_reply(s, r, false);
     finish_replies(s);
     *out = s.replies.front();
@@ -353,6 +352,7 @@ const char* parley_session_errmsg(const parley_session* session, size_t* size) {
 parley_status parley_session_start(parley_session* session, parley_reply* out) {
     if (!session) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
+        begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
         one_reply(*session, session->call.start(), out);
     });
@@ -362,6 +362,7 @@ parley_status parley_session_step(parley_session* session, const char* label, si
                                   const parley_pair* slots, size_t slot_count, parley_reply* out) {
     if (!session) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
+        begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
         const auto name = text(label, label_size, "label");
         one_reply(*session, session->call.step(name, confidence, to_slots(*session, slots, slot_count)), out);
@@ -372,6 +373,7 @@ parley_status parley_session_step_label(parley_session* session, uint32_t label,
                                         size_t slot_count, parley_reply* out) {
     if (!session) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
+        begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
         one_reply(*session, session->call.step(label, confidence, to_slots(*session, slots, slot_count)), out);
     });
@@ -419,6 +421,7 @@ parley_status parley_session_snapshot(parley_session* session, const char** byte
 parley_status parley_session_restore(parley_session* session, const void* bytes, size_t size, parley_restore_mode mode) {
     if (!session) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
+        begin_replies(*session);
         const auto m = value_of(mode);
         require(m == PARLEY_RESTORE_EXACT || m == PARLEY_RESTORE_BY_NAME, "mode is not a parley_restore_mode");
         const auto data = text(static_cast<const char*>(bytes), size, "bytes");

@@ -174,6 +174,7 @@ static void test_steps(void) {
 
     /* An undeclared label, by name and by id; a bad confidence. The session is unchanged. */
     CHECK(parley_session_step(session, S("nope"), 1.0, NULL, 0, &reply) == PARLEY_ERROR_UNKNOWN_LABEL);
+    CHECK(parley_session_reply_count(session) == 0);
     CHECK(strcmp(parley_session_errmsg(session, NULL), "the script declares no intent or event 'nope'") == 0);
     CHECK(parley_session_step_label(session, 1000, 1.0, NULL, 0, &reply) == PARLEY_ERROR_UNKNOWN_LABEL);
     CHECK(strcmp(parley_session_errmsg(session, NULL), "label id 1000 is out of range") == 0);
