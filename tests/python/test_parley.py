@@ -1,5 +1,6 @@
 """The Python package: every entry point, errors as exceptions with the C++ messages."""
 
+import ast
 import inspect
 import types
 from pathlib import Path
@@ -214,3 +215,15 @@ def test_sessions_are_independent_and_outlive_their_script():
     calls[0].step("give_name", slots={"name": "A"})
     assert [c.slot("name") for c in calls] == ["A", "", ""]
     assert calls[1].step("bye").ended and not calls[2].ended
+
+
+def test_the_type_stub_declares_what_the_module_has():
+    stub = ast.parse((Path(parley.__file__).parent / "__init__.pyi").read_text())
+    classes = {n.name: n for n in stub.body if isinstance(n, ast.ClassDef)}
+    functions = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    assert set(parley.__all__) - {"__version__"} == set(classes) - {"ActionName"} | functions
+    for name, node in classes.items():
+        declared = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} - {"__init__"}
+        public = {a for a in dir(getattr(parley, name)) if not a.startswith("_")}
+        if not issubclass(getattr(parley, name), Exception):
+            assert declared == public, name
