@@ -1,6 +1,6 @@
 # ctest -P script: install parley into a scratch prefix, then build and run the consumer; with
 # -DPKG_CONFIG and -DC_COMPILER, build the C consumer from pkg-config's flags too; with -DPYTHON,
-# -DPYTHON_DIR (under the prefix) and -DPYTHON_ENV, import the installed Python package.
+# -DPYTHON_DIR (under the prefix) and -DPYTHON_ENV (A=1|B=2), import the installed Python package.
 file(REMOVE_RECURSE ${WORK})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix RESULT_VARIABLE rc OUTPUT_QUIET)
 if(rc)
@@ -51,6 +51,7 @@ if(PKG_CONFIG AND C_COMPILER)
 endif()
 
 if(PYTHON)
+  string(REPLACE "|" ";" PYTHON_ENV "${PYTHON_ENV}")
   execute_process(COMMAND ${CMAKE_COMMAND} -E env ${PYTHON_ENV} PYTHONPATH=${WORK}/prefix/${PYTHON_DIR} ${PYTHON} -c
                           "import parley, pathlib; assert pathlib.Path(parley.__file__).parent.joinpath('__init__.pyi').exists(); \
 print(parley.__version__, parley.compile('intent hi\\nstate a initial\\n  on hi -> b\\nend\\nstate b action close\\nend\\n').label('hi'))"
