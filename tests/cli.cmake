@@ -117,3 +117,11 @@ add_test(NAME cli.run_memory_per_live_call COMMAND live_run per_call ${parley_bi
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # Call ids crafted to collide under std::hash cost no more than random ones (keyed hash).
 add_test(NAME cli.run_hash_flood COMMAND live_run flood ${parley_bin} tests/cli/timers.rules 30000 3 WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+
+# The language server, driven through a pipe by a scripted editor (python3): diagnostics with
+# exact UTF-16 ranges, hover, definition, references, completion, symbols, bad frames, exit status.
+find_program(PARLEY_PYTHON3 python3)
+if(PARLEY_PYTHON3)
+  add_test(NAME cli.lsp COMMAND ${PARLEY_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/lsp/lsp_client.py ${parley_bin})
+  set_tests_properties(cli.lsp PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 120)
+endif()

@@ -30,6 +30,8 @@ int screen(const std::string& file, const std::vector<std::string>& texts, const
 int run_tests(const std::string& file, std::vector<std::string> tests);
 int chat(const std::string& file, const std::string& language);
 int bench(const std::string& file, const std::string& input, int repeat);
+// A language server on stdin/stdout; the exit status LSP asks for (0 after shutdown and exit).
+int lsp_server();
 
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
 std::optional<parley::script> load_script(const std::string& file);

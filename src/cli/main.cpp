@@ -1,4 +1,4 @@
-// parley: check, graph, run, chat, test, screen and bench .rules scripts.
+// parley: check, graph, run, chat, test, screen and bench .rules scripts, and serve editors (lsp).
 #include "cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -96,6 +96,9 @@ ends the run with status 2.)");
     bench->add_option("--input", bench_input, "JSON Lines, as for 'run'")->required()->check(CLI::ExistingFile);
     bench->add_option("--repeat", bench_repeat, "Replay the stream K times")->check(CLI::PositiveNumber);
     bench->callback([&] { status = parley::cli::bench(bench_file, bench_input, bench_repeat); });
+
+    auto* lsp = app.add_subcommand("lsp", "A language server for editors, on stdin and stdout (LSP 3.17)");
+    lsp->callback([&] { status = parley::cli::lsp_server(); });
 
     try {
         app.parse(argc, argv);
