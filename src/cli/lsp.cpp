@@ -25,6 +25,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace parley::cli {
 
@@ -459,12 +460,19 @@ private:
 
         json items = json::array();
         auto word = [&](std::string_view w, int kind) { items.push_back({{"label", w}, {"kind", kind}}); };
+        // Top-level names, and inside a flow its own states and exits (first: they win, as in the compiler).
         auto declared = [&](std::initializer_list<symbol_kind> kinds) {
             const auto& names = names_of(path, doc);
-            std::set<std::string> seen;
+            std::string flow;
             for (const auto& d : names.declarations)
-                if (std::find(kinds.begin(), kinds.end(), d.kind) != kinds.end() && d.scope.empty() && seen.insert(d.name).second)
-                    items.push_back({{"label", d.name}, {"kind", completion_kind_code(d.kind)}, {"detail", d.signature}});
+                if (d.kind == symbol_kind::flow && d.extent.file == 0 && d.extent.line <= line + 1 && line + 1 <= d.extent.end_line)
+                    flow = d.name;
+            const std::string top;
+            std::set<std::string> seen;
+            for (const std::string* scope : {&std::as_const(flow), &top})
+                for (const auto& d : names.declarations)
+                    if (std::find(kinds.begin(), kinds.end(), d.kind) != kinds.end() && d.scope == *scope && seen.insert(d.name).second)
+                        items.push_back({{"label", d.name}, {"kind", completion_kind_code(d.kind)}, {"detail", d.signature}});
         };
         const auto quotes = std::count(before.begin(), before.end(), '"');
         auto matches = [&](const char* pattern) { return std::regex_search(before, std::regex(pattern)); };
@@ -475,7 +483,7 @@ private:
                 declared({k::slot, k::variable});
         } else if (matches(R"(->\s*$)") || matches(R"(->\s*\w+\(([^)]*,)?\s*\w+\s*->\s*$)")) {
             word("stay", 14);
-            declared({k::state, k::flow});
+            declared({k::state, k::flow, k::exit});
         } else if (matches(R"(^\s*on\s+(\w+\s*,\s*)*$)") || matches(R"(^\s*setting\s+below_threshold\s*=\s*$)")) {
             declared({k::intent, k::event});
         } else if (matches(R"(\b(increment|reset)\s+$)")) {

@@ -177,6 +177,8 @@ def main():
         check({"state", "on", "say", "flow"} <= labels(17, 0), "keywords at the start of a line")
         check(labels(12, 5) == {"greet", "insult"}, f"intents after 'on': {labels(12, 5)}")
         check({"stay", "intake", "bye", "ask_again"} <= labels(12, 14), f"states after '->': {labels(12, 14)}")
+        check({"done", "asking", "intake"} <= labels(7, 16), f"a flow's own states and exits after '->': {labels(7, 16)}")
+        check("done" not in labels(12, 14), "a flow's exit outside it")
         check({"insults", "name"} <= labels(13, 15), f"values in a guard: {labels(13, 15)}")
 
         # Document symbols: the flow with its state, the states.
