@@ -92,3 +92,12 @@ TEST_CASE("an outline follows includes through the host's read_file and keeps wh
     CHECK(done->name_range.file == 1);
     CHECK(done->signature == "state done action close");
 }
+
+TEST_CASE("the keywords and settings an editor completes are the grammar's and the compiler's", "[outline]") {
+    const auto words = parley::keywords();
+    for (const auto* w : {"state", "flow", "on", "otherwise", "known", "reprompt", "include"})
+        CHECK(std::find(words.begin(), words.end(), w) != words.end());
+    const auto settings = parley::setting_names();
+    CHECK(std::find(settings.begin(), settings.end(), "threshold") != settings.end());
+    CHECK(std::is_sorted(settings.begin(), settings.end()));
+}

@@ -63,6 +63,11 @@ struct outline {
 // The outline of the script `text`, named and with includes resolved as compile_string does.
 [[nodiscard]] outline make_outline(std::string_view text, std::string name = "<string>", const compile_options& options = {});
 
+// The words of the language, which cannot name anything, and the settings a script may set:
+// what an editor offers to complete, straight from the grammar and the compiler.
+[[nodiscard]] std::vector<std::string_view> keywords();
+[[nodiscard]] std::vector<std::string_view> setting_names();
+
 }  // namespace parley
 
 #endif

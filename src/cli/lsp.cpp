@@ -21,7 +21,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -151,14 +150,36 @@ const std::string& text_source::text(const std::string& path) {
 
 // ---- The server ---------------------------------------------------------------------------------
 
-constexpr std::string_view keywords[] = {"state",     "intent",   "event",    "slot",   "counter", "variable", "setting", "forbid",
-                                         "confirm",   "global",   "handlers", "flow",   "include", "initial",  "action",  "say",
-                                         "hint",      "ask",      "reprompt", "repeat", "use",     "end",      "on",      "otherwise",
-                                         "after",     "complete", "if",       "and",    "or",      "not",      "known",   "stay",
-                                         "increment", "reset",    "keep",     "set",    "clear",   "do"};
-constexpr std::string_view actions[] = {"continue", "hold", "transfer", "hangup", "close"};
-constexpr std::string_view settings[] = {"below_threshold", "fallback",  "hold_timeout",   "language",
-                                         "silence_timeout", "threshold", "unknown_intents"};
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name(std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return is_name_char(c) || c == '-'; });
+}
+
+// The words and marks of a line up to the cursor, for completion: names ('-' inside, as in host
+// actions), "->", a string as '"', single characters; a comment ends it.
+std::vector<std::string> words_of(std::string_view s) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < s.size();) {
+        if (std::isspace(static_cast<unsigned char>(s[i]))) {
+            ++i;
+        } else if (s[i] == '#') {
+            break;
+        } else if (s[i] == '"') {
+            const auto end = s.find('"', i + 1);
+            out.emplace_back("\"");
+            i = end == std::string_view::npos ? s.size() : end + 1;
+        } else if (s.substr(i, 2) == "->") {
+            out.emplace_back("->");
+            i += 2;
+        } else {
+            auto j = i;
+            while (j < s.size() && (is_name_char(s[j]) || (s[j] == '-' && j > i && s.substr(j, 2) != "->"))) ++j;
+            out.emplace_back(s.substr(i, std::max(j, i + 1) - i));
+            i = std::max(j, i + 1);
+        }
+    }
+    return out;
+}
 
 // LSP's SymbolKind and CompletionItemKind for each symbol_kind.
 int symbol_kind_code(symbol_kind k) {
@@ -456,7 +477,7 @@ private:
         const auto at = lsp::byte_offset(doc.text, line, params.at("position").at("character").get<std::uint32_t>());
         const auto start = lsp::byte_offset(doc.text, line, 0);
         std::string before = doc.text.substr(start, at - start);
-        while (!before.empty() && (std::isalnum(static_cast<unsigned char>(before.back())) || before.back() == '_')) before.pop_back();
+        while (!before.empty() && is_name_char(before.back())) before.pop_back();
 
         json items = json::array();
         auto word = [&](std::string_view w, int kind) { items.push_back({{"label", w}, {"kind", kind}}); };
@@ -474,35 +495,49 @@ private:
                     if (std::find(kinds.begin(), kinds.end(), d.kind) != kinds.end() && d.scope == *scope && seen.insert(d.name).second)
                         items.push_back({{"label", d.name}, {"kind", completion_kind_code(d.kind)}, {"detail", d.signature}});
         };
-        const auto quotes = std::count(before.begin(), before.end(), '"');
-        auto matches = [&](const char* pattern) { return std::regex_search(before, std::regex(pattern)); };
+        const auto w = words_of(before);
+        auto last = [&](std::size_t back) { return w.size() > back ? std::string_view(w[w.size() - 1 - back]) : std::string_view(); };
+        auto last_of = [&](std::string_view x) { return std::find(w.rbegin(), w.rend(), x); };  // w.rend(): none
+        // Whether the line ends in one of `heads` and a list being written: `keep a, b, `.
+        auto listing = [&](std::initializer_list<std::string_view> heads) {
+            auto is_head = [&](std::string_view t) { return std::find(heads.begin(), heads.end(), t) != heads.end(); };
+            for (auto i = w.size(); i > 0; i -= 2) {
+                if (is_head(w[i - 1])) return true;
+                if (w[i - 1] != "," || i < 2 || !is_name(w[i - 2])) return false;
+            }
+            return false;
+        };
+        const auto guard = last_of("if");
+        const auto arguments = last_of("(");
         using k = symbol_kind;
-        if (quotes % 2 == 1) {
+        if (std::count(before.begin(), before.end(), '"') % 2 == 1) {
             const auto open = before.rfind('{'), close = before.rfind('}');
             if (open != std::string::npos && (close == std::string::npos || close < open) && open > before.rfind('"'))
                 declared({k::slot, k::variable});
-        } else if (matches(R"(->\s*$)") || matches(R"(->\s*\w+\(([^)]*,)?\s*\w+\s*->\s*$)")) {
+        } else if (last(0) == "->") {
             word("stay", 14);
             declared({k::state, k::flow, k::exit});
-        } else if (matches(R"(^\s*on\s+(\w+\s*,\s*)*$)") || matches(R"(^\s*setting\s+below_threshold\s*=\s*$)")) {
+        } else if ((!w.empty() && w[0] == "on" && listing({"on"})) || w == std::vector<std::string>{"setting", "below_threshold", "="}) {
             declared({k::intent, k::event});
-        } else if (matches(R"(\b(increment|reset)\s+$)")) {
+        } else if (last(0) == "increment" || last(0) == "reset") {
             declared({k::counter});
-        } else if (matches(R"(\b(keep|clear)\s+(\w+\s*,\s*)*$)") || matches(R"(^\s*ask\s+$)") || matches(R"(\bset\s+\w+\s*=\s*$)")) {
+        } else if (listing({"keep", "clear"}) || w == std::vector<std::string>{"ask"} || (last(0) == "=" && last(2) == "set")) {
             declared({k::slot});
-        } else if (matches(R"(\bset\s+$)")) {
+        } else if (last(0) == "set") {
             declared({k::variable});
-        } else if (matches(R"(\bif\b[^>]*$)") || matches(R"(\bdo\s+[\w-]+\([^)]*$)")) {
-            for (const auto w : {"and", "or", "not", "known"}) word(w, 14);
+        } else if ((guard != w.rend() && std::find(w.rbegin(), guard, "->") == guard) ||
+                   (arguments != w.rend() && std::distance(arguments, w.rend()) >= 3 && *(arguments + 2) == "do" &&
+                    std::find(w.rbegin(), arguments, ")") == arguments)) {
+            for (const auto word_ : {"and", "or", "not", "known"}) word(word_, 14);
             declared({k::counter, k::slot, k::variable});
-        } else if (matches(R"(^\s*handlers\s+$)")) {
+        } else if (w == std::vector<std::string>{"handlers"}) {
             declared({k::group});
-        } else if (matches(R"(^\s*state\s+\w+\s+(initial\s+)?action\s+$)")) {
-            for (const auto w : actions) word(w, 20);
-        } else if (matches(R"(^\s*setting\s+$)")) {
-            for (const auto w : settings) word(w, 10);
-        } else if (matches(R"(^\s*$)")) {
-            for (const auto w : keywords) word(w, 14);
+        } else if (!w.empty() && w[0] == "state" && last(0) == "action") {
+            for (const auto a : {action::continue_, action::hold, action::transfer, action::hangup, action::close}) word(to_string(a), 20);
+        } else if (w == std::vector<std::string>{"setting"}) {
+            for (const auto name : parley::setting_names()) word(name, 10);
+        } else if (w.empty()) {
+            for (const auto keyword : parley::keywords()) word(keyword, 14);
         }
         return {{"isIncomplete", false}, {"items", std::move(items)}};
     }

@@ -1,6 +1,7 @@
 // The outline of <parley/outline.hpp>: the load phase's syntax trees (every file, as written,
 // flows not yet expanded) walked twice, once for the declarations and once for the names used,
 // each resolved the way the compiler resolves it (a flow's own states and exits first).
+#include "../dsl/parser.hpp"
 #include "pipeline.hpp"
 #include "text.hpp"
 
@@ -228,5 +229,8 @@ outline make_outline(std::string_view text, std::string name, const compile_opti
     const auto files = pipeline::load(text, name, options, ignored);
     return outliner(files).run();
 }
+
+std::vector<std::string_view> keywords() { return dsl::reserved_words(); }
+std::vector<std::string_view> setting_names() { return pipeline::setting_names(); }
 
 }  // namespace parley

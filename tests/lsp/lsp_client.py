@@ -181,6 +181,24 @@ def main():
         check("done" not in labels(12, 14), "a flow's exit outside it")
         check({"insults", "name"} <= labels(13, 15), f"values in a guard: {labels(13, 15)}")
 
+        # Completion in every context, on a half-written script.
+        contexts = ["slot name", "counter insults", "variable v", "handlers shared", "end", "state s initial action ",
+                    "  on greet -> stay", "    keep name, ", "    increment ", "    set v = ", "    set ", "    do notify(name, ",
+                    "  handlers ", "setting "]
+        other = {"uri": "file://" + urllib.parse.quote(os.path.join(folder, "contexts.rules"))}
+        c.notify("textDocument/didOpen", {"textDocument": {**other, "languageId": "parley", "version": 1, "text": "\n".join(contexts)}})
+        def offered(line):
+            position = {"line": line, "character": len(contexts[line])}
+            return {i["label"] for i in c.result("textDocument/completion", {"textDocument": other, "position": position})["items"]}
+        check(offered(5) == {"continue", "hold", "transfer", "hangup", "close"}, f"actions: {offered(5)}")
+        check(offered(7) == {"name"} and offered(9) == {"name"}, f"slots: {offered(7)} {offered(9)}")
+        check(offered(8) == {"insults"}, f"counters: {offered(8)}")
+        check(offered(10) == {"v"}, f"variables: {offered(10)}")
+        check({"name", "insults", "v", "known"} <= offered(11), f"action arguments: {offered(11)}")
+        check(offered(12) == {"shared"}, f"groups: {offered(12)}")
+        check({"threshold", "language", "fallback"} <= offered(13), f"settings: {offered(13)}")
+        c.notify("textDocument/didClose", {"textDocument": other})
+
         # Document symbols: the flow with its state, the states.
         symbols = c.result("textDocument/documentSymbol", {"textDocument": doc})
         tops = [(s["name"], s["kind"]) for s in symbols if s["kind"] in (2, 5)]
