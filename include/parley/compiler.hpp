@@ -104,7 +104,7 @@ struct format_result {
 // Where a script's states, rules and phrase variants are written, root file and includes, in
 // file order: what a coverage report counts and an editor lists. Syntax errors leave out what
 // did not parse (the diagnostics say what).
-struct outline_entry {
+struct coverage_point {
     enum class kind : std::uint8_t { state, handler, field, confirm, variant };
     kind what = kind::handler;
     std::string file;  // as diagnostics name it
@@ -116,11 +116,11 @@ struct outline_entry {
     std::string owner;
     std::vector<std::string> texts;  // a variant's wordings, one per language, placeholders as written
 };
-struct script_outline {
-    std::vector<outline_entry> entries;
+struct coverage_points {
+    std::vector<coverage_point> entries;
     std::vector<diagnostic> diagnostics;
 };
-[[nodiscard]] script_outline outline_file(const std::filesystem::path& path, const compile_options& options = {});
+[[nodiscard]] coverage_points list_coverage_points(const std::filesystem::path& path, const compile_options& options = {});
 
 }  // namespace parley
 

@@ -5,6 +5,7 @@
 #include <parley/compiler.hpp>
 #include <parley/diagnostic.hpp>
 #include <parley/graph.hpp>
+#include <parley/outline.hpp>
 #include <parley/screen.hpp>
 #include <parley/script.hpp>
 #include <parley/session.hpp>

@@ -64,6 +64,8 @@ int bench(const std::string& file, const std::string& input, int repeat);
 // those that differ. 1 when one differs (with `check`) or has syntax errors, 2 when one cannot be
 // read or written.
 int fmt(const std::vector<std::string>& files, bool check);
+// A language server on stdin/stdout; the exit status LSP asks for (0 after shutdown and exit).
+int lsp_server();
 
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
 std::optional<parley::script> load_script(const std::string& file);

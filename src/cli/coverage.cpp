@@ -16,7 +16,7 @@ namespace parley::cli {
 namespace {
 
 constexpr auto npos = static_cast<std::size_t>(-1);
-using kind = outline_entry::kind;
+using kind = coverage_point::kind;
 
 // The literal parts of a phrase's text, between its {placeholders} (which may nest).
 std::vector<std::string> literal_parts(std::string_view text) {
@@ -45,7 +45,7 @@ bool says(std::string_view said, std::string_view text) {
     return true;
 }
 
-bool recognisable(const outline_entry& e) {
+bool recognisable(const coverage_point& e) {
     return std::any_of(e.texts.begin(), e.texts.end(), [](const std::string& t) { return !literal_parts(t).empty(); });
 }
 
@@ -57,7 +57,7 @@ std::string percent(std::size_t covered, std::size_t total) {
 
 }  // namespace
 
-coverage::coverage(const parley::script& script, parley::script_outline outline)
+coverage::coverage(const parley::script& script, parley::coverage_points outline)
     : script_(script), graph_(make_graph(script)), outline_(std::move(outline)), hits_(outline_.entries.size(), 0) {
     std::map<std::string, std::size_t, std::less<>> states;
     for (std::size_t i = 0; i < outline_.entries.size(); ++i)

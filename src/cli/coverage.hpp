@@ -1,7 +1,7 @@
 // Coverage of a script by conversation tests (`parley test --coverage`): which states were
 // entered, which rules fired, which transitions were taken and which phrase variants were said.
 // Everything is observed through the public API: a reply's rule() and state, the state before
-// it, the graph's edges (parley::make_graph) and the outline of the source (parley::outline_file).
+// it, the graph's edges (parley::make_graph) and the outline of the source (parley::list_coverage_points).
 #ifndef PARLEY_SRC_CLI_COVERAGE_HPP_INCLUDED
 #define PARLEY_SRC_CLI_COVERAGE_HPP_INCLUDED
 
@@ -18,7 +18,7 @@ namespace parley::cli {
 
 class coverage {
 public:
-    coverage(const parley::script& script, parley::script_outline outline);
+    coverage(const parley::script& script, parley::coverage_points outline);
 
     // A reply the call gave; `before` is the state it was in (nullopt for the pickup).
     void observe(std::optional<state_id> before, const parley::reply& r);
@@ -42,7 +42,7 @@ private:
 
     parley::script script_;
     parley::graph_view graph_;
-    parley::script_outline outline_;
+    parley::coverage_points outline_;
     std::vector<std::uint64_t> hits_;       // per outline entry
     std::vector<std::size_t> state_entry_;  // runtime state -> outline entry (or npos)
     std::vector<transition> transitions_;   // the graph's edges, then the confirmation's

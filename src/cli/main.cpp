@@ -1,4 +1,4 @@
-// parley: check, graph, run, serve, chat, test, screen and bench .rules scripts.
+// parley: check, graph, run, serve, chat, test, fmt, screen and bench .rules scripts, and serve editors (lsp).
 #include "cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -146,6 +146,8 @@ GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in fl
     fmt->add_option("FILE", fmt_files, "The .rules files")->required();
     fmt->add_flag("--check", fmt_check, "Write nothing; list the files that are not formatted and exit 1 if any");
     fmt->callback([&] { status = parley::cli::fmt(fmt_files, fmt_check); });
+    auto* lsp = app.add_subcommand("lsp", "A language server for editors, on stdin and stdout (LSP 3.17)");
+    lsp->callback([&] { status = parley::cli::lsp_server(); });
 
     try {
         app.parse(argc, argv);

@@ -236,7 +236,7 @@ std::optional<std::vector<std::uint64_t>> tested_edge_hits(const parley::script&
         parley::print(std::cerr, parsed.diagnostics, {.color = isatty(STDERR_FILENO) != 0});
         return std::nullopt;
     }
-    coverage seen(script, parley::outline_file(file));
+    coverage seen(script, parley::list_coverage_points(file));
     for (const auto& c : parsed.conversations) (void)run_one(script, parsed.path, c, &seen);
     return seen.edge_hits();
 }
@@ -251,7 +251,7 @@ int run_tests(const test_options& options) {
     auto script = load_script(file);
     if (!script) return 1;
     std::optional<coverage> seen;
-    if (options.coverage) seen.emplace(*script, parley::outline_file(file));
+    if (options.coverage) seen.emplace(*script, parley::list_coverage_points(file));
     junit_report junit;
     if (tests.empty()) {
         auto path = std::filesystem::path(file).replace_extension(".tests");

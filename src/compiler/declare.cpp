@@ -50,12 +50,6 @@ const setting_spec setting_table[] = {
     {"unknown_intents", takes_choice{"error", "otherwise", &settings::unknown_to_otherwise}},
 };
 
-[[nodiscard]] std::vector<std::string_view> setting_names() {
-    std::vector<std::string_view> out;
-    for (const auto& spec : setting_table) out.push_back(spec.name);
-    return out;
-}
-
 template <class... F>
 struct overloaded : F... {
     using F::operator()...;
@@ -382,6 +376,12 @@ void declarer::collect_languages() {
 }
 
 }  // namespace
+
+std::vector<std::string_view> setting_names() {
+    std::vector<std::string_view> out;
+    for (const auto& spec : setting_table) out.push_back(spec.name);
+    return out;
+}
 
 symbol_table declare(const script_items& items, const compile_options& options, diagnostic_sink& sink) {
     declarer d(options, sink);

@@ -175,6 +175,8 @@ struct symbol_table {
 };
 
 [[nodiscard]] symbol_table declare(const script_items& items, const compile_options& options, diagnostic_sink& sink);
+// The settings a script may set, in alphabetical order.
+[[nodiscard]] std::vector<std::string_view> setting_names();
 
 // ---- check --------------------------------------------------------------------------------------
 

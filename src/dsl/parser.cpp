@@ -889,4 +889,10 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
     return file;
 }
 
+std::vector<std::string_view> reserved_words() {
+    std::vector<std::string_view> out(std::begin(statement_keywords), std::end(statement_keywords));
+    out.insert(out.end(), std::begin(inner_keywords), std::end(inner_keywords));
+    return out;
+}
+
 }  // namespace parley::dsl

@@ -8,6 +8,7 @@
 #include <parley/compiler.hpp>
 #include <parley/diagnostic.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace parley::dsl {
@@ -16,6 +17,8 @@ namespace parley::dsl {
 // parser resumes at the next top-level statement, so one run reports several errors. The
 // items that parsed are returned either way.
 [[nodiscard]] ast::file parse(const source_file& source, const compile_limits& limits, std::vector<diagnostic>& out);
+// The words that cannot name anything: the statements' keywords, then the words inside statements.
+[[nodiscard]] std::vector<std::string_view> reserved_words();
 
 }  // namespace parley::dsl
 

@@ -6,9 +6,11 @@
 //   #file app/common.rules
 //   intent hi
 // The root is app/main.rules; includes may read app/ and lib/ (compile_options::include_dirs);
-// the reader serves the tree from memory and counts a read outside those folders as a bug.
+// the reader serves the tree from memory and counts a read outside those folders as a bug. The
+// outline editors get (make_outline) is made of the same input, and its positions must be sane.
 #include <parley/compiler.hpp>
 #include <parley/graph.hpp>
+#include <parley/outline.hpp>
 #include <parley/session.hpp>
 
 #include <cstddef>
@@ -53,6 +55,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (it == files.end()) return std::nullopt;
         return it->second;
     };
+    const auto names = parley::make_outline(root, "app/main.rules", options);
+    auto sane = [&](const parley::source_range& r) {
+        if (r.file >= names.files.size() || r.line == 0 || r.column == 0 || r.end_line < r.line ||
+            (r.end_line == r.line && r.end_column < r.column))
+            std::abort();
+    };
+    for (const auto& d : names.declarations) {
+        sane(d.name_range);
+        sane(d.extent);
+    }
+    for (const auto& r : names.references) {
+        if (r.declaration >= names.declarations.size()) std::abort();
+        sane(r.range);
+    }
     auto result = parley::compile_string(root, "app/main.rules", options);
     for (const auto& d : result.diagnostics) (void)parley::format(d);
     if (result.script) {
