@@ -131,6 +131,7 @@ struct document {
     std::string text;
     bool dirty = true;                     // its diagnostics are not published yet
     std::optional<parley::outline> names;  // made on demand, dropped on change
+    std::optional<std::int64_t> version;   // the editor's, sent back with the diagnostics of this text
 };
 
 // A file's text as the editor sees it: its buffer when open, else the file on disk.
@@ -290,7 +291,9 @@ private:
         auto uri = item.at("uri").get<std::string>();
         auto text = item.at("text").get<std::string>();
         const auto path = lsp::path_of(uri);
-        documents_[path] = {std::move(uri), std::move(text), true, std::nullopt};
+        std::optional<std::int64_t> version;
+        if (item.contains("version") && item.at("version").is_number_integer()) version = item.at("version").get<std::int64_t>();
+        documents_[path] = {std::move(uri), std::move(text), true, std::nullopt, version};
         touch_all();
     }
     void change(const json& params) {
@@ -310,6 +313,8 @@ private:
             text.replace(from, std::max(from, to) - from, c.at("text").get<std::string>());
         }
         it->second.text = std::move(text);
+        if (const auto& id = params.at("textDocument"); id.contains("version") && id.at("version").is_number_integer())
+            it->second.version = id.at("version").get<std::int64_t>();
         touch_all();
     }
     void close(const std::string& uri) {
@@ -377,7 +382,9 @@ private:
         }
         for (auto& item : out)
             if (item.at("relatedInformation").empty()) item.erase("relatedInformation");
-        notify("textDocument/publishDiagnostics", {{"uri", doc.uri}, {"diagnostics", std::move(out)}});
+        json params = {{"uri", doc.uri}, {"diagnostics", std::move(out)}};
+        if (doc.version) params["version"] = *doc.version;  // so that an editor can drop diagnostics of an older text
+        notify("textDocument/publishDiagnostics", std::move(params));
     }
     static json range_of(const diagnostic& d) {
         return {{"start", position(d.source_line, d.line, d.column)}, {"end", position(d.source_line, d.line, d.column + d.length)}};

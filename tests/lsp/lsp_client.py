@@ -103,9 +103,11 @@ class client:
     def notify(self, method, params):
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def diagnostics(self, uri):
-        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri,
-                         "diagnostics")["params"]["diagnostics"]
+    def diagnostics(self, uri, version=None):
+        # Diagnostics of an older text may still arrive (each change republishes every open
+        # document): with `version`, only those of that text.
+        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+                         and (version is None or m["params"].get("version") == version), "diagnostics")["params"]["diagnostics"]
 
 
 def rng(l1, c1, l2, c2):
@@ -244,7 +246,7 @@ def main():
             {"range": rng(2, 0, 3, 0), "text": ""},  # the second 'slot name'
         ]
         c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": edits})
-        got = c.diagnostics(uri)
+        got = c.diagnostics(uri, version=2)
         check(got == [], f"no diagnostics once fixed: {json.dumps(got, ensure_ascii=False, indent=1)}")
         refs = c.result("textDocument/references",
                         {"textDocument": doc, "position": {"line": 12, "character": 31}, "context": {"includeDeclaration": True}})
