@@ -146,6 +146,12 @@ endfunction()
 parley_written(test_junit 0 [["$0" test tests/cli/timers.rules tests/cli/hints.tests tests/cli/no_test.tests --junit "$1/junit.xml" >/dev/null 2>&1 || cat "$1/junit.xml"]])
 # An lcov tracefile with hit counts on the lines and the transitions as branches; parley graph reads it back.
 parley_written(test_lcov 0 [["$0" test tests/cli/values.rules tests/cli/values.tests --coverage-format lcov -o "$1/t.info" >/dev/null 2>&1 || cat "$1/t.info" && "$0" graph tests/cli/values.rules --coverage "$1/t.info" | tail -n 3]])
+# Why a step answered so: parley run --trace, and chat's :why, :slots, :counters, :vars and :undo.
+parley_golden(run_trace 1 stdout run tests/cli/values.rules --trace --input tests/cli/run_trace.jsonl)
+add_test(NAME cli.chat_why COMMAND ${CMAKE_COMMAND}
+         "-DCOMMAND=${parley_bin};chat;tests/cli/values.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.txt
+         -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.expected -DSTATUS=0 -P ${golden}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # parley chat --record: the recorded calls pass as tests.
 parley_written(chat_record 0 [["$0" chat tests/cli/timers.rules --record "$1/r.tests" <tests/cli/chat.txt >/dev/null && cat "$1/r.tests" && "$0" test tests/cli/timers.rules "$1/r.tests"]])
 find_program(GENHTML genhtml)

@@ -874,3 +874,52 @@ state done action transfer
         CHECK(call.step("accept").state_name() == "done");
     }
 }
+
+TEST_CASE("a traced step lists the handlers tried, in order, with what a guard that did not hold read", "[session][trace]") {
+    auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/benchmarks/peer/peer_graph.rules");
+    REQUIRE(compiled.script);
+    const auto& s = *compiled.script;
+    session traced(s, {.variables = {{"caller_name", "Olga"}}}), plain = traced;
+    parley::step_trace why;
+    const auto insult = *s.find_label("insult");
+
+    const auto r = traced.step(insult, 0.9, {}, why);
+    CHECK(r.phrase == plain.step(insult, 0.9).phrase);  // tracing changes nothing of the step
+    REQUIRE(why.handlers.size() == 2);
+    CHECK(why.note.empty());
+    CHECK(why.handlers[0].trigger == "insult");
+    CHECK(why.handlers[0].guard == "warnings >= 1");
+    CHECK_FALSE(why.handlers[0].fired);
+    CHECK(why.handlers[0].read == "warnings = 0");
+    CHECK(why.handlers[1].fired);
+    CHECK(why.handlers[1].read.empty());
+    CHECK(why.handlers[1].rule.line == r.rule().line);
+
+    // A second step: the trace is the new step's only, and the guard now holds.
+    (void)traced.step("insult", 0.9, {}, why);
+    REQUIRE(why.handlers.size() == 1);
+    CHECK(why.handlers[0].fired);
+    CHECK(traced.ended());
+
+    // Below the threshold the script's rule decides first, and the trace says so.
+    session doubtful(s);
+    (void)doubtful.step("demand_supervisor", 0.3, {}, why);
+    CHECK(why.note == "confidence 0.3 is below the threshold 0.6: handled as 'unclear'");
+    REQUIRE_FALSE(why.handlers.empty());
+    CHECK(why.handlers[0].trigger == "unclear");
+    CHECK(why.handlers[0].read == "clarifications = 0");
+}
+
+TEST_CASE("a traced step notes a confirmation question and the yes that settles it", "[session][trace]") {
+    auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/rules/callcenter.rules");
+    REQUIRE(compiled.script);
+    session call(*compiled.script);
+    parley::step_trace why;
+    (void)call.step("complaint", 0.3, {}, why);
+    CHECK(why.note.find("is below the threshold 0.6: the caller is asked to confirm") != std::string::npos);
+    CHECK(why.handlers.empty());
+    (void)call.step("accept", 1.0, {}, why);
+    CHECK(why.note == "yes: 'complaint' as if heard with full confidence");
+    CHECK_FALSE(why.handlers.empty());
+    CHECK(why.handlers.back().fired);
+}

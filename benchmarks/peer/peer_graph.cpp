@@ -5,7 +5,9 @@
 //   ../shared/peers/run.sh --runs 3 --peer "parley|build/benchmarks/peer_graph --passes 10"
 //   ../shared/peers/run.sh --runs 1 --mem 1000000 --peer "parley|build/benchmarks/peer_graph --passes 10"
 //
-// usage: peer_graph [STREAM.jsonl] [--passes K] [--mem N] [--rules FILE]
+// usage: peer_graph [STREAM.jsonl] [--passes K] [--mem N] [--rules FILE] [--trace]
+// --trace: every step fills a parley::step_trace (what `parley run --trace` shows), to measure
+// what tracing costs; without it the steps are the untraced overloads, which trace nothing.
 // The stream's intents are interned once, at load; a step is session::step(label_id,
 // confidence) with one render buffer lent to every session. The graph's low-confidence rule is
 // the script's (`setting below_threshold`), not this driver's. A call whose reply ends it
@@ -108,12 +110,15 @@ struct engine {
         for (std::uint32_t c = 0; c < calls; ++c) sessions[c].reset(caller_of(c));
     }
 
+    parley::step_trace why;  // with --trace
+
+    template <bool Traced>
     pass_result run(const stream& s) {
         pass_result r;
         std::uint32_t h = 2166136261u;
         for (const auto& u : s.utterances) {
             auto& call = sessions[u.call];
-            const auto reply = call.step(u.label, u.confidence, {}, buffer);
+            const auto reply = Traced ? call.step(u.label, u.confidence, {}, why) : call.step(u.label, u.confidence, {}, buffer);
             const auto action = action_index(reply.action);
             h ^= reply.state * 4u + action;
             h *= 16777619u;
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
     const char* path = "stream.jsonl";
     const char* rules = PARLEY_PEER_RULES;
     long sessions_for_memory = 0, passes = 1;
+    bool traced = false;
     for (int a = 1; a < argc; ++a) {
         if (!std::strcmp(argv[a], "--mem") && a + 1 < argc)
             sessions_for_memory = std::atol(argv[++a]);
@@ -148,6 +154,8 @@ int main(int argc, char** argv) {
             passes = std::max(1L, std::atol(argv[++a]));
         else if (!std::strcmp(argv[a], "--rules") && a + 1 < argc)
             rules = argv[++a];
+        else if (!std::strcmp(argv[a], "--trace"))
+            traced = true;
         else
             path = argv[a];
     }
@@ -173,13 +181,14 @@ int main(int argc, char** argv) {
 
     const auto s = load_stream(path, e.script);
     e.fresh(s.calls);
-    const auto warm = e.run(s);
+    auto run = [&] { return traced ? e.run<true>(s) : e.run<false>(s); };
+    const auto warm = run();
     double seconds = 0;
     pass_result r;
     for (long p = 0; p < passes; ++p) {
         e.fresh(s.calls);
         const auto t0 = std::chrono::steady_clock::now();
-        r = e.run(s);
+        r = run();
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!(r == warm)) {
             std::fprintf(stderr, "parley: warm-up and timed pass disagree\n");
@@ -187,10 +196,10 @@ int main(int argc, char** argv) {
         }
     }
     std::printf(
-        "RESULT peer=parley steps=%zu passes=%ld seconds=%.6f steps_per_sec=%.0f checksum=0x%08x continue=%llu transfer=%llu "
+        "RESULT peer=%s steps=%zu passes=%ld seconds=%.6f steps_per_sec=%.0f checksum=0x%08x continue=%llu transfer=%llu "
         "hangup=%llu close=%llu phrase_bytes=%llu\n",
-        s.utterances.size(), passes, seconds, double(s.utterances.size()) * double(passes) / seconds, r.checksum,
-        static_cast<unsigned long long>(r.actions[0]), static_cast<unsigned long long>(r.actions[1]),
+        traced ? "parley_traced" : "parley", s.utterances.size(), passes, seconds, double(s.utterances.size()) * double(passes) / seconds,
+        r.checksum, static_cast<unsigned long long>(r.actions[0]), static_cast<unsigned long long>(r.actions[1]),
         static_cast<unsigned long long>(r.actions[2]), static_cast<unsigned long long>(r.actions[3]),
         static_cast<unsigned long long>(r.phrase_bytes));
     return 0;

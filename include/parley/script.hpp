@@ -70,6 +70,8 @@ public:
     [[nodiscard]] std::string_view counter_name(std::size_t i) const { return tables_->str(tables_->counters.at(i)); }
     [[nodiscard]] std::size_t slot_count() const noexcept { return tables_->slots.size(); }
     [[nodiscard]] std::string_view slot_name(std::size_t i) const { return tables_->str(tables_->slots.at(i)); }
+    [[nodiscard]] std::size_t variable_count() const noexcept { return tables_->variables.size(); }
+    [[nodiscard]] std::string_view variable_name(std::size_t i) const { return tables_->str(tables_->variables.at(i)); }
     // Handlers, timers included, as the compiler lowered them.
     [[nodiscard]] std::size_t handler_count() const noexcept { return tables_->handlers.size(); }
     // The files the script was compiled from: [0] the root, then its includes, as diagnostics name them.

@@ -116,6 +116,26 @@ private:
     std::uint8_t language_ = 0;
 };
 
+// Why a step answered as it did, for a rule author (`parley run --trace`, `parley chat`'s :why):
+// the handlers for the utterance in the current state, in the order they were tried, each with
+// whether it fired and, for one whose guard did not hold, the values the guard read. Filled by the
+// step overloads that take one; the others trace nothing and cost nothing for it.
+struct traced_handler {
+    rule_location rule;        // where the handler is written
+    std::string_view trigger;  // as written: "insult, threat", "otherwise", "after 55s"
+    std::string_view guard;    // as written, normalised; empty when it has none
+    bool fired = false;
+    std::string read;  // what a guard that did not hold read: "insults = 0, confidence = 0.55"
+};
+struct step_trace {
+    std::vector<traced_handler> handlers;  // in the order tried; the one that fired comes last
+    std::string note;                      // what happened before any handler: a confirmation, a low confidence
+    void clear() noexcept {
+        handlers.clear();
+        note.clear();
+    }
+};
+
 // Per-call options: the caller's language, the host's variables, what the CRM already knows.
 struct session_options {
     std::string language;  // empty: the script's default language
@@ -312,6 +332,16 @@ public:
         return step_into(label, confidence, slots, &buffer);
     }
 
+    // The same, tracing the step into `trace` (cleared first): see step_trace.
+    [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, step_trace& trace) {
+        trace.clear();
+        return step_into(label, confidence, slots, nullptr, tracer{*this, trace});
+    }
+    [[nodiscard]] reply step(std::string_view label, double confidence, std::span<const slot_value> slots, step_trace& trace) {
+        trace.clear();
+        return step_into(label, confidence, slots, nullptr, tracer{*this, trace});
+    }
+
     // Moves the session's clock to `seconds` since pickup and fires the timers that fell due, in
     // order, handing each one's reply to `on_reply(const reply&)` as it fires: when several fall
     // due between two inputs, the host gets every reply, not only the last. A reply's phrase is
@@ -360,22 +390,29 @@ public:
 
 private:
     // The public overloads' work; `buffer` is the host's, or null for the session's own.
-    [[nodiscard]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+    template <class Label>
+    [[nodiscard]] reply step_into(Label label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+        return step_into(label, confidence, slots, buffer, no_trace{});
+    }
+    template <class Trace>
+    [[nodiscard]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots, std::string* buffer, Trace trace) {
         check_live();
         if (label >= tables().label_count) [[unlikely]]
             throw_label_out_of_range(label);
         check_utterance(confidence, slots);
         if (pending_label_ != detail::none && label == tables().accept_label) [[unlikely]]
-            return with_pending_slots([&](std::span<const slot_value> pending) { return respond(buffer, accept(pending)); });
-        return respond(buffer, decide(label, confidence, slots));
+            return with_pending_slots([&](std::span<const slot_value> pending) { return respond(buffer, accept(pending, trace)); });
+        return respond(buffer, decide(label, confidence, slots, trace));
     }
-    [[nodiscard]] reply step_into(std::string_view label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
-        if (auto id = script_.find_label(label)) return step_into(*id, confidence, slots, buffer);
+    template <class Trace>
+    [[nodiscard]] reply step_into(std::string_view label, double confidence, std::span<const slot_value> slots, std::string* buffer,
+                                  Trace trace) {
+        if (auto id = script_.find_label(label)) return step_into(*id, confidence, slots, buffer, trace);
         check_live();
         if (!tables().unknown_to_otherwise)
             detail::throw_session_error(session_errc::unknown_label, "the script declares no intent or event '" + std::string(label) + "'");
         check_utterance(confidence, slots);  // as for a declared label: `otherwise` gets no bad input
-        return respond(buffer, decide(otherwise_label(), confidence, slots));
+        return respond(buffer, decide(otherwise_label(), confidence, slots, trace));
     }
     template <class OnReply>
     std::size_t advance_into(double seconds, std::string* buffer, OnReply& on_reply) {
@@ -645,43 +682,125 @@ private:
         }
     };
 
+    // What the untraced steps pass down: nothing, and no code.
+    struct no_trace {
+        static constexpr bool on = false;
+        void tried(std::uint32_t, bool, std::optional<scope>) const noexcept {}
+        template <class Note>
+        void note(Note&&) const noexcept {}
+    };
+    // What a traced step passes down: each handler tried, and a note.
+    struct tracer {
+        static constexpr bool on = true;
+        const session& call;
+        step_trace& out;
+        void tried(std::uint32_t handler, bool fired, std::optional<scope> values) const {  // the guard's values, when it did not hold
+            const auto& t = call.tables();
+            const auto& h = t.handlers[handler];
+            const auto& text = t.handler_texts[handler];
+            traced_handler e;
+            if (h.rule.line != 0) e.rule = {t.files[h.rule.file], h.rule.line};
+            e.trigger = t.str(text.trigger);
+            e.guard = t.str(text.guard);
+            e.fired = fired;
+            if (values && h.guard != detail::none) call.describe_reads(h.guard, *values, e.read);
+            out.handlers.push_back(std::move(e));
+        }
+        template <class Note>
+        void note(Note&& make) const {
+            out.note = make();
+        }
+    };
+    // The values guard `node` reads, "insults = 0, name = \"Ana\"", appended to `out`.
+    void describe_reads(std::uint32_t node, const scope& values, std::string& out) const {
+        const auto& t = tables();
+        const auto& g = t.guards[node];
+        auto read = [&](std::string_view name, const auto& value) {
+            fmt::format_to(std::back_inserter(out), "{}{} = {}", out.empty() ? "" : ", ", name, value);
+        };
+        auto text = [](std::string_view value) { return value.empty() ? std::string("unknown") : fmt::format("\"{}\"", value); };
+        switch (g.op) {
+            case detail::guard_op::always: break;
+            case detail::guard_op::all_of:
+            case detail::guard_op::any_of:
+                for (std::uint32_t i = g.a; i < g.a + g.b; ++i) describe_reads(t.guard_children[i], values, out);
+                break;
+            case detail::guard_op::negate: describe_reads(g.a, values, out); break;
+            case detail::guard_op::known_slot:
+            case detail::guard_op::slot_cmp:
+            case detail::guard_op::slot_number_cmp: read(t.str(t.slots[g.a]), text(values.slot(g.a))); break;
+            case detail::guard_op::counter_cmp: read(t.str(t.counters[g.a]), values.counter(g.a)); break;
+            case detail::guard_op::variable_cmp:
+            case detail::guard_op::variable_number_cmp: read(t.str(t.variables[g.a]), text(values.variable(g.a))); break;
+            case detail::guard_op::known_count_cmp:
+                for (std::uint32_t i = g.a; i < g.a + g.b; ++i)
+                    read(t.str(t.slots[t.guard_children[i]]), text(values.slot(t.guard_children[i])));
+                break;
+            case detail::guard_op::confidence_cmp: read("confidence", values.confidence); break;
+        }
+    }
+
     // The dispatch column of labels the script does not declare: their `otherwise` handlers.
     [[nodiscard]] label_id otherwise_label() const noexcept { return tables().label_count; }
 
     // A declared label (or otherwise_label()), checked. A pending confirmation is settled first:
     // anything but yes (see step) goes back to where the question was asked, and no repeats it.
     // A doubtful intent is asked about instead of acted on; events never are.
-    [[gnu::always_inline]] decision decide(label_id label, double confidence, std::span<const slot_value> slots) {
+    template <class Trace>
+    [[gnu::always_inline]] decision decide(label_id label, double confidence, std::span<const slot_value> slots, Trace trace) {
         const auto& t = tables();
         if (pending_label_ != detail::none) {
+            if constexpr (Trace::on)
+                trace.note(
+                    [&] { return fmt::format("the question about '{}' is settled: not a yes", t.str(t.labels[pending_label_].name)); });
             enter(pending_origin_, now_ms_);
             clear_pending();
             if (label == t.decline_label) return {.text = choose(t.confirm_repeat), .rule = t.confirm_where};
         }
         if (confidence < t.confidence_threshold && label != otherwise_label() && !t.labels[label].is_event) [[unlikely]] {
-            if (t.confirm_state != detail::none) return ask_to_confirm(label, slots);
-            if (t.below_threshold_label != detail::none) label = t.below_threshold_label;
+            if (t.confirm_state != detail::none) {
+                if constexpr (Trace::on)
+                    trace.note([&] {
+                        return fmt::format("confidence {} is below the threshold {}: the caller is asked to confirm", confidence,
+                                           t.confidence_threshold);
+                    });
+                return ask_to_confirm(label, slots);
+            }
+            if (t.below_threshold_label != detail::none) {
+                if constexpr (Trace::on)
+                    trace.note([&] {
+                        return fmt::format("confidence {} is below the threshold {}: handled as '{}'", confidence, t.confidence_threshold,
+                                           t.str(t.labels[t.below_threshold_label].name));
+                    });
+                label = t.below_threshold_label;
+            }
         }
-        return dispatch(label, slots, confidence);
+        return dispatch(label, slots, confidence, trace);
     }
 
     // The first of the label's handlers in this state whose guard holds fires; none may.
-    [[gnu::always_inline]] decision dispatch(label_id label, std::span<const slot_value> slots, double confidence) {
+    template <class Trace>
+    [[gnu::always_inline]] decision dispatch(label_id label, std::span<const slot_value> slots, double confidence, Trace trace) {
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         if (!t.has_forms && t.state_count_bytes == 0) [[likely]] {  // the plain case: the first handler that holds
             for (std::uint32_t i = 0; i < range.count; ++i) {
-                const auto& h = t.handlers[i == 0 ? range.first_handler : t.candidates[range.first + i]];
-                if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence}))
+                const auto index = i == 0 ? range.first_handler : t.candidates[range.first + i];
+                const auto& h = t.handlers[index];
+                if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence})) {
+                    if constexpr (Trace::on) trace.tried(index, true, {});
                     return fire(h, slots, now_ms_);
+                }
+                if constexpr (Trace::on) trace.tried(index, false, scope{*this, slots, detail::none, language_, confidence});
             }
             return {};
         }
-        return dispatch_counting(range, label, slots, confidence);
+        return dispatch_counting(range, label, slots, confidence, trace);
     }
     // The same, in a script with forms or per-state counts: they watch for `otherwise`.
+    template <class Trace>
     [[gnu::noinline]] decision dispatch_counting(detail::handler_range range, label_id label, std::span<const slot_value> slots,
-                                                 double confidence) {
+                                                 double confidence, Trace trace) {
         const auto& t = tables();
         const bool counts = t.state_count_bytes != 0;
         bool missed = false;  // counted in no_match: an `otherwise` handler was tried, or none fired
@@ -695,8 +814,11 @@ private:
             if (counts && !missed && t.otherwise_handler[index]) [[unlikely]]
                 count_in_state(0), missed = true;
             const auto& h = t.handlers[index];
-            if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence}))
+            if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence})) {
+                if constexpr (Trace::on) trace.tried(index, true, {});
                 return fire(h, slots, now_ms_);
+            }
+            if constexpr (Trace::on) trace.tried(index, false, scope{*this, slots, detail::none, language_, confidence});
         }
         if (counts && !missed) count_in_state(0);
         if (form != detail::none) [[unlikely]]
@@ -812,11 +934,15 @@ private:
 
     // The caller said yes: carry on exactly as if the pending intent had come with full
     // confidence, with the slots it came with (`pending`, a copy: see with_pending_slots).
-    decision accept(std::span<const slot_value> pending) {
+    template <class Trace>
+    decision accept(std::span<const slot_value> pending, Trace trace) {
         const label_id label = pending_label_;
+        if constexpr (Trace::on)
+            trace.note(
+                [&] { return fmt::format("yes: '{}' as if heard with full confidence", tables().str(tables().labels[label].name)); });
         enter(pending_origin_, now_ms_);
         clear_pending();
-        return dispatch(label, pending, 1.0);
+        return dispatch(label, pending, 1.0, trace);
     }
 
     // The reply f makes of a copy of the slots awaiting confirmation, valid while f runs: the

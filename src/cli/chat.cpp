@@ -130,6 +130,9 @@ constexpr const char* help = R"(Type what the caller did, as the classifier woul
   wait 30                    let 30 seconds pass (timers); also :wait 30
   pickup                     a new call
 Commands: :help  :state  :reset  :lang en  :quit   (Tab completes intent names)
+  :why        the handlers the last input's step tried, in order, and what a guard that did not hold read
+  :slots  :counters  :vars     the call's values now
+  :undo       take the last input back (again: the one before)
 )";
 
 }  // namespace
@@ -169,7 +172,18 @@ int chat(const std::string& file, const std::string& language, const std::string
     };
     if (interactive) std::cout << "A new call. Type :help for help.\n";
     pick_up();
-    std::uint32_t number = 0;  // of the input line, for diagnostics
+    std::uint32_t number = 0;       // of the input line, for diagnostics
+    parley::step_trace why;         // the last step's, for :why
+    std::vector<std::string> undo;  // the call before each input, for :undo
+    auto values = [&](std::size_t count, auto name_of, auto value_of) {
+        bool any = false;
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto name = name_of(i);
+            const auto value = value_of(name);
+            if (!value.empty()) std::cout << "  " << name << " = " << value << '\n', any = true;
+        }
+        if (!any) std::cout << "  (none)\n";
+    };
     while (true) {
         char* raw = readline(interactive ? "caller> " : "");
         if (!raw) break;
@@ -192,7 +206,47 @@ int chat(const std::string& file, const std::string& language, const std::string
                                          script->language_name(call->language()), call->now(), call->ended() ? ", ended" : "");
                 continue;
             }
+            if (head == ":why") {
+                if (!why.note.empty()) std::cout << "  " << why.note << '\n';
+                if (why.handlers.empty()) std::cout << "  (no handler was tried)\n";
+                for (const auto& h : why.handlers)
+                    std::cout << fmt::format("  {} {}:{}  on {}{}{}\n", h.fired ? "fired" : "no   ", h.rule.file, h.rule.line, h.trigger,
+                                             h.guard.empty() ? "" : fmt::format(" if {}", h.guard),
+                                             h.read.empty() ? "" : fmt::format("  ({})", h.read));
+                continue;
+            }
+            if (head == ":slots") {
+                values(
+                    script->slot_count(), [&](std::size_t i) { return script->slot_name(i); },
+                    [&](std::string_view n) { return std::string(call->slot(n)); });
+                continue;
+            }
+            if (head == ":counters") {
+                values(
+                    script->counter_count(), [&](std::size_t i) { return script->counter_name(i); },
+                    [&](std::string_view n) { return call->counter(n) ? std::to_string(call->counter(n)) : std::string(); });
+                continue;
+            }
+            if (head == ":vars") {
+                values(
+                    script->variable_count(), [&](std::size_t i) { return script->variable_name(i); },
+                    [&](std::string_view n) { return std::string(call->variable(n)); });
+                continue;
+            }
+            if (head == ":undo") {
+                if (undo.empty()) {
+                    std::cout << "  nothing to take back in this call\n";
+                    continue;
+                }
+                call.emplace(parley::session::restore(*script, undo.back()));
+                undo.pop_back();
+                why.clear();
+                if (recording) recording->stop("':undo' took an input back during the call");
+                std::cout << fmt::format("  taken back: state '{}'\n", call->state_name());
+                continue;
+            }
             if (head == ":reset") {
+                undo.clear();
                 call.emplace(fresh());
                 std::cout << "A new call.\n";
                 pick_up();
@@ -220,11 +274,13 @@ int chat(const std::string& file, const std::string& language, const std::string
                 continue;
             }
             if (call->ended() || in->what == input::kind::pickup) {
+                undo.clear();
                 std::cout << (call->ended() ? "The call has ended. A new call:\n" : "A new call.\n");
                 call.emplace(fresh());
                 pick_up();
                 if (in->what == input::kind::pickup) continue;
             }
+            undo.push_back(call->snapshot());
             if (recording) recording->input_line(*in);
             auto heard = [&](const parley::reply& r) {
                 show(r);
@@ -240,7 +296,7 @@ int chat(const std::string& file, const std::string& language, const std::string
             } else {
                 std::vector<parley::slot_value> views;
                 for (const auto& [k, v] : in->slots) views.push_back({k, v});
-                heard(call->step(std::string_view(in->label), in->confidence, views));
+                heard(call->step(std::string_view(in->label), in->confidence, views, why));
             }
             if (recording) recording->end_step(call->idle());
             if (call->ended()) std::cout << "The call has ended. Type anything to start a new call, or :quit.\n";

@@ -21,6 +21,7 @@ struct run_options {
     std::vector<std::string> set;  // NAME=VALUE
     double idle_timeout = 7200;    // seconds of stream time; 0: calls never expire
     std::size_t ended_window = 100'000;
+    bool trace = false;  // add each step's trace to its line
 };
 
 struct serve_options {

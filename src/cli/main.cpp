@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
     run->add_option("--idle-timeout", run_options.idle_timeout,
                     "Expire a call with no line for this many seconds of stream time (default 7200; 0: never)")
         ->check(CLI::NonNegativeNumber);
+    run->add_flag("--trace", run_options.trace,
+                  "Add to each step's line the handlers considered, in order, with the values a guard that did not hold read");
     run->add_option("--remember-ended", run_options.ended_window,
                     "How many ended calls to remember, so that a late line for one is an error (default 100000)");
     run->footer(R"(Input, one JSON object per line:
@@ -69,7 +71,12 @@ state and "ended": true). A line for one of the last --remember-ended ended call
 --idle-timeout seconds of stream time (each call's 'at' placed on one clock where its first
 line arrived) is expired: its id is listed in "expired": ["c7"] on the line that noticed.
 Replies to a pipe or a terminal are written as soon as each line is read; a write error
-ends the run with status 2.)");
+ends the run with status 2.
+With --trace, a step's line also says why it answered so: the handlers for its input in the
+call's state, in the order tried, and what a guard that did not hold read:
+  "trace": {"handlers": [{"rule": "x.rules:12", "on": "insult", "guard": "insults >= 1",
+            "fired": false, "read": "insults = 0"}, {"rule": "x.rules:14", ..., "fired": true}]}
+and a "note" when the confidence or a pending confirmation decided first.)");
     run->callback([&] { status = parley::cli::run(run_options); });
 
     parley::cli::serve_options serve_options;

@@ -115,6 +115,7 @@ int run(const run_options& options) {
     try {
         out.reserve(block + 4096);
         runner r(std::move(*script), {.language = options.language, .variables = std::move(*variables)}, limits);
+        r.trace(options.trace);
         line_reader reader(limits.max_line, block);
         std::string_view line;
         bool more = true;

@@ -242,6 +242,10 @@ line_answerer::outcome line_answerer::finish(const parley::script& script, parle
         error(number, &call, wrong, out);
         return {.refused = true};
     }
+    if (tracing_) {
+        const auto r = id ? session.step(*id, f.confidence, f.slots, trace_) : session.step(f.label(), f.confidence, f.slots, trace_);
+        return answer(out, call, r, {}, true);
+    }
     return answer(out, call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots));
 }
 
@@ -252,7 +256,8 @@ void line_answerer::note_expired(std::string_view call) {
 
 // The line's answer: its reply, the replies of the timers that fired before it, and, when a
 // timer ended the call first, why the line's own input was not handled.
-line_answerer::outcome line_answerer::answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored) {
+line_answerer::outcome line_answerer::answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored,
+                                             bool traced) {
     out += "{\"call\": ";
     support::append_json_string(out, call);
     out += ", ";
@@ -266,8 +271,39 @@ line_answerer::outcome line_answerer::answer(std::string& out, std::string_view 
         out += ", \"ignored\": ";
         support::append_json_string(out, ignored);
     }
+    if (traced) append_trace(out);
     finish_line(out);
     return {.ended = r.ended};
+}
+
+// The step's trace: {"note": ..., "handlers": [{"rule", "on", "guard", "fired", "read"}, ...]},
+// the handlers in the order tried.
+void line_answerer::append_trace(std::string& out) const {
+    out += ", \"trace\": {";
+    if (!trace_.note.empty()) {
+        out += "\"note\": ";
+        support::append_json_string(out, trace_.note);
+        out += ", ";
+    }
+    out += "\"handlers\": [";
+    for (std::size_t i = 0; i < trace_.handlers.size(); ++i) {
+        const auto& h = trace_.handlers[i];
+        out += i == 0 ? "{\"rule\": " : ", {\"rule\": ";
+        support::append_json_string(out, h.rule ? fmt::format("{}:{}", h.rule.file, h.rule.line) : std::string());
+        out += ", \"on\": ";
+        support::append_json_string(out, h.trigger);
+        if (!h.guard.empty()) {
+            out += ", \"guard\": ";
+            support::append_json_string(out, h.guard);
+        }
+        out += h.fired ? ", \"fired\": true" : ", \"fired\": false";
+        if (!h.read.empty()) {
+            out += ", \"read\": ";
+            support::append_json_string(out, h.read);
+        }
+        out += '}';
+    }
+    out += "]}";
 }
 
 void line_answerer::error(std::size_t number, const std::string_view* call, std::string_view message, std::string& out) {
@@ -374,6 +410,7 @@ public:
     }
 
     bool failed() const noexcept { return failed_; }
+    void trace(bool on) noexcept { lines_.trace(on); }
     std::size_t live() const noexcept { return calls_.live(); }
 
 private:
@@ -411,6 +448,7 @@ runner::~runner() = default;
 void runner::answer(std::string_view line, std::size_t number, std::string& out) { impl_->answer(line, number, out); }
 void runner::answer_too_long(std::size_t number, std::string& out) { impl_->answer_too_long(number, out); }
 bool runner::failed() const noexcept { return impl_->failed(); }
+void runner::trace(bool on) noexcept { impl_->trace(on); }
 std::size_t runner::live_calls() const noexcept { return impl_->live(); }
 
 int run_buffer(runner& r, const run_limits& limits, std::string_view input, std::string& out, std::size_t chunk) {

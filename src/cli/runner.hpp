@@ -47,12 +47,17 @@ public:
     void error(std::size_t number, const std::string_view* call, std::string_view message, std::string& out);
     // A call that ended for being idle, listed in this line's "expired".
     void note_expired(std::string_view call);
+    // Whether each step's trace (parley::step_trace) is added to its line, as "trace".
+    void trace(bool on) noexcept { tracing_ = on; }
 
 private:
-    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {});
+    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false);
     void append_reply(std::string& out, const parley::reply& r);
     void finish_line(std::string& out) const;
+    void append_trace(std::string& out) const;
 
+    bool tracing_ = false;
+    parley::step_trace trace_;  // the last step's, while tracing_
     std::string rule_, timers_, expired_;
     std::optional<parley::reply> last_timer_;
     std::size_t last_begins_ = 0;
@@ -72,6 +77,8 @@ public:
     void answer_too_long(std::size_t number, std::string& out);
     // Whether any line was answered with an error.
     [[nodiscard]] bool failed() const noexcept;
+    // Adds each step's trace to its line (`parley run --trace`).
+    void trace(bool on) noexcept;
     // Calls live now (for tests and benchmarks).
     [[nodiscard]] std::size_t live_calls() const noexcept;
 
