@@ -15,9 +15,9 @@
 #ifndef PARLEY_SESSION_HPP_INCLUDED
 #define PARLEY_SESSION_HPP_INCLUDED
 
-#include <parley/detail/call_store.hpp>
 #include <parley/detail/guard.hpp>
 #include <parley/detail/render.hpp>
+#include <parley/detail/session_store.hpp>
 #include <parley/detail/snapshot.hpp>
 #include <parley/detail/tables.hpp>
 #include <parley/detail/throw.hpp>
@@ -951,7 +951,7 @@ private:
     template <class F>
     reply with_pending_slots(F&& f) {
         std::size_t count = 0, bytes = 0;
-        store_.for_each([&](const detail::call_store::record& r) {
+        store_.for_each([&](const detail::session_store::record& r) {
             if (r.key != pending_kind) return;
             ++count;
             bytes += r.name.size() + r.value.size();
@@ -971,7 +971,7 @@ private:
             text = many_bytes.get();
         }
         std::size_t i = 0;
-        store_.for_each([&](const detail::call_store::record& r) {
+        store_.for_each([&](const detail::session_store::record& r) {
             if (r.key != pending_kind) return;
             std::memcpy(text, r.name.data(), r.name.size());  // a record's views are never null
             std::memcpy(text + r.name.size(), r.value.data(), r.value.size());
@@ -1110,7 +1110,7 @@ private:
     // needed; the caller's values inline in store_ while they are small. Anything that wraps a
     // session rounds up to 64 bytes; keep sessions in their own array, as parley run does.
     parley::script script_;
-    detail::call_store store_;  // counters, state counts, rotation positions, then the call's values
+    detail::session_store store_;  // counters, state counts, rotation positions, then the call's values
     // Times in milliseconds since pickup, at most max_clock_ms.
     std::uint32_t entered_at_ms_ = 0;
     std::uint32_t now_ms_ = 0;
@@ -1180,9 +1180,9 @@ inline std::string session::snapshot() const {
         w.str(t.str(t.labels[pending_label_].name));
         w.str(t.str(t.states[pending_origin_].name));
         std::size_t n = 0;
-        store_.for_each([&](const detail::call_store::record& r) { n += r.key == pending_kind; });
+        store_.for_each([&](const detail::session_store::record& r) { n += r.key == pending_kind; });
         w.varint(n);
-        store_.for_each([&](const detail::call_store::record& r) {
+        store_.for_each([&](const detail::session_store::record& r) {
             if (r.key != pending_kind) return;
             w.str(r.name);
             w.str(r.value);
@@ -1198,9 +1198,9 @@ inline std::string session::snapshot() const {
         }
     w.str({reinterpret_cast<const char*>(rotations()), t.rotation_count});
     std::size_t values = 0;
-    store_.for_each([&](const detail::call_store::record& r) { values += r.key != pending_kind; });
+    store_.for_each([&](const detail::session_store::record& r) { values += r.key != pending_kind; });
     w.varint(values);
-    store_.for_each([&](const detail::call_store::record& r) {
+    store_.for_each([&](const detail::session_store::record& r) {
         if (r.key == pending_kind) return;
         const bool is_variable = key_kind(r.key) == variable_kind;
         const auto index = key_index(r.key);

@@ -10,8 +10,8 @@
 // name), on the heap otherwise, where it grows by doubling; reset() keeps it, so a session
 // reused call after call stops allocating once it has seen its largest call. 24 bytes, so that
 // a session fits in one cache line.
-#ifndef PARLEY_DETAIL_CALL_STORE_HPP_INCLUDED
-#define PARLEY_DETAIL_CALL_STORE_HPP_INCLUDED
+#ifndef PARLEY_DETAIL_SESSION_STORE_HPP_INCLUDED
+#define PARLEY_DETAIL_SESSION_STORE_HPP_INCLUDED
 
 #include <algorithm>
 #include <cstddef>
@@ -27,7 +27,7 @@
 
 namespace parley::detail {
 
-class call_store {
+class session_store {
 public:
     static constexpr std::size_t inline_capacity = 16;
 
@@ -37,30 +37,30 @@ public:
         std::string_view value;
     };
 
-    call_store() noexcept = default;
-    explicit call_store(std::size_t fixed) {
+    session_store() noexcept = default;
+    explicit session_store(std::size_t fixed) {
         reserve(fixed);
         std::memset(data(), 0, fixed);
         size_ = static_cast<std::uint32_t>(fixed);
         layout_ |= size_;
     }
-    call_store(const call_store& other) : call_store() {
+    session_store(const session_store& other) : session_store() {
         reserve(other.size_);
         if (other.size_) std::memcpy(data(), other.data(), other.size_);
         size_ = other.size_;
         layout_ = (layout_ & heap_bit) | (other.layout_ & ~heap_bit);
     }
-    call_store(call_store&& other) noexcept : size_(std::exchange(other.size_, 0)), layout_(std::exchange(other.layout_, 0)) {
+    session_store(session_store&& other) noexcept : size_(std::exchange(other.size_, 0)), layout_(std::exchange(other.layout_, 0)) {
         std::memcpy(storage_, other.storage_, inline_capacity);  // the bytes, or the heap pointer and capacity
     }
-    call_store& operator=(call_store other) noexcept {
+    session_store& operator=(session_store other) noexcept {
         swap(other);
         return *this;
     }
-    ~call_store() {
+    ~session_store() {
         if (on_heap()) delete[] heap();
     }
-    void swap(call_store& other) noexcept {
+    void swap(session_store& other) noexcept {
         std::swap(size_, other.size_);
         std::swap(layout_, other.layout_);
         std::uint8_t temp[inline_capacity];
@@ -269,7 +269,7 @@ private:
     std::uint32_t layout_ = 0;  // the fixed bytes' count, and heap_bit when storage_ holds the heap pointer and capacity
     std::uint8_t storage_[inline_capacity] = {};
 };
-static_assert(sizeof(call_store) == 24);
+static_assert(sizeof(session_store) == 24);
 
 }  // namespace parley::detail
 
