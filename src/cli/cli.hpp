@@ -3,6 +3,7 @@
 #define PARLEY_SRC_CLI_CLI_HPP_INCLUDED
 
 #include <parley/compiler.hpp>
+#include <parley/session.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +71,15 @@ int lsp_server();
 
 // Compiles a script for a subcommand; prints its diagnostics to stderr; nullopt on errors.
 std::optional<parley::script> load_script(const std::string& file);
+// A script and every new call's options (--lang, --set), checked against it once so that a bad
+// one fails at start rather than on every line. On a problem: its report on stderr, `status` set
+// (1: the script does not compile, 2: a bad option), nullopt.
+struct call_setup {
+    parley::script script;
+    parley::session_options defaults;
+};
+std::optional<call_setup> load_for_calls(const std::string& file, const std::string& language, const std::vector<std::string>& set,
+                                         int& status);
 // "NAME=VALUE" pairs, or an error message.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_assignments(const std::vector<std::string>& set, std::string& error);
 

@@ -18,6 +18,27 @@ std::optional<parley::script> load_script(const std::string& file) {
     return std::move(result.script);
 }
 
+std::optional<call_setup> load_for_calls(const std::string& file, const std::string& language, const std::vector<std::string>& set,
+                                         int& status) {
+    auto script = load_script(file);
+    if (!script) {
+        status = 1;
+        return std::nullopt;
+    }
+    std::string problem;
+    auto variables = parse_assignments(set, problem);
+    try {
+        if (!variables) throw std::invalid_argument(problem);
+        call_setup setup{std::move(*script), {.language = language, .variables = std::move(*variables)}};
+        parley::session probe(setup.script, setup.defaults);
+        return setup;
+    } catch (const std::exception& e) {  // a bad --set, or a --lang or variable the script refuses
+        std::cerr << "parley: " << e.what() << '\n';
+        status = 2;
+        return std::nullopt;
+    }
+}
+
 int check(const std::vector<std::string>& files, bool json) {
     std::vector<parley::diagnostic> all;
     bool errors = false;

@@ -63,20 +63,9 @@ long read_some(int fd, char* to, std::size_t most) {
 }  // namespace
 
 int run(const run_options& options) {
-    auto script = load_script(options.file);
-    if (!script) return 1;
-    std::string problem;
-    auto variables = parse_assignments(options.set, problem);
-    if (!variables) {
-        std::fprintf(stderr, "parley: %s\n", problem.c_str());
-        return 2;
-    }
-    try {  // fail early on a bad --lang or --set rather than on every line
-        parley::session probe(*script, {.language = options.language, .variables = *variables});
-    } catch (const parley::session_error& e) {
-        std::fprintf(stderr, "parley: %s\n", e.what());
-        return 2;
-    }
+    int status = 0;
+    auto setup = load_for_calls(options.file, options.language, options.set, status);
+    if (!setup) return status;
     int in = STDIN_FILENO;
     const bool named = options.input != "-";
     if (named) {
@@ -103,7 +92,6 @@ int run(const run_options& options) {
     limits.ended_window = options.ended_window;
     std::string out;
     std::size_t number = 0;
-    int status = 0;
     auto flush = [&] {
         if (!write_all(STDOUT_FILENO, out)) {
             std::fprintf(stderr, "parley: cannot write the replies: %s\n", std::strerror(errno));
@@ -114,7 +102,7 @@ int run(const run_options& options) {
     };
     try {
         out.reserve(block + 4096);
-        runner r(std::move(*script), {.language = options.language, .variables = std::move(*variables)}, limits);
+        runner r(std::move(setup->script), std::move(setup->defaults), limits);
         r.trace(options.trace);
         line_reader reader(limits.max_line, block);
         std::string_view line;

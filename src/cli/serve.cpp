@@ -571,21 +571,9 @@ int serve(const serve_options& options) {
         std::fprintf(stderr, "parley: --listen takes IP:PORT, not '%s'\n", options.listen.c_str());
         return 2;
     }
-    auto script = load_script(options.file);
-    if (!script) return 1;
-    std::string problem;
-    auto variables = parse_assignments(options.set, problem);
-    if (!variables) {
-        std::fprintf(stderr, "parley: %s\n", problem.c_str());
-        return 2;
-    }
-    parley::session_options defaults{.language = options.language, .variables = std::move(*variables)};
-    try {
-        parley::session probe(*script, defaults);
-    } catch (const parley::session_error& e) {
-        std::fprintf(stderr, "parley: %s\n", e.what());
-        return 2;
-    }
+    int status = 0;
+    auto setup = load_for_calls(options.file, options.language, options.set, status);
+    if (!setup) return status;
     std::unique_ptr<call_store> store;
     try {
         store = make_store(options.store);
@@ -603,7 +591,7 @@ int serve(const serve_options& options) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    server s(options, std::move(store), std::make_shared<const program>(program{std::move(*script), std::move(defaults)}));
+    server s(options, std::move(store), std::make_shared<const program>(program{std::move(setup->script), std::move(setup->defaults)}));
     std::optional<listener> http_listener;
     try {
         http_listener.emplace(tcp::endpoint(address, static_cast<unsigned short>(port)), options.max_connections, options.max_body,
