@@ -103,7 +103,7 @@ struct engine {
         const parley::session probe(script);
         for (auto name : caller_names) callers.push_back(probe.prepare({.variables = {{"caller_name", std::string(name)}}}));
     }
-    [[nodiscard]] const parley::prepared_options& caller_of(std::uint32_t call) const { return callers[call % callers.size()]; }
+    [[nodiscard]] const parley::prepared_options& caller_of(std::uint32_t call) const { return callers[call % caller_names.size()]; }
 
     void fresh(std::uint32_t calls) {
         sessions.assign(calls, parley::session(script));

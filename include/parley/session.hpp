@@ -155,14 +155,9 @@ public:
 
 private:
     friend class session;
-    struct value {
-        std::uint32_t key = 0;
-        std::string_view language;  // a view of the script's strings; empty: every language
-        std::string text;
-    };
-    std::optional<parley::script> script_;  // what it was prepared for; it keeps the language views alive
+    std::optional<parley::script> script_;  // what it was prepared for
     std::optional<std::uint8_t> language_;
-    std::vector<value> values_;
+    detail::session_store values_;  // the values as a session's store keeps them, copied in whole by reset()
 };
 
 // How restore() treats a snapshot taken with another version of the script.
@@ -250,14 +245,14 @@ public:
             }
             if (value.size() > max_slot_value_bytes) throw_value_too_long("variable", name);
             if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
-            p.values_.push_back({value_key(variable_kind, it->second), language, value});
+            p.values_.set(value_key(variable_kind, it->second), value, language);
         }
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
             if (it == t.slot_index.end()) detail::throw_session_error(session_errc::bad_slot, "the script declares no slot '" + name + "'");
             if (value.size() > max_slot_value_bytes) throw_value_too_long("slot", name);
             check_type(it->second, value);
-            p.values_.push_back({value_key(slot_kind, it->second), {}, value});
+            p.values_.set(value_key(slot_kind, it->second), value);
         }
         return p;
     }
@@ -309,7 +304,7 @@ public:
 
     // The hot path: an interned label; no lookup by string, no allocation unless the phrase
     // has placeholders (or a low-confidence utterance has to be remembered).
-    [[nodiscard]] reply step(label_id label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
+    [[nodiscard, gnu::always_inline]] reply step(label_id label, double confidence = 1.0, std::span<const slot_value> slots = {}) {
         return step_into(label, confidence, slots, nullptr);
     }
 
@@ -319,7 +314,8 @@ public:
     //
     // Every step reads the same way: the input is checked, then the session decides what
     // fires, where the call goes and what to say, then the reply is rendered, once.
-    [[nodiscard]] reply step(label_id label, double confidence, std::span<const slot_value> slots, std::string& buffer) {
+    [[nodiscard, gnu::always_inline]] reply step(label_id label, double confidence, std::span<const slot_value> slots,
+                                                 std::string& buffer) {
         return step_into(label, confidence, slots, &buffer);
     }
 
@@ -389,9 +385,30 @@ public:
     }
 
 private:
-    // The public overloads' work; `buffer` is the host's, or null for the session's own.
-    template <class Label>
-    [[nodiscard]] reply step_into(Label label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+    // The public overloads' work; `buffer` is the host's, or null for the session's own. An
+    // interned label takes the quick path (quick_step, inline where the host steps) when its cell
+    // allows and nothing is pending; anything else, the full path out of line.
+    [[nodiscard, gnu::always_inline]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots,
+                                                      std::string* buffer) {
+        const auto& t = tables();
+        if (!ended_ && pending_label_ == detail::none && label < t.label_count && confidence >= 0.0 && confidence <= 1.0) [[likely]] {
+            const auto column = confidence < t.confidence_threshold ? t.low_confidence_column[label] : label;
+            if (column != detail::none) [[likely]] {
+                const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
+                if (range.quick) [[likely]] {
+                    if (!slots.empty()) check_slots(slots);
+                    return quick_step(range, slots, confidence, buffer);
+                }
+            }
+        }
+        return full_step(label, confidence, slots, buffer);
+    }
+    [[nodiscard, gnu::noinline]] reply full_step(label_id label, double confidence, std::span<const slot_value> slots,
+                                                 std::string* buffer) {
+        return step_into(label, confidence, slots, buffer, no_trace{});
+    }
+    [[nodiscard]] reply step_into(std::string_view label, double confidence, std::span<const slot_value> slots, std::string* buffer) {
+        if (auto id = script_.find_label(label)) return step_into(*id, confidence, slots, buffer);
         return step_into(label, confidence, slots, buffer, no_trace{});
     }
     template <class Trace>
@@ -477,7 +494,7 @@ private:
     void apply(const session_options& options) { apply(prepare(options)); }
     void apply(const prepared_options& p) {
         if (p.language_) language_ = *p.language_;
-        for (const auto& v : p.values_) store_.set(v.key, v.text, v.language);
+        store_.append_records(p.values_);  // onto a store with none
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
@@ -778,6 +795,91 @@ private:
         return dispatch(label, slots, confidence, trace);
     }
 
+    // ---- The quick path: a step whose every candidate handler asks the host for nothing and
+    // enters no form, in a state that counts nothing (lower.cpp, lower_plans marks such cells),
+    // with nothing pending. It does what decide, dispatch, fire and respond do, reading what the
+    // compiler worked out of each handler from the handler's own cache line.
+    [[gnu::always_inline]] reply quick_step(const detail::handler_range& range, std::span<const slot_value> slots, double confidence,
+                                            std::string* buffer) {
+        const auto& t = tables();
+        const detail::handler* h = t.handlers.data() + range.first_handler;
+        if (range.count == 0) [[unlikely]]
+            return make_reply({}, range.action, {}, {});
+        if (!quick_holds(*h, slots, confidence)) [[unlikely]] {  // the first candidate is usually the one
+            std::uint32_t i = 1;
+            for (; i < range.count; ++i) {
+                h = t.handlers.data() + t.candidates[range.first + i];
+                if (quick_holds(*h, slots, confidence)) break;
+            }
+            if (i == range.count) return make_reply({}, range.action, {}, {});
+        }
+        if (h->plan & detail::plan_changes) [[unlikely]] {
+            if (h->plan & detail::plan_counts)
+                count(*h);
+            else
+                quick_changes(*h, slots);
+        }
+        auto action = range.action;
+        if (h->plan & detail::plan_enters) {
+            state_ = small_state(h->target);
+            entered_at_ms_ = now_ms_;
+            next_timer_ = 0;
+            if (h->plan & detail::plan_holds) {
+                if (!holding_) hold_started_ms_ = now_ms_;
+                holding_ = true;
+            } else {
+                holding_ = false;
+            }
+            ended_ = (h->plan & detail::plan_ends) != 0;
+            action = h->action;
+        }
+        std::string_view phrase;
+        if (h->says != detail::none) {
+            const auto& text = t.texts[h->says_text != detail::none ? h->says_text + language_ : choose(h->says)];
+            phrase = text.has_placeholders ? render(buffer, text, slots, detail::none) : t.str(text.whole);
+        }
+        reply r;
+        r.phrase = phrase;
+        r.action = action;
+        r.state = state_;
+        r.ended = ended_;
+        r.tables_ = &t;
+        r.hint_ = h->hint;
+        r.rule_ = h->rule;
+        r.language_ = language_;
+        return r;
+    }
+    [[nodiscard, gnu::always_inline]] bool quick_holds(const detail::handler& h, std::span<const slot_value> slots,
+                                                       double confidence) const noexcept {
+        if (h.test == detail::quick_test::always) [[likely]]
+            return true;
+        switch (h.test) {
+            case detail::quick_test::always: return true;
+            case detail::quick_test::counter: return detail::compares(double(store_[h.operand]), h.cmp, h.value);
+            case detail::quick_test::confidence: return detail::compares(confidence, h.cmp, h.value);
+            case detail::quick_test::guard:
+                return detail::holds(tables(), h.operand, scope{*this, slots, detail::none, language_, confidence});
+        }
+        return false;
+    }
+    // The changes of a handler that only counts (plan_counts).
+    [[gnu::always_inline]] void count(const detail::handler& h) noexcept {
+        const auto* e = tables().effects.data() + h.first_effect;
+        for (const auto* end = e + h.effect_count; e != end; ++e) {
+            auto& n = store_[e->index];
+            n = e->kind == detail::effect_kind::reset ? 0 : n == 255 ? n : n + 1;
+        }
+    }
+    // The changes a quick handler makes, and those of the state it enters (no host actions: the
+    // order of the two sets against the state change does not matter).
+    [[gnu::noinline]] void quick_changes(const detail::handler& h, std::span<const slot_value> slots) {
+        (void)apply({h.first_effect, h.effect_count}, slots);
+        if (h.target != detail::none) {
+            const auto& st = tables().states[h.target];
+            (void)apply({st.first_entry_effect, st.entry_effect_count}, slots);
+        }
+    }
+
     // The first of the label's handlers in this state whose guard holds fires; none may.
     template <class Trace>
     [[gnu::always_inline]] decision dispatch(label_id label, std::span<const slot_value> slots, double confidence, Trace trace) {
@@ -1008,13 +1110,16 @@ private:
         std::string_view phrase;
         if (d.text != detail::none) {
             const auto& text = t.texts[d.text];
-            if (!text.has_placeholders) [[likely]]
-                phrase = t.str(text.whole);
-            else
-                phrase = detail::render([&](std::size_t size) { return buffer ? detail::room_in(*buffer, size) : own_room(size); }, t, text,
-                                        scope{*this, d.slots, d.subject, text.language});
+            phrase = text.has_placeholders ? render(buffer, text, d.slots, d.subject) : t.str(text.whole);
         }
         return make_reply(phrase, st.action, d, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
+    }
+
+    // A text with placeholders, rendered into `buffer` (the host's, or null for the session's own).
+    [[nodiscard, gnu::noinline]] std::string_view render(std::string* buffer, const detail::text& text, std::span<const slot_value> slots,
+                                                         label_id subject) {
+        return detail::render([&](std::size_t size) { return buffer ? detail::room_in(*buffer, size) : own_room(size); }, tables(), text,
+                              scope{*this, slots, subject, text.language});
     }
 
     [[nodiscard, gnu::always_inline]] reply make_reply(std::string_view phrase, parley::action action, const decision& d,

@@ -264,6 +264,7 @@ public:
         lower_states();
         lower_dispatch();
         lower_settings();
+        lower_plans();
         t_.fingerprint = fingerprint();
         index_names();
         return std::move(tables_);
@@ -293,6 +294,7 @@ private:
     void collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise);
     void lower_dispatch();
     void lower_settings();
+    void lower_plans();
     [[nodiscard]] std::uint64_t fingerprint() const;
     void index_names();
 
@@ -581,6 +583,76 @@ void table_builder::lower_settings() {
     for (const auto& f : symbols_.forbids)
         t_.forbidden_phrases.push_back(
             {l_.intern(f.node->phrase.value), f.folded, l_.intern(f.node->replacement.value), line_of(f.file, *f.node)});
+}
+
+// What step()'s quick path reads (session.hpp, quick_step): each handler's guard as one test, the
+// phrase it says and what its target is; which dispatch cells it may take whole; and where a label
+// heard below the threshold is dispatched. Derived from the tables above, so not fingerprinted.
+void table_builder::lower_plans() {
+    auto asks_host = [&](std::uint32_t first, std::uint32_t count) {
+        for (auto i = first; i < first + count; ++i)
+            if (t_.effects[i].kind == effect_kind::host_action) return true;
+        return false;
+    };
+    for (auto& h : t_.handlers) {
+        bool quick = !asks_host(h.first_effect, h.effect_count);
+        bool changes = h.effect_count != 0;
+        h.says = h.phrase;
+        if (h.target != none) {
+            const auto& st = t_.states[h.target];
+            h.plan |= plan_enters;
+            if (is_terminal(st.action)) h.plan |= plan_ends;
+            if (st.action == action::hold) h.plan |= plan_holds;
+            h.action = st.action;
+            quick = quick && st.form == none && !asks_host(st.first_entry_effect, st.entry_effect_count);
+            changes = changes || st.entry_effect_count != 0;
+            if (h.says == none) h.says = st.entry;
+        }
+        if (quick) h.plan |= plan_quick;
+        if (changes) h.plan |= plan_changes;
+        bool counts = h.target == none || t_.states[h.target].entry_effect_count == 0;
+        for (auto i = h.first_effect; i < h.first_effect + h.effect_count; ++i)
+            counts = counts && (t_.effects[i].kind == effect_kind::increment || t_.effects[i].kind == effect_kind::reset);
+        if (changes && counts) h.plan |= plan_counts;
+        if (h.says != none && t_.phrases[h.says].rotation == none) h.says_text = t_.phrases[h.says].first_text;
+        if (h.guard == none) continue;
+        const auto& g = t_.guards[h.guard];
+        if (g.op == guard_op::counter_cmp) {  // a counter is 0 to 255: any number outside compares as -1 or 256 does
+            h.test = quick_test::counter;
+            h.operand = g.a;
+            h.value = static_cast<double>(std::clamp<std::int64_t>(g.number, -1, 256));
+            h.cmp = g.cmp;
+        } else if (g.op == guard_op::confidence_cmp) {
+            h.test = quick_test::confidence;
+            h.value = g.real;
+            h.cmp = g.cmp;
+        } else if (g.op != guard_op::always) {
+            h.test = quick_test::guard;
+            h.operand = h.guard;
+        }
+    }
+    const auto columns = t_.label_columns();
+    for (std::uint32_t s = 0; s < t_.states.size(); ++s) {
+        if (t_.states[s].form != none || t_.state_count_bytes != 0) continue;  // they watch for `otherwise`: the full path
+        for (std::size_t label = 0; label < columns; ++label) {
+            auto& range = t_.dispatch[s * columns + label];
+            bool quick = true;
+            for (auto i = range.first; i < range.first + range.count; ++i)
+                quick = quick && (t_.handlers[t_.candidates[i]].plan & plan_quick);
+            range.quick = quick;
+            range.action = t_.states[s].action;
+        }
+    }
+    t_.low_confidence_column.resize(t_.label_count);
+    for (std::uint32_t label = 0; label < t_.label_count; ++label) {
+        auto& column = t_.low_confidence_column[label];
+        column = label;
+        if (t_.labels[label].is_event) continue;
+        if (t_.confirm_state != none)
+            column = none;
+        else if (t_.below_threshold_label != none)
+            column = t_.below_threshold_label;
+    }
 }
 
 // Over what gives a snapshot's indices their meaning.

@@ -157,6 +157,15 @@ public:
         size_ = static_cast<std::uint32_t>(need);
     }
 
+    // Appends `other`'s records, as they are, after this store's.
+    void append_records(const session_store& other) {
+        const std::uint32_t n = other.size_ - other.fixed_size();
+        if (n == 0) return;
+        reserve(std::size_t{size_} + n);
+        std::memcpy(data() + size_, other.data() + other.fixed_size(), n);
+        size_ += n;
+    }
+
     // Calls f(record) for each record in the order they were added.
     template <class F>
     void for_each(F&& f) const {
@@ -247,7 +256,10 @@ private:
     [[nodiscard]] std::uint8_t* data() noexcept { return on_heap() ? heap() : storage_; }
     [[nodiscard]] const std::uint8_t* data() const noexcept { return on_heap() ? heap() : storage_; }
     void reserve(std::size_t need) {
-        if (need <= capacity()) return;
+        if (need > capacity()) [[unlikely]]
+            grow(need);
+    }
+    [[gnu::noinline]] void grow(std::size_t need) {
         if (need > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("parley: a session's values exceed 4 GiB");
         std::size_t bigger = std::max<std::size_t>(capacity() * 2, 32);
         while (bigger < need) bigger *= 2;

@@ -109,7 +109,21 @@ struct source_ref {
     std::uint32_t line = 0;  // 1-based; 0 = no rule
 };
 
-struct handler {
+// How step()'s quick path (session.hpp, quick_step) tests a handler's guard: not at all, as one
+// comparison of a counter or of the confidence with `handler::value`, or through holds().
+enum class quick_test : std::uint8_t { always, counter, confidence, guard };
+
+// What the compiler works out of a handler and its target for the quick path (handler::plan).
+enum plan_flag : std::uint8_t {
+    plan_quick = 1,     // no host actions, and no form to enter: the quick path may fire it
+    plan_enters = 2,    // it goes to a state (target != none)
+    plan_ends = 4,      // ... where the call ends
+    plan_holds = 8,     // ... which is a hold
+    plan_changes = 16,  // it, or the state it enters, changes the call (effects to apply)
+    plan_counts = 32    // ... and those changes are its own increments and resets of counters
+};
+
+struct alignas(64) handler {
     std::uint32_t guard = none;  // root guard node
     std::uint32_t first_effect = 0;
     std::uint32_t effect_count = 0;
@@ -117,9 +131,20 @@ struct handler {
     std::uint32_t hint = none;    // a phrase without variants
     std::uint32_t target = none;  // state; none = stay
     source_ref rule;
+
+    // Worked out by the compiler from the above and the target (lower.cpp, lower_plans), so that
+    // the quick path reads one cache line per handler it tries.
+    quick_test test = quick_test::always;
+    compare cmp = compare::eq;
+    std::uint8_t plan = 0;                              // plan_flag bits
+    parley::action action = parley::action::continue_;  // the target's, when it enters one
+    std::uint32_t operand = 0;                          // quick_test::counter: the counter; quick_test::guard: the guard node
+    double value = 0;                                   // what the counter or the confidence is compared with
+    std::uint32_t says = none;                          // the phrase said: its own, else the entry phrase of the state it enters
+    std::uint32_t says_text = none;                     // its first text when it has one variant (no rotation): + the language
 };
 
-static_assert(sizeof(handler) == 32, "two handlers per cache line");
+static_assert(sizeof(handler) == 64, "a handler is one cache line");
 
 // How a handler reads in the source, for the graph; kept apart so that the records step()
 // reads stay 32 bytes.
@@ -133,8 +158,11 @@ struct handler_text {
 struct handler_range {
     std::uint32_t first = 0;  // into script_tables::candidates
     std::uint32_t count = 0;
-    std::uint32_t first_handler = none;  // candidates[first], to save step() one dependent read
+    std::uint32_t first_handler = none;                 // candidates[first], to save step() one dependent read
+    bool quick = false;                                 // in this state, every candidate is plan_quick (lower_plans)
+    parley::action action = parley::action::continue_;  // this state's, for the quick path
 };
+static_assert(sizeof(handler_range) == 16);
 
 struct timer {
     std::int64_t after_ms = 0;
@@ -259,6 +287,9 @@ struct script_tables {
     std::int64_t hold_timeout_ms = 0;
     bool unknown_to_otherwise = false;
     std::uint32_t below_threshold_label = none;  // what an intent below the threshold counts as; none: itself
+    // The dispatch column of a label heard below the threshold, for the quick path: the label
+    // itself, below_threshold_label, or none when the caller is asked to confirm it.
+    std::vector<std::uint32_t> low_confidence_column;
 
     // Low-confidence confirmation; confirm_state == none when the script has no `confirm`.
     std::uint32_t confirm_state = none;
