@@ -779,6 +779,42 @@ end
     CHECK(call.step("adopt").phrase == "Noted, dear customer.");
 }
 
+TEST_CASE("a text of variables only is said as compiled until the call gives a variable a value", "[session][placeholders]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot name
+variable customer = "dear customer"
+intent adopt
+intent again
+state talk initial
+  say "Hello, {customer}."
+  on adopt -> stay
+    set customer = name
+    say "Noted, {customer}."
+  on again -> stay
+    say "Hello again, {customer}{customer?!|?}"
+end
+)");
+    session call(s);
+    auto hello = call.start();
+    CHECK(hello.phrase == "Hello, dear customer.");
+    CHECK(s.owns(hello.phrase));  // the script's own text: nothing rendered
+    CHECK(s.owns(call.step("again").phrase));
+    const parley::slot_value ana[] = {{"name", "Ana"}};
+    const auto noted = call.step("adopt", 1.0, ana);
+    CHECK(noted.phrase == "Noted, Ana.");
+    CHECK_FALSE(s.owns(noted.phrase));
+    CHECK(call.step("again").phrase == "Hello again, Ana!");
+    const auto saved = call.snapshot();
+    call.reset();
+    CHECK(call.start().phrase == "Hello, dear customer.");
+    auto restored = session::restore(s, saved);
+    CHECK(restored.step("again").phrase == "Hello again, Ana!");
+    session hosted(s, {.variables = {{"customer", "Mr Smith"}}});
+    CHECK(hosted.start().phrase == "Hello, Mr Smith.");
+    hosted.reset();
+    CHECK(hosted.start().phrase == "Hello, dear customer.");
+}
+
 TEST_CASE("typed slots: numbers compare as numbers, choices are checked, confidence is readable", "[session][types]") {
     const auto s = parley::test::compile_or_fail(R"(setting language = en
 slot days: number

@@ -158,6 +158,7 @@ private:
     std::optional<parley::script> script_;  // what it was prepared for
     std::optional<std::uint8_t> language_;
     detail::session_store values_;  // the values as a session's store keeps them, copied in whole by reset()
+    bool variables_ = false;        // some of them are variables
 };
 
 // How restore() treats a snapshot taken with another version of the script.
@@ -200,6 +201,7 @@ public:
         now_ms_ = 0;
         holding_ = starts_in_hold();
         hold_started_ms_ = 0;
+        variables_set_ = false;
         store_.reset();
     }
     void reset(const session_options& options) {
@@ -246,6 +248,7 @@ public:
             if (value.size() > max_slot_value_bytes) throw_value_too_long("variable", name);
             if (!fits(type, value)) throw_bad_value("variable", t.variables[it->second], type, value);
             p.values_.set(value_key(variable_kind, it->second), value, language);
+            p.variables_ = true;
         }
         for (const auto& [name, value] : options.slots) {
             auto it = t.slot_index.find(name);
@@ -488,13 +491,15 @@ private:
           language_(other.language_),
           next_timer_(other.next_timer_),
           ended_(other.ended_),
-          holding_(other.holding_) {}
+          holding_(other.holding_),
+          variables_set_(other.variables_set_) {}
 
     // Options are checked whole before any applies: a bad one leaves the session as it was.
     void apply(const session_options& options) { apply(prepare(options)); }
     void apply(const prepared_options& p) {
         if (p.language_) language_ = *p.language_;
         store_.append_records(p.values_);  // onto a store with none
+        variables_set_ = p.variables_;
     }
 
     [[nodiscard]] const detail::script_tables& tables() const noexcept { return detail::tables_of(script_); }
@@ -599,7 +604,7 @@ private:
     // `set`'s) for every language, else the script's default for that language.
     [[nodiscard]] std::string_view variable_value(std::uint32_t index, std::uint8_t language) const noexcept {
         const auto& t = tables();
-        if (!store_.empty()) {
+        if (variables_set_) {
             const auto key = value_key(variable_kind, index);
             if (auto v = store_.find_in_language(key, t.str(t.languages[language]))) return *v;
         }
@@ -836,7 +841,7 @@ private:
         std::string_view phrase;
         if (h->says != detail::none) {
             const auto& text = t.texts[h->says_text != detail::none ? h->says_text + language_ : choose(h->says)];
-            phrase = text.has_placeholders ? render(buffer, text, slots, detail::none) : t.str(text.whole);
+            phrase = say(buffer, text, slots, detail::none);
         }
         reply r;
         r.phrase = phrase;
@@ -1007,6 +1012,7 @@ private:
                 case detail::effect_kind::set_variable:  // the script's word wins over the host's, in every language
                     store_.erase_named(value_key(variable_kind, e.index));
                     set_value(value_key(variable_kind, e.index), t.str(e.value));
+                    variables_set_ = true;
                     break;
                 case detail::effect_kind::copy_slot: {  // an unknown slot gives the variable back its default
                     const auto value = scope{*this, slots}.slot(e.slot);
@@ -1015,6 +1021,7 @@ private:
                         store_.erase(value_key(variable_kind, e.index));
                     else
                         set_value(value_key(variable_kind, e.index), value);
+                    variables_set_ = variables_set_ || !value.empty();
                     break;
                 }
                 case detail::effect_kind::clear_slot: store_.erase(value_key(slot_kind, e.index)); break;
@@ -1110,11 +1117,21 @@ private:
         std::string_view phrase;
         if (d.text != detail::none) {
             const auto& text = t.texts[d.text];
-            phrase = text.has_placeholders ? render(buffer, text, d.slots, d.subject) : t.str(text.whole);
+            phrase = say(buffer, text, d.slots, d.subject);
         }
         return make_reply(phrase, st.action, d, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
     }
 
+    // A text as said: as written, or as the compiler rendered it for a call that has set no
+    // variable, else rendered now.
+    [[nodiscard, gnu::always_inline]] std::string_view say(std::string* buffer, const detail::text& text, std::span<const slot_value> slots,
+                                                           label_id subject) {
+        const auto& t = tables();
+        if (!text.has_placeholders) [[likely]]
+            return t.str(text.whole);
+        if (text.variables_only && !variables_set_) return t.str(text.by_default);
+        return render(buffer, text, slots, subject);
+    }
     // A text with placeholders, rendered into `buffer` (the host's, or null for the session's own).
     [[nodiscard, gnu::noinline]] std::string_view render(std::string* buffer, const detail::text& text, std::span<const slot_value> slots,
                                                          label_id subject) {
@@ -1225,8 +1242,12 @@ private:
     std::uint16_t pending_origin_ = 0;  // where a confirmation question was asked, while pending_label_
     std::uint8_t language_ = 0;
     std::uint8_t next_timer_ = 0;
-    bool ended_ = false;
-    bool holding_ = false;  // in a hold, which started at hold_started_ms_
+    bool ended_ : 1 = false;
+    bool holding_ : 1 = false;  // in a hold, which started at hold_started_ms_
+    // Some variable may have a value of the call's (the host's, or a `set`'s) in store_; while
+    // none has, a variable speaks the script's value and a text of variables only is said as
+    // the compiler rendered it (text::by_default).
+    bool variables_set_ : 1 = false;
     // Scratch for a reply's host actions, their arguments and the arguments' values; made the
     // first time a reply has actions, then reused.
     //
@@ -1433,6 +1454,7 @@ inline session session::restore(parley::script s, std::string_view bytes, restor
             check_value("variable", t.variables[index], type, value, out.longest_variable_value(index));
         }
         out.store_.set(value_key(kind ? variable_kind : slot_kind, index), value, language);
+        out.variables_set_ = out.variables_set_ || kind != 0;
     }
     if (!r.done()) snapshot_reader::fail("there are bytes after its end");
     if (out.ended_ != is_terminal(state.action)) snapshot_reader::fail("its ended flag contradicts its state");

@@ -7,6 +7,7 @@
 #include "text.hpp"
 
 #include <parley/detail/hash.hpp>
+#include <parley/detail/render.hpp>
 
 #include <fmt/format.h>
 
@@ -109,6 +110,10 @@ public:
             t_.segments.push_back(s);
         }
         out.segment_count = static_cast<std::uint32_t>(t_.segments.size() - out.first_segment);
+        out.variables_only = out.has_placeholders && std::all_of(pieces.begin(), pieces.end(), [&](const template_piece& p) {
+                                 return (p.kind != piece_kind::placeholder && p.kind != piece_kind::when) ||
+                                        (p.text != "intent" && values_.find(p.text)->second.kind != value_kind::slot);
+                             });
         if (!out.has_placeholders) {
             t_.segments.resize(out.first_segment);
             out.segment_count = 0;
@@ -630,6 +635,23 @@ void table_builder::lower_plans() {
             h.test = quick_test::guard;
             h.operand = h.guard;
         }
+    }
+    // A text whose placeholders are all variables, rendered with the script's values for them.
+    struct defaults {
+        const script_tables& t;
+        std::uint8_t language;
+        [[nodiscard]] std::string_view variable(std::uint32_t i) const {
+            return t.str(t.variable_defaults[i * t.languages.size() + language]);
+        }
+        [[nodiscard]] std::string_view slot(std::uint32_t) const { return {}; }
+        [[nodiscard]] std::string_view description() const { return {}; }
+    };
+    std::string rendered;
+    for (auto& x : t_.texts) {
+        if (!x.variables_only) continue;
+        const auto said =
+            detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language});
+        x.by_default = l_.intern(said);
     }
     const auto columns = t_.label_columns();
     for (std::uint32_t s = 0; s < t_.states.size(); ++s) {

@@ -196,6 +196,8 @@ private:
     }
     [[nodiscard]] header header_at(std::uint32_t at) const noexcept {
         const std::uint8_t* p = data() + at;
+        if ((p[0] | p[1] | p[2]) < 0x80) [[likely]]  // a key and sizes below 128, one byte each (a record has three)
+            return {p[0], p[1], p[2], 3};
         const std::uint8_t* start = p;
         auto varint = [&p] {
             std::uint32_t v = 0;

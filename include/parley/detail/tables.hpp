@@ -42,7 +42,11 @@ struct text {
     std::uint32_t first_segment = 0;
     std::uint32_t segment_count = 0;
     bool has_placeholders = false;
+    // Its placeholders are all variables: `by_default` is the text rendered with the script's
+    // values for them, which step hands out, as it does `whole`, to a call that sets none.
+    bool variables_only = false;
     std::uint8_t language = 0;  // the language it is written in, which its placeholders speak
+    string_ref by_default;
 };
 
 // A phrase: variants that rotate, each with a text per language. The language fallback is
