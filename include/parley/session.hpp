@@ -1242,7 +1242,7 @@ private:
     std::uint16_t pending_origin_ = 0;  // where a confirmation question was asked, while pending_label_
     std::uint8_t language_ = 0;
     std::uint8_t next_timer_ = 0;
-    bool ended_ : 1 = false;
+    bool ended_ = false;
     bool holding_ : 1 = false;  // in a hold, which started at hold_started_ms_
     // Some variable may have a value of the call's (the host's, or a `set`'s) in store_; while
     // none has, a variable speaks the script's value and a text of variables only is said as

@@ -653,16 +653,29 @@ void table_builder::lower_plans() {
             detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language});
         x.by_default = l_.intern(said);
     }
+    // Cells share candidate lists (lower_dispatch), and lists do not overlap: each list is judged
+    // once, by its first candidate, so that this stays linear in the table however many cells share.
+    enum : std::uint8_t { unknown, slow, fast };
+    std::vector<std::uint8_t> judged(t_.candidates.size(), unknown);
+    auto quick = [&](const handler_range& range) {
+        if (range.count == 0) return true;
+        auto& verdict = judged[range.first];
+        if (verdict == unknown) {
+            verdict = fast;
+            for (auto i = range.first; i < range.first + range.count; ++i)
+                if (!(t_.handlers[t_.candidates[i]].plan & plan_quick)) verdict = slow;
+        }
+        return verdict == fast;
+    };
     const auto columns = t_.label_columns();
     for (std::uint32_t s = 0; s < t_.states.size(); ++s) {
-        if (t_.states[s].form != none || t_.state_count_bytes != 0) continue;  // they watch for `otherwise`: the full path
+        const auto& st = t_.states[s];
+        if (is_terminal(st.action)) continue;                        // no step comes there
+        if (st.form != none || t_.state_count_bytes != 0) continue;  // they watch for `otherwise`: the full path
         for (std::size_t label = 0; label < columns; ++label) {
             auto& range = t_.dispatch[s * columns + label];
-            bool quick = true;
-            for (auto i = range.first; i < range.first + range.count; ++i)
-                quick = quick && (t_.handlers[t_.candidates[i]].plan & plan_quick);
-            range.quick = quick;
-            range.action = t_.states[s].action;
+            range.quick = quick(range);
+            range.action = st.action;
         }
     }
     t_.low_confidence_column.resize(t_.label_count);
