@@ -70,6 +70,7 @@ public:
         out.first_segment = static_cast<std::uint32_t>(t_.segments.size());
         std::string whole;
         std::size_t skipping = none;  // the segment whose `skip` the part being lowered sets
+        bool reads_more = false;      // a placeholder reads a slot or the intent: more than the script's values
         auto close_part = [&] {
             if (skipping != none) t_.segments[skipping].skip = static_cast<std::uint32_t>(t_.segments.size() - skipping - 1);
             skipping = none;
@@ -84,9 +85,11 @@ public:
                 case piece_kind::placeholder:
                     if (p.text == "intent") {
                         s.kind = segment_kind::intent_description;
+                        reads_more = true;
                     } else {
                         const auto& v = values_.find(p.text)->second;
                         s.kind = v.kind == value_kind::slot ? segment_kind::slot : segment_kind::variable;
+                        reads_more = reads_more || v.kind == value_kind::slot;
                         s.index = v.index;
                         s.literal = intern(p.fallback);
                     }
@@ -95,6 +98,7 @@ public:
                 case piece_kind::when: {
                     const auto& v = values_.find(p.text)->second;
                     s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot : segment_kind::unless_variable;
+                    reads_more = reads_more || v.kind == value_kind::slot;
                     s.index = v.index;
                     skipping = t_.segments.size();
                     out.has_placeholders = true;
@@ -110,10 +114,7 @@ public:
             t_.segments.push_back(s);
         }
         out.segment_count = static_cast<std::uint32_t>(t_.segments.size() - out.first_segment);
-        out.variables_only = out.has_placeholders && std::all_of(pieces.begin(), pieces.end(), [&](const template_piece& p) {
-                                 return (p.kind != piece_kind::placeholder && p.kind != piece_kind::when) ||
-                                        (p.text != "intent" && values_.find(p.text)->second.kind != value_kind::slot);
-                             });
+        out.variables_only = out.has_placeholders && !reads_more;
         if (!out.has_placeholders) {
             t_.segments.resize(out.first_segment);
             out.segment_count = 0;
