@@ -295,7 +295,7 @@ public:
     // its action and its hint; no phrase, no rule.
     [[nodiscard]] reply idle() const noexcept {
         const auto& st = tables().states[state_];
-        return make_reply({}, st.action, {}, {});
+        return make_reply({}, st.action, detail::none, {});
     }
 
     // The pickup: the initial state's entry phrase.
@@ -809,14 +809,14 @@ private:
         const auto& t = tables();
         const detail::handler* h = t.handlers.data() + range.first_handler;
         if (range.count == 0) [[unlikely]]
-            return make_reply({}, range.action, {}, {});
+            return make_reply({}, range.action, detail::none, {});
         if (!quick_holds(*h, slots, confidence)) [[unlikely]] {  // the first candidate is usually the one
             std::uint32_t i = 1;
             for (; i < range.count; ++i) {
                 h = t.handlers.data() + t.candidates[range.first + i];
                 if (quick_holds(*h, slots, confidence)) break;
             }
-            if (i == range.count) return make_reply({}, range.action, {}, {});
+            if (i == range.count) return make_reply({}, range.action, detail::none, {});
         }
         if (h->plan & detail::plan_changes) [[unlikely]] {
             if (h->plan & detail::plan_counts)
@@ -843,16 +843,7 @@ private:
             const auto& text = t.texts[h->says_text != detail::none ? h->says_text + language_ : choose(h->says)];
             phrase = say(buffer, text, slots, detail::none);
         }
-        reply r;
-        r.phrase = phrase;
-        r.action = action;
-        r.state = state_;
-        r.ended = ended_;
-        r.tables_ = &t;
-        r.hint_ = h->hint;
-        r.rule_ = h->rule;
-        r.language_ = language_;
-        return r;
+        return make_reply(phrase, action, h->hint, h->rule);
     }
     [[nodiscard, gnu::always_inline]] bool quick_holds(const detail::handler& h, std::span<const slot_value> slots,
                                                        double confidence) const noexcept {
@@ -1119,7 +1110,7 @@ private:
             const auto& text = t.texts[d.text];
             phrase = say(buffer, text, d.slots, d.subject);
         }
-        return make_reply(phrase, st.action, d, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
+        return make_reply(phrase, st.action, d.hint, d.rule, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
     }
 
     // A text as said: as written, or as the compiler rendered it for a call that has set no
@@ -1139,8 +1130,10 @@ private:
                               scope{*this, slots, subject, text.language});
     }
 
-    [[nodiscard, gnu::always_inline]] reply make_reply(std::string_view phrase, parley::action action, const decision& d,
-                                                       std::span<const host_action> actions) const noexcept {
+    // The reply in the call's state as it now stands; `hint` (a phrase, none: the state's) and
+    // `rule` are the handler's, or what else spoke.
+    [[nodiscard, gnu::always_inline]] reply make_reply(std::string_view phrase, parley::action action, std::uint32_t hint,
+                                                       detail::source_ref rule, std::span<const host_action> actions = {}) const noexcept {
         reply r;
         r.phrase = phrase;
         r.action = action;
@@ -1148,8 +1141,8 @@ private:
         r.ended = ended_;
         r.actions = actions;
         r.tables_ = &tables();
-        r.hint_ = d.hint;
-        r.rule_ = d.rule;
+        r.hint_ = hint;
+        r.rule_ = rule;
         r.language_ = language_;
         return r;
     }
