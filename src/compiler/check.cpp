@@ -578,18 +578,18 @@ std::optional<checker::counter_values> checker::counter_constraints(const ast::d
         const auto* number = boost::get<ast::number_literal>(&cmp->value);
         if (!v || v->kind != value_kind::counter || !number) return std::nullopt;
         std::bitset<256> allowed;
-        for (int x = 0; x < 256; ++x) {
-            const double n = number->value;
-            bool holds = false;
-            switch (cmp->op) {
-                case ast::compare_op::eq: holds = x == n; break;
-                case ast::compare_op::ne: holds = x != n; break;
-                case ast::compare_op::lt: holds = x < n; break;
-                case ast::compare_op::le: holds = x <= n; break;
-                case ast::compare_op::gt: holds = x > n; break;
-                case ast::compare_op::ge: holds = x >= n; break;
-            }
-            allowed[static_cast<std::size_t>(x)] = holds;
+        const double n = number->value;
+        const auto allow = [&](auto holds) {  // one loop per operator, not a switch per value
+            for (int x = 0; x < 256; ++x)
+                if (holds(double(x))) allowed.set(static_cast<std::size_t>(x));
+        };
+        switch (cmp->op) {
+            case ast::compare_op::eq: allow([n](double x) { return x == n; }); break;
+            case ast::compare_op::ne: allow([n](double x) { return x != n; }); break;
+            case ast::compare_op::lt: allow([n](double x) { return x < n; }); break;
+            case ast::compare_op::le: allow([n](double x) { return x <= n; }); break;
+            case ast::compare_op::gt: allow([n](double x) { return x > n; }); break;
+            case ast::compare_op::ge: allow([n](double x) { return x >= n; }); break;
         }
         const auto [it, fresh] = out.try_emplace(cmp->subject.text, allowed);
         if (!fresh) it->second &= allowed;

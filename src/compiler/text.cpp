@@ -153,9 +153,16 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
     };
     std::size_t open = std::string_view::npos;  // the `when` piece of the conditional part we are in
     bool has_else = false;
+    const auto plain = [](char c) { return c != '{' && c != '}' && c != '|'; };
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        if ((c == '{' || c == '}') && i + 1 < s.size() && s[i + 1] == c) {  // `{{`, `}}`: a literal brace, here too
+        if (plain(c)) {  // a run of literal text, appended at once
+            auto end = i + 1;
+            while (end < s.size() && plain(s[end])) ++end;
+            if (literal.empty()) literal_at = static_cast<std::uint32_t>(i);
+            literal.append(s.data() + i, end - i);
+            i = end - 1;
+        } else if ((c == '{' || c == '}') && i + 1 < s.size() && s[i + 1] == c) {  // `{{`, `}}`: a literal brace, here too
             add_literal(c, i);
             ++i;
         } else if (c == '{') {
