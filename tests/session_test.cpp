@@ -271,6 +271,39 @@ TEST_CASE("a slot value the session handed out can be passed back to it", "[sess
     CHECK(call.slot("name") == "Ол");
 }
 
+TEST_CASE("a slot kept again with a value of another length replaces the one it had", "[session]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot name
+slot city
+intent tell
+state talk initial
+  on tell -> stay
+    keep name
+    keep city
+    say "{name|?} from {city|?}."
+end
+)");
+    session call(s);
+    (void)call.start();
+    auto tell = [&](std::string_view slot, std::string_view value) {
+        const parley::slot_value said[] = {{slot, value}};
+        return std::string(call.step("tell", 1.0, said).phrase);
+    };
+    const std::string long_name(200, 'n');  // more than one byte says its length
+    CHECK(tell("name", "Ana") == "Ana from ?.");
+    CHECK(tell("name", "Bartholomew") == "Bartholomew from ?.");  // the last value kept, longer
+    CHECK(tell("city", "Riga") == "Bartholomew from Riga.");
+    CHECK(tell("name", "Al") == "Al from Riga.");  // not the last one kept
+    CHECK(tell("name", long_name) == long_name + " from Riga.");
+    CHECK(tell("name", "Bo") == "Bo from Riga.");
+    CHECK(tell("city", "Tallinn") == "Bo from Tallinn.");
+    CHECK(tell("city", "") == "Bo from ?.");
+    CHECK(call.slot("name") == "Bo");
+    auto restored = session::restore(s, call.snapshot());
+    CHECK(restored.slot("name") == "Bo");
+    CHECK(restored.slot("city").empty());
+}
+
 TEST_CASE("reset starts a new call on the same session, just like a new session", "[session]") {
     const auto& s = small();
     session reused(s, {.language = "en"});
@@ -813,6 +846,73 @@ end
     CHECK(hosted.start().phrase == "Hello, Mr Smith.");
     hosted.reset();
     CHECK(hosted.start().phrase == "Hello, dear customer.");
+}
+
+TEST_CASE("a confirmation question is said as compiled for each intent until the call sets a variable", "[session][placeholders]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting threshold = 0.5
+slot name
+variable company = "Acme"
+intent billing: en "you have a question about a bill"
+intent refund
+intent accept
+intent decline
+confirm -> clarify
+  ask "{company} heard that {intent}. Right?"
+  repeat "Could you repeat that, please?"
+end
+state talk initial
+  say "Hello."
+  on billing -> stay
+    say "About your bill."
+  on refund -> stay
+    say "About your refund."
+    set company = name
+end
+state clarify
+end
+)");
+    session call(s);
+    (void)call.start();
+    const auto billing = call.step("billing", 0.3);
+    CHECK(billing.phrase == "Acme heard that you have a question about a bill. Right?");
+    CHECK(s.owns(billing.phrase));  // said as compiled: nothing rendered
+    CHECK(call.step("decline").phrase == "Could you repeat that, please?");
+    const auto refund = call.step("refund", 0.3);
+    CHECK(refund.phrase == "Acme heard that refund. Right?");  // an intent without a description reads as its name
+    CHECK(s.owns(refund.phrase));
+    const parley::slot_value ana[] = {{"name", "Ana"}};
+    // The question's slots, not the yes's, are replayed: no name came with the refund, and an
+    // unknown slot leaves the variable its default.
+    CHECK(call.step("accept", 1.0, ana).phrase == "About your refund.");
+    CHECK(s.owns(call.step("billing", 0.3).phrase));
+    (void)call.step("decline");
+    const parley::slot_value bea[] = {{"name", "Bea"}};
+    (void)call.step("refund", 1.0, bea);  // the call gives the variable a value: its questions are rendered
+    const auto rendered = call.step("billing", 0.3);
+    CHECK(rendered.phrase == "Bea heard that you have a question about a bill. Right?");
+    CHECK_FALSE(s.owns(rendered.phrase));
+    call.reset();
+    (void)call.start();
+    CHECK(s.owns(call.step("billing", 0.3).phrase));
+}
+
+TEST_CASE("a script with too many intents to say its questions ahead renders them", "[session][placeholders][limits]") {
+    // 40 variants of the question times 1,700 intents is more than the compiler says ahead.
+    std::string text = "setting language = en\nsetting threshold = 0.5\nintent accept\nintent decline\n";
+    for (int i = 0; i < 1700; ++i) text += fmt::format("intent i{}\n", i);
+    text += "confirm -> clarify\n  ask \"q0 {intent}?\"";
+    for (int v = 1; v < 40; ++v) text += fmt::format(" | \"q{} {{intent}}?\"", v);
+    text += "\n  repeat \"Again?\"\nend\nstate talk initial\n  say \"Hello.\"\nend\nstate clarify\nend\n";
+    const auto s = parley::test::compile_or_fail(text);
+    session call(s);
+    (void)call.start();
+    for (int v = 0; v < 3; ++v) {
+        const auto asked = call.step("i1234", 0.1);
+        CHECK(asked.phrase == fmt::format("q{} i1234?", v));
+        CHECK_FALSE(s.owns(asked.phrase));
+        (void)call.step("decline");
+    }
 }
 
 TEST_CASE("typed slots: numbers compare as numbers, choices are checked, confidence is readable", "[session][types]") {

@@ -1113,14 +1113,18 @@ private:
         return make_reply(phrase, st.action, d.hint, d.rule, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
     }
 
-    // A text as said: as written, or as the compiler rendered it for a call that has set no
-    // variable, else rendered now.
+    // A text as said: as written, or as the compiler rendered it (with the script's values, and
+    // for a question each label's description) for a call that has set no variable, else
+    // rendered now.
     [[nodiscard, gnu::always_inline]] std::string_view say(std::string* buffer, const detail::text& text, std::span<const slot_value> slots,
                                                            label_id subject) {
         const auto& t = tables();
         if (!text.has_placeholders) [[likely]]
             return t.str(text.whole);
-        if (text.variables_only && !variables_set_) return t.str(text.by_default);
+        if (!variables_set_) {
+            if (text.variables_only) return t.str(text.by_default);
+            if (text.by_subject != detail::none && subject < t.label_count) return t.str(t.subject_texts[text.by_subject + subject]);
+        }
         return render(buffer, text, slots, subject);
     }
     // A text with placeholders, rendered into `buffer` (the host's, or null for the session's own).

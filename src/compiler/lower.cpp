@@ -21,6 +21,10 @@ using namespace detail;  // the tables' types: text, phrase, handler, state, ...
 
 namespace {
 
+// A confirmation question is said ahead for every label (text::by_subject) while its texts times
+// the labels stay below this: a script with thousands of labels renders its questions per step.
+constexpr std::size_t max_subject_texts = 1u << 16;
+
 class lowering {
 public:
     lowering(script_tables& t, const std::vector<std::string>& languages, const std::string& fallback,
@@ -637,22 +641,44 @@ void table_builder::lower_plans() {
             h.operand = h.guard;
         }
     }
-    // A text whose placeholders are all variables, rendered with the script's values for them.
+    // A text whose placeholders are all variables, rendered with the script's values for them;
+    // one that also says the intent a confirmation asks about, once for each label.
     struct defaults {
         const script_tables& t;
         std::uint8_t language;
+        std::uint32_t subject = none;
         [[nodiscard]] std::string_view variable(std::uint32_t i) const {
             return t.str(t.variable_defaults[i * t.languages.size() + language]);
         }
         [[nodiscard]] std::string_view slot(std::uint32_t) const { return {}; }
-        [[nodiscard]] std::string_view description() const { return {}; }
+        [[nodiscard]] std::string_view description() const {
+            return subject == none ? std::string_view() : t.str(t.texts[t.labels[subject].first_description + language].whole);
+        }
     };
     std::string rendered;
+    auto render = [&](const text& x, std::uint32_t subject) {
+        return l_.intern(
+            detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language, subject}));
+    };
+    auto says_subject = [&](const text& x) {  // reads the intent, and no slot
+        bool intent = false;
+        for (auto i = x.first_segment; i < x.first_segment + x.segment_count; ++i) {
+            const auto kind = t_.segments[i].kind;
+            if (kind == segment_kind::slot || kind == segment_kind::unless_slot) return false;
+            intent = intent || kind == segment_kind::intent_description;
+        }
+        return intent;
+    };
+    std::size_t questions = 0;
+    for (const auto& x : t_.texts) questions += x.has_placeholders && !x.variables_only && says_subject(x);
+    const bool say_questions = questions * t_.labels.size() <= max_subject_texts;
     for (auto& x : t_.texts) {
-        if (!x.variables_only) continue;
-        const auto said =
-            detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language});
-        x.by_default = l_.intern(said);
+        if (x.variables_only) {
+            x.by_default = render(x, none);
+        } else if (say_questions && x.has_placeholders && says_subject(x)) {
+            x.by_subject = static_cast<std::uint32_t>(t_.subject_texts.size());
+            for (std::uint32_t label = 0; label < t_.labels.size(); ++label) t_.subject_texts.push_back(render(x, label));
+        }
     }
     // Cells share candidate lists (lower_dispatch), and lists do not overlap: each list is judged
     // once, by its first candidate, so that this stays linear in the table however many cells share.

@@ -121,6 +121,15 @@ public:
                     if (!value.empty()) std::memcpy(data() + at + h.header_size + h.name_size, value.data(), value.size());
                     return;
                 }
+                if (next(at, h) == size_ && h.header_size == 3 && value.size() < 0x80) {  // the last record, rewritten where it is
+                    const std::size_t need = std::size_t{at} + 3 + h.name_size + value.size();
+                    reserve(need);
+                    std::uint8_t* p = data() + at;
+                    p[2] = static_cast<std::uint8_t>(value.size());
+                    if (!value.empty()) std::memcpy(p + 3 + h.name_size, value.data(), value.size());
+                    size_ = static_cast<std::uint32_t>(need);
+                    return;
+                }
                 erase_at(at, next(at, h) - at);
                 break;
             }
@@ -146,8 +155,14 @@ public:
     // Appends a record, whether or not `key` already has one.
     void add(std::uint32_t key, std::string_view name, std::string_view value) {
         std::uint8_t head[3 * max_varint];
-        std::uint8_t* end = put_varint(put_varint(put_varint(head, key), name.size()), value.size());
-        const auto head_size = static_cast<std::size_t>(end - head);
+        std::size_t head_size = 3;
+        if ((key | name.size() | value.size()) < 0x80) [[likely]] {  // one byte each, as header_at reads them first
+            head[0] = static_cast<std::uint8_t>(key);
+            head[1] = static_cast<std::uint8_t>(name.size());
+            head[2] = static_cast<std::uint8_t>(value.size());
+        } else {
+            head_size = static_cast<std::size_t>(put_varint(put_varint(put_varint(head, key), name.size()), value.size()) - head);
+        }
         const std::size_t need = std::size_t{size_} + head_size + name.size() + value.size();
         reserve(need);
         std::uint8_t* out = data() + size_;

@@ -47,6 +47,11 @@ struct text {
     bool variables_only = false;
     std::uint8_t language = 0;  // the language it is written in, which its placeholders speak
     string_ref by_default;
+    // Its placeholders are variables and the intent a confirmation asks about (a question):
+    // subject_texts[by_subject + label] is the text rendered with the script's values for the
+    // variables and that label's description, which step hands out to a call that sets none.
+    // none when the text reads a slot, or when the script is too large to say them all ahead.
+    std::uint32_t by_subject = none;
 };
 
 // A phrase: variants that rotate, each with a text per language. The language fallback is
@@ -257,6 +262,7 @@ struct script_tables {
 
     std::vector<segment> segments;
     std::vector<text> texts;
+    std::vector<string_ref> subject_texts;  // text::by_subject + label
     std::vector<phrase> phrases;
     std::uint32_t rotation_count = 0;
 
