@@ -48,9 +48,12 @@ TEST_CASE("every phrase an en, et or ro call of the default script can hear is i
         std::deque<std::string> todo;
         std::set<std::string> seen;
         parley::session first(s, {.language = language});
-        auto check = [&](const parley::reply& r, std::string_view what) {
-            INFO(language << ": " << what << " in state " << r.state_name() << " (rule line " << r.rule().line << ")");
-            CHECK_FALSE(has_cyrillic(r.phrase));
+        std::size_t checked = 0;
+        auto check = [&](const parley::reply& r, std::string_view what) {  // the message is made only for a failure
+            ++checked;
+            if (has_cyrillic(r.phrase))
+                FAIL_CHECK(language << ": " << what << " in state " << r.state_name() << " (rule line " << r.rule().line
+                                    << ") says: " << r.phrase);
         };
         check(first.start(), "the pickup");
         todo.push_back(first.snapshot());
@@ -65,19 +68,21 @@ TEST_CASE("every phrase an en, et or ro call of the default script can hear is i
                 auto snap = next.snapshot();
                 if (seen.insert(snap).second) todo.push_back(std::move(snap));
             };
+            const auto here = parley::session::restore(s, bytes);
             for (parley::label_id l = 0; l < s.label_count(); ++l)
                 for (double confidence : {1.0, 0.3}) {
-                    auto next = parley::session::restore(s, bytes);
+                    auto next = here;
                     check(next.step(l, confidence, slots), s.label_name(l));
                     follow(next);
                 }
-            auto waiting = parley::session::restore(s, bytes);
+            auto waiting = here;
             if (auto due = waiting.next_deadline()) {
                 waiting.advance(*due, [&](const parley::reply& r) { check(r, "a timer"); });
                 follow(waiting);
             }
         }
         CHECK(explored > 100);
+        CHECK(checked > explored * s.label_count());
     }
 }
 
