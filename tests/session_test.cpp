@@ -159,8 +159,34 @@ TEST_CASE("an undeclared intent is a session_error and the session is unchanged"
     CHECK(error_of([&] { (void)call.step(parley::label_id{9999}); }) == session_errc::unknown_label);
     CHECK(error_of([&] { (void)call.step("greeting", 1.5); }) == session_errc::bad_confidence);
     CHECK(error_of([&] { (void)call.step("greeting", std::nan("")); }) == session_errc::bad_confidence);
+    // The same through an interned label, which a sure utterance steps in line.
+    const auto greeting = *small().find_label("greeting");
+    for (double confidence : {-0.5, -0.0001, 1.0001, 2.0, std::nan(""), std::numeric_limits<double>::infinity()})
+        CHECK(error_of([&] { (void)call.step(greeting, confidence); }) == session_errc::bad_confidence);
     CHECK(call.state_name() == "intake");
     CHECK(call.counter("insults") == 1);
+    (void)call.step(greeting, 0.0);  // 0 and 1 are confidences: a doubtful one is asked about
+    CHECK(call.pending_confirmation() == greeting);
+    CHECK(call.step(greeting, 1.0).state_name() == "intake");
+    CHECK_FALSE(call.pending_confirmation());
+    // Scripts that take a doubtful intent as another, or have no threshold, step it in line too.
+    for (const char* threshold : {"setting threshold = 0.5\nsetting below_threshold = unclear\n", ""}) {
+        const auto s = parley::test::compile_or_fail(std::string(threshold) + R"(intent hello
+intent unclear
+state talk initial
+  on hello -> stay
+    say "Hello."
+  on unclear -> stay
+    say "Sorry?"
+end
+)");
+        session other(s);
+        const auto hello = *s.find_label("hello");
+        for (double confidence : {-0.5, 1.0001, std::nan(""), -std::numeric_limits<double>::infinity()})
+            CHECK(error_of([&] { (void)other.step(hello, confidence); }) == session_errc::bad_confidence);
+        CHECK(other.step(hello, 0.0).phrase == (*threshold ? "Sorry?" : "Hello."));
+        CHECK(other.step(hello, 1.0).phrase == "Hello.");
+    }
 }
 
 TEST_CASE("unknown intents go to otherwise when the script says so", "[session]") {

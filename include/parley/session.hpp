@@ -394,8 +394,10 @@ private:
     [[nodiscard, gnu::always_inline]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots,
                                                       std::string* buffer) {
         const auto& t = tables();
-        if (!ended_ && pending_label_ == detail::none && label < t.label_count && confidence >= 0.0 && confidence <= 1.0) [[likely]] {
-            const auto column = confidence < t.confidence_threshold ? t.low_confidence_column[label] : label;
+        if (!ended_ && pending_label_ == detail::none && label < t.label_count) [[likely]] {
+            auto column = label;  // a sure utterance (the threshold is from 0 to 1): two comparisons
+            if (!(confidence >= t.confidence_threshold && confidence <= 1.0)) [[unlikely]]  // a doubtful one, or no confidence at all
+                column = confidence >= 0.0 && confidence <= 1.0 ? t.low_confidence_column[label] : detail::none;
             if (column != detail::none) [[likely]] {
                 const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
                 if (range.quick) [[likely]] {
