@@ -617,14 +617,19 @@ private:
     // A hold starts when the call enters a hold state from elsewhere and lasts while it goes from
     // hold state to hold state, or asks to confirm an utterance heard during the hold.
     [[gnu::always_inline]] void enter(state_id s, std::int64_t at) noexcept {
-        state_ = small_state(s);
-        entered_at_ms_ = clock(at);
-        next_timer_ = 0;
         // A state's counts start afresh, but not for a confirmation question and the way back.
         if (tables().state_count_bytes != 0 && pending_label_ == detail::none) [[unlikely]]
             std::memset(state_counts(), 0, tables().state_count_bytes);
-        if (tables().states[s].action == action::hold) {
-            if (!holding_) hold_started_ms_ = clock(at);
+        move_to(s, clock(at), tables().states[s].action == action::hold);
+    }
+    // The state, its clock and the hold, on entering `s` at `at` (`holds`: `s` is a hold state);
+    // the quick path knows `holds` from the handler's plan.
+    [[gnu::always_inline]] void move_to(state_id s, std::uint32_t at, bool holds) noexcept {
+        state_ = small_state(s);
+        entered_at_ms_ = at;
+        next_timer_ = 0;
+        if (holds) {
+            if (!holding_) hold_started_ms_ = at;
             holding_ = true;
         } else if (pending_label_ == detail::none) {
             holding_ = false;
@@ -828,15 +833,7 @@ private:
         }
         auto action = range.action;
         if (h->plan & detail::plan_enters) {
-            state_ = small_state(h->target);
-            entered_at_ms_ = now_ms_;
-            next_timer_ = 0;
-            if (h->plan & detail::plan_holds) {
-                if (!holding_) hold_started_ms_ = now_ms_;
-                holding_ = true;
-            } else {
-                holding_ = false;
-            }
+            move_to(h->target, now_ms_, (h->plan & detail::plan_holds) != 0);
             ended_ = (h->plan & detail::plan_ends) != 0;
             action = h->action;
         }

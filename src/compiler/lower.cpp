@@ -74,7 +74,6 @@ public:
         out.first_segment = static_cast<std::uint32_t>(t_.segments.size());
         std::string whole;
         std::size_t skipping = none;  // the segment whose `skip` the part being lowered sets
-        bool reads_more = false;      // a placeholder reads a slot or the intent: more than the script's values
         auto close_part = [&] {
             if (skipping != none) t_.segments[skipping].skip = static_cast<std::uint32_t>(t_.segments.size() - skipping - 1);
             skipping = none;
@@ -89,11 +88,9 @@ public:
                 case piece_kind::placeholder:
                     if (p.text == "intent") {
                         s.kind = segment_kind::intent_description;
-                        reads_more = true;
                     } else {
                         const auto& v = values_.find(p.text)->second;
                         s.kind = v.kind == value_kind::slot ? segment_kind::slot : segment_kind::variable;
-                        reads_more = reads_more || v.kind == value_kind::slot;
                         s.index = v.index;
                         s.literal = intern(p.fallback);
                     }
@@ -102,7 +99,6 @@ public:
                 case piece_kind::when: {
                     const auto& v = values_.find(p.text)->second;
                     s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot : segment_kind::unless_variable;
-                    reads_more = reads_more || v.kind == value_kind::slot;
                     s.index = v.index;
                     skipping = t_.segments.size();
                     out.has_placeholders = true;
@@ -118,7 +114,6 @@ public:
             t_.segments.push_back(s);
         }
         out.segment_count = static_cast<std::uint32_t>(t_.segments.size() - out.first_segment);
-        out.variables_only = out.has_placeholders && !reads_more;
         if (!out.has_placeholders) {
             t_.segments.resize(out.first_segment);
             out.segment_count = 0;
@@ -660,26 +655,26 @@ void table_builder::lower_plans() {
         return l_.intern(
             detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language, subject}));
     };
-    auto says_subject = [&](const text& x) {  // reads the intent, and no slot
-        bool intent = false;
+    std::vector<text*> questions;  // read the intent, and no slot
+    for (auto& x : t_.texts) {
+        if (!x.has_placeholders) continue;
+        bool slot = false, intent = false;
         for (auto i = x.first_segment; i < x.first_segment + x.segment_count; ++i) {
             const auto kind = t_.segments[i].kind;
-            if (kind == segment_kind::slot || kind == segment_kind::unless_slot) return false;
+            slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot;
             intent = intent || kind == segment_kind::intent_description;
         }
-        return intent;
-    };
-    std::size_t questions = 0;
-    for (const auto& x : t_.texts) questions += x.has_placeholders && !x.variables_only && says_subject(x);
-    const bool say_questions = questions * t_.labels.size() <= max_subject_texts;
-    for (auto& x : t_.texts) {
-        if (x.variables_only) {
+        x.variables_only = !slot && !intent;
+        if (x.variables_only)
             x.by_default = render(x, none);
-        } else if (say_questions && x.has_placeholders && says_subject(x)) {
-            x.by_subject = static_cast<std::uint32_t>(t_.subject_texts.size());
-            for (std::uint32_t label = 0; label < t_.labels.size(); ++label) t_.subject_texts.push_back(render(x, label));
-        }
+        else if (!slot)
+            questions.push_back(&x);
     }
+    if (questions.size() * t_.labels.size() <= max_subject_texts)
+        for (auto* x : questions) {
+            x->by_subject = static_cast<std::uint32_t>(t_.subject_texts.size());
+            for (std::uint32_t label = 0; label < t_.labels.size(); ++label) t_.subject_texts.push_back(render(*x, label));
+        }
     // Cells share candidate lists (lower_dispatch), and lists do not overlap: each list is judged
     // once, by its first candidate, so that this stays linear in the table however many cells share.
     enum : std::uint8_t { unknown, slow, fast };
