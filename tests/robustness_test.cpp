@@ -449,6 +449,10 @@ struct snapshot_fields {
 
 }  // namespace
 
+// g++ 12 sees an impossible overlap in a string literal assigned to a field in the table below
+// (its bug 105329, a false -Wrestrict that comes and goes with what else the unity batch inlines).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wrestrict"
 TEST_CASE("a snapshot with a good checksum but a field out of range is refused", "[robustness][snapshot]") {
     const auto snapshots = real_snapshots();
     const auto& s = every_field();
@@ -524,6 +528,7 @@ TEST_CASE("a snapshot with a good checksum but a field out of range is refused",
         CHECK_THAT(error->second, Catch::Matchers::Contains(what));
     }
 }
+#pragma GCC diagnostic pop
 
 TEST_CASE("a snapshot mapped by name onto a state that became a hold starts the hold at its entry", "[robustness][snapshot]") {
     auto f = snapshot_fields::read(real_snapshots()[2].second);  // in the hold

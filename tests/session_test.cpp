@@ -148,6 +148,10 @@ TEST_CASE("after a terminal action every further step is a session_error", "[ses
     session call(small());
     (void)call.step("tech_failure");
     CHECK(error_of([&] { (void)call.step("greeting"); }) == session_errc::ended);
+    const auto greeting = *call.script().find_label("greeting");  // an interned label, as the quick path takes it
+    std::string buffer;
+    CHECK(error_of([&] { (void)call.step(greeting, 1.0); }) == session_errc::ended);
+    CHECK(error_of([&] { (void)call.step(greeting, 1.0, {}, buffer); }) == session_errc::ended);
     CHECK(error_of([&] { (void)call.start(); }) == session_errc::ended);
     CHECK(call.state_name() == "close");
 }

@@ -45,9 +45,9 @@ outcome attempt(Step&& step) {
     }
 }
 
-void check_paths_agree(const parley::script& script, std::uint64_t seed, int steps) {
+void check_paths_agree(const parley::script& script, std::uint64_t seed, int steps, const parley::session_options& options = {}) {
     std::mt19937_64 rng(seed);
-    parley::session quick(script), full(script);
+    parley::session quick(script, options), full(script, options);
     parley::step_trace trace;
     (void)quick.start();
     (void)full.start();
@@ -57,8 +57,8 @@ void check_paths_agree(const parley::script& script, std::uint64_t seed, int ste
     for (int n = 0; n < steps; ++n) {
         if (quick.ended()) {
             REQUIRE(full.ended());
-            quick.reset();
-            full.reset();
+            quick.reset(options);
+            full.reset(options);
             now = 0;
             (void)quick.start();
             (void)full.start();
@@ -115,4 +115,53 @@ TEST_CASE("the quick and the full step agree on the runtime fixture", "[session]
     auto c = parley::compile_string(std::string(parley::test::small_script), "small.rules");
     REQUIRE(c.script);
     for (std::uint64_t seed = 100; seed < 104; ++seed) check_paths_agree(*c.script, seed, 5000);
+}
+
+// What the quick path reads from the compiler's plans: a phrase said as written in every language
+// (plan_said: one text, or a translation missing, so that the fallback's is the same), and the
+// state where questions are asked, which handlers may also enter with no question waiting.
+TEST_CASE("the quick and the full step agree in every language, in and out of the confirmation state", "[session][paths]") {
+    const auto script = parley::test::compile_or_fail(R"(setting language = en
+setting fallback = en
+setting threshold = 0.5
+intent query: en "you have a question" ru "у вас вопрос"
+intent thanks
+intent again
+intent accept
+intent decline
+confirm -> confirming
+  ask en "So {intent}?" ru "Итак, {intent}?"
+  repeat en "Once more?"
+end
+state intake initial
+  on query -> confirming
+    say en "Go on." ru "Продолжайте."
+  on thanks -> stay
+    say en "You are welcome."
+  otherwise -> stay
+end
+state confirming
+  on again -> intake
+    say "Again." ru "Снова."
+  on thanks -> confirming
+end
+)");
+    for (const char* language : {"en", "ru"}) {
+        SECTION(language) {
+            parley::session_options options;
+            options.language = language;
+            for (std::uint64_t seed = 200; seed < 204; ++seed) check_paths_agree(script, seed, 3000, options);
+            parley::session call(script, options);
+            (void)call.start();
+            const auto thanks = *script.find_label("thanks");
+            CHECK(call.step(thanks, 0.9).phrase == "You are welcome.");  // a translation missing: the fallback's
+            CHECK(call.step(*script.find_label("query"), 0.9).phrase == (language == std::string("ru") ? "Продолжайте." : "Go on."));
+            CHECK(call.step(*script.find_label("again"), 0.9).phrase == (language == std::string("ru") ? "Снова." : "Again."));
+            CHECK(call.step(*script.find_label("query"), 0.3).phrase ==
+                  (language == std::string("ru") ? "Итак, у вас вопрос?" : "So you have a question?"));
+            const auto settled = call.step(*script.find_label("again"), 0.9);  // not a yes: back where it was asked, and `otherwise`
+            CHECK(settled.state_name() == "intake");
+            CHECK(settled.phrase.empty());
+        }
+    }
 }

@@ -390,17 +390,19 @@ public:
 private:
     // The public overloads' work; `buffer` is the host's, or null for the session's own. An
     // interned label takes the quick path (quick_step, inline where the host steps) when its cell
-    // allows and nothing is pending; anything else, the full path out of line.
+    // allows; anything else, the full path out of line (which also refuses an ended call).
     [[nodiscard, gnu::always_inline]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots,
                                                       std::string* buffer) {
         const auto& t = tables();
-        if (!ended_ && pending_label_ == detail::none && label < t.label_count) [[likely]] {
-            auto column = label;  // a sure utterance (the threshold is from 0 to 1): two comparisons
+        if (label < t.label_count) [[likely]] {  // an ended call is in a terminal state, which has no quick cell
+            auto column = label;                 // a sure utterance (the threshold is from 0 to 1): two comparisons
             if (!(confidence >= t.confidence_threshold && confidence <= 1.0)) [[unlikely]]  // a doubtful one, or no confidence at all
                 column = confidence >= 0.0 && confidence <= 1.0 ? t.low_confidence_column[label] : detail::none;
             if (column != detail::none) [[likely]] {
                 const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
-                if (range.quick) [[likely]] {
+                // A question waits only in the confirmation state: its cells ask whether one does.
+                if (range.quick == detail::quick_cell::yes ||
+                    (range.quick == detail::quick_cell::unless_asking && pending_label_ == detail::none)) [[likely]] {
                     if (!slots.empty()) check_slots(slots);
                     return quick_step(range, slots, confidence, buffer);
                 }
@@ -817,19 +819,21 @@ private:
         const detail::handler* h = t.handlers.data() + range.first_handler;
         if (range.count == 0) [[unlikely]]
             return make_reply({}, range.action, detail::none, {});
-        if (!quick_holds(*h, slots, confidence)) [[unlikely]] {  // the first candidate is usually the one
-            std::uint32_t i = 1;
-            for (; i < range.count; ++i) {
-                h = t.handlers.data() + t.candidates[range.first + i];
-                if (quick_holds(*h, slots, confidence)) break;
+        if (!(h->plan & detail::plan_plain)) [[unlikely]] {
+            if (!quick_holds(*h, slots, confidence)) {  // the first candidate is usually the one
+                std::uint32_t i = 1;
+                for (; i < range.count; ++i) {
+                    h = t.handlers.data() + t.candidates[range.first + i];
+                    if (quick_holds(*h, slots, confidence)) break;
+                }
+                if (i == range.count) return make_reply({}, range.action, detail::none, {});
             }
-            if (i == range.count) return make_reply({}, range.action, detail::none, {});
-        }
-        if (h->plan & detail::plan_changes) [[unlikely]] {
-            if (h->plan & detail::plan_counts)
-                count(*h);
-            else
-                quick_changes(*h, slots);
+            if (h->plan & detail::plan_changes) {
+                if (h->plan & detail::plan_counts)
+                    count(*h);
+                else
+                    quick_changes(*h, slots);
+            }
         }
         auto action = range.action;
         if (h->plan & detail::plan_enters) {
@@ -838,7 +842,9 @@ private:
             action = h->action;
         }
         std::string_view phrase;
-        if (h->says != detail::none) {
+        if (h->plan & detail::plan_said) [[likely]] {
+            phrase = t.str(h->said);
+        } else {
             const auto& text = t.texts[h->says_text != detail::none ? h->says_text + language_ : choose(h->says)];
             phrase = say(buffer, text, slots, detail::none);
         }

@@ -620,7 +620,24 @@ void table_builder::lower_plans() {
             counts = counts && (t_.effects[i].kind == effect_kind::increment || t_.effects[i].kind == effect_kind::reset);
         if (changes && counts) h.plan |= plan_counts;
         if (h.says != none && t_.phrases[h.says].rotation == none) h.says_text = t_.phrases[h.says].first_text;
-        if (h.guard == none) continue;
+        if (h.says == none) {
+            h.plan |= plan_said;
+        } else if (h.says_text != none) {
+            const auto& first = t_.texts[h.says_text];
+            bool same = !first.has_placeholders;
+            for (std::size_t l = 1; same && l < t_.languages.size(); ++l) {
+                const auto& other = t_.texts[h.says_text + l];
+                same = !other.has_placeholders && t_.str(other.whole) == t_.str(first.whole);
+            }
+            if (same) {
+                h.plan |= plan_said;
+                h.said = first.whole;
+            }
+        }
+        if (h.guard == none) {
+            if (!changes) h.plan |= plan_plain;
+            continue;
+        }
         const auto& g = t_.guards[h.guard];
         if (g.op == guard_op::counter_cmp) {  // a counter is 0 to 255: any number outside compares as -1 or 256 does
             h.test = quick_test::counter;
@@ -696,7 +713,7 @@ void table_builder::lower_plans() {
         if (st.form != none || t_.state_count_bytes != 0) continue;  // they watch for `otherwise`: the full path
         for (std::size_t label = 0; label < columns; ++label) {
             auto& range = t_.dispatch[s * columns + label];
-            range.quick = quick(range);
+            range.quick = !quick(range) ? quick_cell::no : s == t_.confirm_state ? quick_cell::unless_asking : quick_cell::yes;
             range.action = st.action;
         }
     }

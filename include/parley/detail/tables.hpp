@@ -129,7 +129,9 @@ enum plan_flag : std::uint8_t {
     plan_ends = 4,      // ... where the call ends
     plan_holds = 8,     // ... which is a hold
     plan_changes = 16,  // it, or the state it enters, changes the call (effects to apply)
-    plan_counts = 32    // ... and those changes are its own increments and resets of counters
+    plan_counts = 32,   // ... and those changes are its own increments and resets of counters
+    plan_said = 64,     // it says `said` in every language: one text without placeholders, or nothing
+    plan_plain = 128    // it has no guard and changes nothing: the quick path fires it without a look
 };
 
 struct alignas(64) handler {
@@ -151,6 +153,7 @@ struct alignas(64) handler {
     double value = 0;                                   // what the counter or the confidence is compared with
     std::uint32_t says = none;                          // the phrase said: its own, else the entry phrase of the state it enters
     std::uint32_t says_text = none;                     // its first text when it has one variant (no rotation): + the language
+    string_ref said;                                    // plan_said: what it says, read without the text
 };
 
 static_assert(sizeof(handler) == 64, "a handler is one cache line");
@@ -162,13 +165,17 @@ struct handler_text {
     string_ref guard;    // the guard as written, normalised; empty when none
 };
 
+// Whether step()'s quick path may take a dispatch cell: every candidate is plan_quick, in a state
+// that counts nothing; in the state where a confirmation question is asked, only while none is.
+enum class quick_cell : std::uint8_t { no, yes, unless_asking };
+
 // The handlers that may answer one label in one state, in priority order: the state's own,
 // then the global ones, then the state's `otherwise`, then the global `otherwise`.
 struct handler_range {
     std::uint32_t first = 0;  // into script_tables::candidates
     std::uint32_t count = 0;
     std::uint32_t first_handler = none;                 // candidates[first], to save step() one dependent read
-    bool quick = false;                                 // in this state, every candidate is plan_quick (lower_plans)
+    quick_cell quick = quick_cell::no;                  // whether the quick path may take it (lower_plans)
     parley::action action = parley::action::continue_;  // this state's, for the quick path
 };
 static_assert(sizeof(handler_range) == 16);
