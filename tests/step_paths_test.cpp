@@ -118,17 +118,22 @@ TEST_CASE("the quick and the full step agree on the runtime fixture", "[session]
 }
 
 // What the quick path reads from the compiler's plans: a phrase said as written in every language
-// (plan_said: one text, or a translation missing, so that the fallback's is the same), and the
-// state where questions are asked, which handlers may also enter with no question waiting.
+// (plan_said: one text, or a translation missing, so that the fallback's is the same), the state
+// where questions are asked, which handlers may also enter with no question waiting, and direct
+// cells (a plain handler that says such a phrase) that stay, hold, end the call or leave a hold.
 TEST_CASE("the quick and the full step agree in every language, in and out of the confirmation state", "[session][paths]") {
     const auto script = parley::test::compile_or_fail(R"(setting language = en
 setting fallback = en
 setting threshold = 0.5
+setting hold_timeout = 40
 intent query: en "you have a question" ru "у вас вопрос"
 intent thanks
 intent again
 intent accept
 intent decline
+intent wait
+intent back
+intent bye
 confirm -> confirming
   ask en "So {intent}?" ru "Итак, {intent}?"
   repeat en "Once more?"
@@ -138,6 +143,10 @@ state intake initial
     say en "Go on." ru "Продолжайте."
   on thanks -> stay
     say en "You are welcome."
+  on wait -> holding
+    say "Please hold."
+  on bye -> done
+    say "Bye."
   otherwise -> stay
 end
 state confirming
@@ -145,6 +154,14 @@ state confirming
     say "Again." ru "Снова."
   on thanks -> confirming
 end
+state holding action hold
+  on wait -> holding
+  on back -> intake
+    say "Thank you for waiting."
+  after 30s -> intake
+    say "Sorry for the wait."
+end
+state done action close
 )");
     for (const char* language : {"en", "ru"}) {
         SECTION(language) {

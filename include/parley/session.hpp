@@ -400,9 +400,13 @@ private:
                 column = confidence >= 0.0 && confidence <= 1.0 ? t.low_confidence_column[label] : detail::none;
             if (column != detail::none) [[likely]] {
                 const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
+                if (range.quick == detail::quick_cell::direct) [[likely]] {
+                    if (!slots.empty()) check_slots(slots);
+                    return direct_step(range);
+                }
                 // A question waits only in the confirmation state: its cells ask whether one does.
                 if (range.quick == detail::quick_cell::yes ||
-                    (range.quick == detail::quick_cell::unless_asking && pending_label_ == detail::none)) [[likely]] {
+                    (range.quick == detail::quick_cell::unless_asking && pending_label_ == detail::none)) {
                     if (!slots.empty()) check_slots(slots);
                     return quick_step(range, slots, confidence, buffer);
                 }
@@ -817,16 +821,17 @@ private:
                                             std::string* buffer) {
         const auto& t = tables();
         const detail::handler* h = t.handlers.data() + range.first_handler;
-        if (range.count == 0) [[unlikely]]
+        const auto candidates = range.candidates();
+        if (candidates.count == 0) [[unlikely]]
             return make_reply({}, range.action, detail::none, {});
         if (!(h->plan & detail::plan_plain)) [[unlikely]] {
             if (!quick_holds(*h, slots, confidence)) {  // the first candidate is usually the one
                 std::uint32_t i = 1;
-                for (; i < range.count; ++i) {
-                    h = t.handlers.data() + t.candidates[range.first + i];
+                for (; i < candidates.count; ++i) {
+                    h = t.handlers.data() + t.candidates[candidates.first + i];
                     if (quick_holds(*h, slots, confidence)) break;
                 }
-                if (i == range.count) return make_reply({}, range.action, detail::none, {});
+                if (i == candidates.count) return make_reply({}, range.action, detail::none, {});
             }
             if (h->plan & detail::plan_changes) {
                 if (h->plan & detail::plan_counts)
@@ -849,6 +854,18 @@ private:
             phrase = say(buffer, text, slots, detail::none);
         }
         return make_reply(phrase, action, h->hint, h->rule);
+    }
+    // A direct cell (lower_plans): its first handler fires, changes nothing and says a text as
+    // written; the cell has the rest. The handler's own line is read only for the reply's hint
+    // and rule.
+    [[gnu::always_inline]] reply direct_step(const detail::handler_range& range) noexcept {
+        const auto& t = tables();
+        if (range.target != detail::handler_range::stays) {
+            move_to(range.target, now_ms_, range.action == action::hold);
+            ended_ = is_terminal(range.action);
+        }
+        const auto& h = t.handlers[range.first_handler];
+        return make_reply(t.str(range.said()), range.action, h.hint, h.rule);
     }
     [[nodiscard, gnu::always_inline]] bool quick_holds(const detail::handler& h, std::span<const slot_value> slots,
                                                        double confidence) const noexcept {
@@ -887,8 +904,8 @@ private:
         const auto& t = tables();
         const auto range = t.dispatch[std::size_t{state_} * t.label_columns() + label];
         if (!t.has_forms && t.state_count_bytes == 0) [[likely]] {  // the plain case: the first handler that holds
-            for (std::uint32_t i = 0; i < range.count; ++i) {
-                const auto index = i == 0 ? range.first_handler : t.candidates[range.first + i];
+            for (std::uint32_t i = 0, count = range.candidate_count(); i < count; ++i) {
+                const auto index = i == 0 ? range.first_handler : t.candidates[range.candidates().first + i];
                 const auto& h = t.handlers[index];
                 if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence})) {
                     if constexpr (Trace::on) trace.tried(index, true, {});
@@ -910,8 +927,8 @@ private:
         if (counts && label == t.silence_label) [[unlikely]]
             count_in_state(1);
         const auto form = t.states[state_].form;
-        for (std::uint32_t i = 0; i < range.count; ++i) {
-            const auto index = i == 0 ? range.first_handler : t.candidates[range.first + i];
+        for (std::uint32_t i = 0, count = range.candidate_count(); i < count; ++i) {
+            const auto index = i == 0 ? range.first_handler : t.candidates[range.candidates().first + i];
             if (form != detail::none && t.otherwise_handler[index]) [[unlikely]]
                 break;  // a form takes what its `on` handlers and the global ones do not
             if (counts && !missed && t.otherwise_handler[index]) [[unlikely]]

@@ -525,7 +525,10 @@ void table_builder::lower_dispatch() {
         const auto first = static_cast<std::uint32_t>(t_.candidates.size());
         (parts(), ...);
         const auto count = static_cast<std::uint32_t>(t_.candidates.size() - first);
-        return handler_range{first, count, count ? t_.candidates[first] : none};
+        handler_range range;
+        range.first_handler = count ? t_.candidates[first] : none;
+        range.set_candidates({first, count});
+        return range;
     };
     auto globals_for = [&](std::uint32_t label) {
         return [&, label] {
@@ -697,11 +700,12 @@ void table_builder::lower_plans() {
     enum : std::uint8_t { unknown, slow, fast };
     std::vector<std::uint8_t> judged(t_.candidates.size(), unknown);
     auto quick = [&](const handler_range& range) {
-        if (range.count == 0) return true;
-        auto& verdict = judged[range.first];
+        const auto [first, count] = range.candidates();
+        if (count == 0) return true;
+        auto& verdict = judged[first];
         if (verdict == unknown) {
             verdict = fast;
-            for (auto i = range.first; i < range.first + range.count; ++i)
+            for (auto i = first; i < first + count; ++i)
                 if (!(t_.handlers[t_.candidates[i]].plan & plan_quick)) verdict = slow;
         }
         return verdict == fast;
@@ -715,6 +719,12 @@ void table_builder::lower_plans() {
             auto& range = t_.dispatch[s * columns + label];
             range.quick = !quick(range) ? quick_cell::no : s == t_.confirm_state ? quick_cell::unless_asking : quick_cell::yes;
             range.action = st.action;
+            if (range.quick != quick_cell::yes || range.candidates().count == 0) continue;
+            const auto& h = t_.handlers[range.first_handler];
+            if ((h.plan & plan_plain) && (h.plan & plan_said)) {
+                range.set_direct(h.said);
+                if (h.target != none) range.target = static_cast<std::uint16_t>(h.target), range.action = h.action;
+            }
         }
     }
     t_.low_confidence_column.resize(t_.label_count);

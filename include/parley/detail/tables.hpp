@@ -167,16 +167,36 @@ struct handler_text {
 
 // Whether step()'s quick path may take a dispatch cell: every candidate is plan_quick, in a state
 // that counts nothing; in the state where a confirmation question is asked, only while none is.
-enum class quick_cell : std::uint8_t { no, yes, unless_asking };
+// A direct cell is a quick one whose first candidate is plain and says one text as written
+// (plan_plain and plan_said), outside that state: it always fires, so the cell holds what the
+// quick path needs of it in place of the candidate list.
+enum class quick_cell : std::uint8_t { no, yes, unless_asking, direct };
+
+struct candidate_list {
+    std::uint32_t first = 0;  // into script_tables::candidates
+    std::uint32_t count = 0;
+};
 
 // The handlers that may answer one label in one state, in priority order: the state's own,
 // then the global ones, then the state's `otherwise`, then the global `otherwise`.
 struct handler_range {
-    std::uint32_t first = 0;  // into script_tables::candidates
-    std::uint32_t count = 0;
+    static constexpr std::uint16_t stays = 0xffff;  // a direct cell's handler enters no state (state ids stop below it)
+
     std::uint32_t first_handler = none;                 // candidates[first], to save step() one dependent read
     quick_cell quick = quick_cell::no;                  // whether the quick path may take it (lower_plans)
-    parley::action action = parley::action::continue_;  // this state's, for the quick path
+    parley::action action = parley::action::continue_;  // this state's; a direct cell's: where it leaves the call
+    std::uint16_t target = stays;                       // a direct cell's: the state its handler enters
+
+    // A direct cell keeps what its handler says where the others keep their candidate list.
+    [[nodiscard]] candidate_list candidates() const noexcept { return {a_, b_}; }
+    [[nodiscard]] string_ref said() const noexcept { return {a_, b_}; }
+    // How many candidates there are; a direct cell's first one is the one that fires.
+    [[nodiscard]] std::uint32_t candidate_count() const noexcept { return quick == quick_cell::direct ? 1 : b_; }
+    void set_candidates(candidate_list c) noexcept { a_ = c.first, b_ = c.count; }
+    void set_direct(string_ref said) noexcept { quick = quick_cell::direct, a_ = said.offset, b_ = said.size; }
+
+private:
+    std::uint32_t a_ = 0, b_ = 0;
 };
 static_assert(sizeof(handler_range) == 16);
 
