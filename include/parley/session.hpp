@@ -402,7 +402,11 @@ private:
                 const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
                 if (range.quick == detail::quick_cell::direct) [[likely]] {
                     if (!slots.empty()) check_slots(slots);
-                    return direct_step(range);
+                    return direct_step<false>(range);
+                }
+                if (range.quick == detail::quick_cell::direct_translated) {
+                    if (!slots.empty()) check_slots(slots);
+                    return direct_step<true>(range);
                 }
                 // A question waits only in the confirmation state: its cells ask whether one does.
                 if (range.quick == detail::quick_cell::yes ||
@@ -858,6 +862,7 @@ private:
     // A direct cell (lower_plans): its first handler fires, changes nothing and says a text as
     // written; the cell has the rest. The handler's own line is read only for the reply's hint
     // and rule.
+    template <bool Translated>
     [[gnu::always_inline]] reply direct_step(const detail::handler_range& range) noexcept {
         const auto& t = tables();
         if (range.target != detail::handler_range::stays) {
@@ -865,7 +870,9 @@ private:
             ended_ = is_terminal(range.action);
         }
         const auto& h = t.handlers[range.first_handler];
-        return make_reply(t.str(range.said()), range.action, h.hint, h.rule);
+        auto said = range.said();
+        if (Translated && language_ != 0) said = t.texts[h.says_text + language_].whole;
+        return make_reply(t.str(said), range.action, h.hint, h.rule);
     }
     [[nodiscard, gnu::always_inline]] bool quick_holds(const detail::handler& h, std::span<const slot_value> slots,
                                                        double confidence) const noexcept {
