@@ -189,11 +189,11 @@ struct handler_range {
     parley::action action = parley::action::continue_;  // this state's; a direct cell's: where it leaves the call
     std::uint16_t target = stays;                       // a direct cell's: the state its handler enters
 
+    [[nodiscard]] bool direct() const noexcept { return quick >= quick_cell::direct_translated; }
     // A direct cell keeps what its handler says where the others keep their candidate list.
     [[nodiscard]] candidate_list candidates() const noexcept { return {a_, b_}; }
     [[nodiscard]] string_ref said() const noexcept { return {a_, b_}; }
     // How many candidates there are; a direct cell's first one is the one that fires.
-    [[nodiscard]] bool direct() const noexcept { return quick >= quick_cell::direct_translated; }
     [[nodiscard]] std::uint32_t candidate_count() const noexcept { return direct() ? 1 : b_; }
     void set_candidates(candidate_list c) noexcept { a_ = c.first, b_ = c.count; }
     void set_direct(string_ref said, bool translated) noexcept {
