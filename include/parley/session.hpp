@@ -400,13 +400,9 @@ private:
                 column = confidence >= 0.0 && confidence <= 1.0 ? t.low_confidence_column[label] : detail::none;
             if (column != detail::none) [[likely]] {
                 const auto& range = t.dispatch[std::size_t{state_} * t.label_columns() + column];
-                if (range.quick == detail::quick_cell::direct) [[likely]] {
+                if (range.direct()) [[likely]] {
                     if (!slots.empty()) check_slots(slots);
-                    return direct_step<false>(range);
-                }
-                if (range.quick == detail::quick_cell::direct_translated) {
-                    if (!slots.empty()) check_slots(slots);
-                    return direct_step<true>(range);
+                    return direct_step(range);
                 }
                 // A question waits only in the confirmation state: its cells ask whether one does.
                 if (range.quick == detail::quick_cell::yes ||
@@ -862,7 +858,6 @@ private:
     // A direct cell (lower_plans): its first handler fires, changes nothing and says a text as
     // written; the cell has the rest. The handler's own line is read only for the reply's hint
     // and rule.
-    template <bool Translated>
     [[gnu::always_inline]] reply direct_step(const detail::handler_range& range) noexcept {
         const auto& t = tables();
         if (range.target != detail::handler_range::stays) {
@@ -870,9 +865,7 @@ private:
             ended_ = is_terminal(range.action);
         }
         const auto& h = t.handlers[range.first_handler];
-        auto said = range.said();
-        if (Translated && language_ != 0) said = t.texts[h.says_text + language_].whole;
-        return make_reply(t.str(said), range.action, h.hint, h.rule);
+        return make_reply(t.str(range.said()), range.action, h.hint, h.rule);
     }
     [[nodiscard, gnu::always_inline]] bool quick_holds(const detail::handler& h, std::span<const slot_value> slots,
                                                        double confidence) const noexcept {

@@ -710,16 +710,6 @@ void table_builder::lower_plans() {
         }
         return verdict == fast;
     };
-    // A plain handler that says one variant, without placeholders in any language but not the
-    // same in all: a direct cell of its own language's text (quick_cell::direct_translated).
-    std::vector<bool> translated(t_.handlers.size());
-    for (std::uint32_t i = 0; i < t_.handlers.size(); ++i) {
-        const auto& h = t_.handlers[i];
-        if (!(h.plan & plan_plain) || (h.plan & plan_said) || h.says_text == none) continue;
-        bool as_written = true;
-        for (std::size_t l = 0; as_written && l < t_.languages.size(); ++l) as_written = !t_.texts[h.says_text + l].has_placeholders;
-        translated[i] = as_written;
-    }
     const auto columns = t_.label_columns();
     for (std::uint32_t s = 0; s < t_.states.size(); ++s) {
         const auto& st = t_.states[s];
@@ -731,13 +721,10 @@ void table_builder::lower_plans() {
             range.action = st.action;
             if (range.quick != quick_cell::yes || range.candidates().count == 0) continue;
             const auto& h = t_.handlers[range.first_handler];
-            if ((h.plan & plan_plain) && (h.plan & plan_said))
-                range.set_direct(h.said, false);
-            else if (translated[range.first_handler])
-                range.set_direct(t_.texts[h.says_text].whole, true);
-            else
-                continue;
-            if (h.target != none) range.target = static_cast<std::uint16_t>(h.target), range.action = h.action;
+            if ((h.plan & plan_plain) && (h.plan & plan_said)) {
+                range.set_direct(h.said);
+                if (h.target != none) range.target = static_cast<std::uint16_t>(h.target), range.action = h.action;
+            }
         }
     }
     t_.low_confidence_column.resize(t_.label_count);

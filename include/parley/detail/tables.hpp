@@ -167,12 +167,10 @@ struct handler_text {
 
 // Whether step()'s quick path may take a dispatch cell: every candidate is plan_quick, in a state
 // that counts nothing; in the state where a confirmation question is asked, only while none is.
-// A direct cell is a quick one, outside that state, whose first candidate is plain (plan_plain)
-// and says one variant without placeholders: it always fires, so the cell holds what the quick
-// path needs of it in place of the candidate list. What it says is the same in every language
-// (direct), or its text in the script's first language (direct_translated: a call in another
-// reads its own from the handler).
-enum class quick_cell : std::uint8_t { no, yes, unless_asking, direct_translated, direct };
+// A direct cell is a quick one whose first candidate is plain and says one text as written
+// (plan_plain and plan_said), outside that state: it always fires, so the cell holds what the
+// quick path needs of it in place of the candidate list.
+enum class quick_cell : std::uint8_t { no, yes, unless_asking, direct };
 
 struct candidate_list {
     std::uint32_t first = 0;  // into script_tables::candidates
@@ -189,17 +187,14 @@ struct handler_range {
     parley::action action = parley::action::continue_;  // this state's; a direct cell's: where it leaves the call
     std::uint16_t target = stays;                       // a direct cell's: the state its handler enters
 
-    [[nodiscard]] bool direct() const noexcept { return quick >= quick_cell::direct_translated; }
+    [[nodiscard]] bool direct() const noexcept { return quick == quick_cell::direct; }
     // A direct cell keeps what its handler says where the others keep their candidate list.
     [[nodiscard]] candidate_list candidates() const noexcept { return {a_, b_}; }
     [[nodiscard]] string_ref said() const noexcept { return {a_, b_}; }
     // How many candidates there are; a direct cell's first one is the one that fires.
     [[nodiscard]] std::uint32_t candidate_count() const noexcept { return direct() ? 1 : b_; }
     void set_candidates(candidate_list c) noexcept { a_ = c.first, b_ = c.count; }
-    void set_direct(string_ref said, bool translated) noexcept {
-        quick = translated ? quick_cell::direct_translated : quick_cell::direct;
-        a_ = said.offset, b_ = said.size;
-    }
+    void set_direct(string_ref said) noexcept { quick = quick_cell::direct, a_ = said.offset, b_ = said.size; }
 
 private:
     std::uint32_t a_ = 0, b_ = 0;
