@@ -389,8 +389,9 @@ public:
 
 private:
     // The public overloads' work; `buffer` is the host's, or null for the session's own. An
-    // interned label takes the quick path (quick_step, inline where the host steps) when its cell
-    // allows; anything else, the full path out of line (which also refuses an ended call).
+    // interned label takes the quick path (direct_step or quick_step, inline where the host steps)
+    // when its cell allows; anything else, the full path out of line (which also refuses an ended
+    // call).
     [[nodiscard, gnu::always_inline]] reply step_into(label_id label, double confidence, std::span<const slot_value> slots,
                                                       std::string* buffer) {
         const auto& t = tables();
@@ -820,10 +821,10 @@ private:
     [[gnu::always_inline]] reply quick_step(const detail::handler_range& range, std::span<const slot_value> slots, double confidence,
                                             std::string* buffer) {
         const auto& t = tables();
-        const detail::handler* h = t.handlers.data() + range.first_handler;
         const auto candidates = range.candidates();
-        if (candidates.count == 0) [[unlikely]]
+        if (candidates.count == 0) [[unlikely]]  // and first_handler is none
             return make_reply({}, range.action, detail::none, {});
+        const detail::handler* h = t.handlers.data() + range.first_handler;
         if (!(h->plan & detail::plan_plain)) [[unlikely]] {
             if (!quick_holds(*h, slots, confidence)) {  // the first candidate is usually the one
                 std::uint32_t i = 1;
