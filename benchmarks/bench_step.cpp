@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -184,12 +185,51 @@ void register_rounds(const parley::script& script, const stream& s) {
         ->MinTime(6.0);
 }
 
+// What a step asks of an engine, which is what sets its cost: the rows of the allocation and
+// latency tables by kind of step.
+enum class step_kind : std::uint8_t { plain, rendered, with_slots };
+constexpr std::size_t step_kinds = 3;
+constexpr const char* step_kind_names[step_kinds] = {"phrase without placeholders, no slots", "rendered phrase, no slots",
+                                                     "utterance with slots, or confirming one that had them"};
+
+// The kind of each step of the stream, found by one pass of parley.
+std::vector<step_kind> kinds_of(const parley::script& script, const stream& s) {
+    parley_engine engine(script, s.calls);
+    std::vector<step_kind> kinds;
+    kinds.reserve(s.events.size());
+    std::vector<bool> pending_slots(s.calls);  // the call awaits yes or no to an utterance with slots
+    for (const auto& e : s.events) {
+        if (engine.ended(e.call)) engine.restart(e.call);
+        const auto& call = engine.calls[e.call];
+        const bool replays_slots = call.pending_confirmation() && pending_slots[e.call] && e.input.what == hand::intent::accept;
+        const auto r = engine.step(s, e);
+        pending_slots[e.call] = call.pending_confirmation() && e.slot_count > 0;
+        kinds.push_back(e.slot_count > 0 || replays_slots ? step_kind::with_slots
+                        : is_rendered(script, r.phrase)   ? step_kind::rendered
+                                                          : step_kind::plain);
+    }
+    return kinds;
+}
+
 // Each step timed alone over one pass; the clock's own cost is printed alongside.
 struct percentiles {
     double p50 = 0, p90 = 0, p99 = 0, p999 = 0;
 };
+percentiles percentiles_of(std::vector<std::uint32_t>& ns) {
+    if (ns.empty()) return {};
+    auto at = [&](double q) {
+        auto k = static_cast<std::size_t>(q * double(ns.size() - 1));
+        std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(k), ns.end());
+        return double(ns[k]);
+    };
+    return {at(0.50), at(0.90), at(0.99), at(0.999)};
+}
+struct latencies {
+    percentiles all;
+    std::array<percentiles, step_kinds> by_kind;
+};
 template <class Engine>
-percentiles latency(const parley::script& script, const stream& s) {
+latencies latency(const parley::script& script, const stream& s, const std::vector<step_kind>& kinds) {
     Engine engine(script, s.calls);
     std::vector<std::uint32_t> ns;
     ns.reserve(s.events.size());
@@ -202,12 +242,12 @@ percentiles latency(const parley::script& script, const stream& s) {
         ns.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
     }
     benchmark::DoNotOptimize(sum);
-    auto at = [&](double q) {
-        auto k = static_cast<std::size_t>(q * double(ns.size() - 1));
-        std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(k), ns.end());
-        return double(ns[k]);
-    };
-    return {at(0.50), at(0.90), at(0.99), at(0.999)};
+    latencies out;
+    std::array<std::vector<std::uint32_t>, step_kinds> by_kind;
+    for (std::size_t n = 0; n < ns.size(); ++n) by_kind[static_cast<std::size_t>(kinds[n])].push_back(ns[n]);
+    for (std::size_t k = 0; k < step_kinds; ++k) out.by_kind[k] = percentiles_of(by_kind[k]);
+    out.all = percentiles_of(ns);
+    return out;
 }
 
 double clock_cost() {
@@ -222,7 +262,7 @@ double clock_cost() {
 }
 
 // Allocations per step by kind of step, counted by the replaced operator new.
-void allocations(const parley::script& script, const stream& s) {
+void allocations(const parley::script& script, const stream& s, const std::vector<step_kind>& kinds) {
     struct tally {
         std::size_t steps = 0, allocations = 0, most = 0;
         void add(std::size_t n) {
@@ -231,36 +271,26 @@ void allocations(const parley::script& script, const stream& s) {
             most = std::max(most, n);
         }
     };
-    tally plain, rendered, with_slots, restarts;
+    std::array<tally, step_kinds> by_kind;
+    tally restarts;
     parley_engine engine(script, s.calls);
-    std::vector<bool> pending_slots(s.calls);  // the call awaits yes or no to an utterance with slots
-    for (const auto& e : s.events) {
+    for (std::size_t n = 0; n < s.events.size(); ++n) {
+        const auto& e = s.events[n];
         if (engine.ended(e.call)) {
             const auto before = parley::bench::allocation_count.load();
             engine.restart(e.call);
             restarts.add(parley::bench::allocation_count.load() - before);
         }
-        auto& call = engine.calls[e.call];
-        const bool replays_slots = call.pending_confirmation() && pending_slots[e.call] && e.input.what == hand::intent::accept;
         const auto before = parley::bench::allocation_count.load();
-        const auto r = engine.step(s, e);
-        const auto n = parley::bench::allocation_count.load() - before;
-        pending_slots[e.call] = call.pending_confirmation() && e.slot_count > 0;
-        if (e.slot_count > 0 || replays_slots)
-            with_slots.add(n);
-        else if (is_rendered(script, r.phrase))
-            rendered.add(n);
-        else
-            plain.add(n);
+        benchmark::DoNotOptimize(engine.step(s, e));
+        by_kind[static_cast<std::size_t>(kinds[n])].add(parley::bench::allocation_count.load() - before);
     }
     auto row = [](const char* what, const tally& t) {
         fmt::print("  {:<52} {:>9} steps {:>8} allocations  {:.4f} per step, at most {}\n", what, t.steps, t.allocations,
                    t.steps ? double(t.allocations) / double(t.steps) : 0.0, t.most);
     };
     fmt::print("\nallocations in parley::session::step over one pass (fresh sessions, reset when their call ends; own render buffer):\n");
-    row("phrase without placeholders, no slots", plain);
-    row("rendered phrase, no slots", rendered);
-    row("utterance with slots, or confirming one that had them", with_slots);
+    for (std::size_t k = 0; k < step_kinds; ++k) row(step_kind_names[k], by_kind[k]);
     row("call restart (session::reset + start)", restarts);
 
     for (int engine_index = 0; engine_index < 2; ++engine_index) {
@@ -385,24 +415,26 @@ int main(int argc, char** argv) {
                    p.per_second() / w.per_second(), m.per_second() > 0 ? p.per_second() / m.per_second() : 0.0);
 
     // Five rounds, the engines taking turns as above; each percentile is its median over them.
+    const auto kinds = kinds_of(script, s);
     constexpr int rounds = 5;
-    std::vector<percentiles> runs[3];
+    std::vector<latencies> runs[3];
     for (int round = 0; round < rounds; ++round)
         for (int turn = 0; turn < 3; ++turn) switch ((round + turn) % 3) {
-                case 0: runs[0].push_back(latency<parley_engine>(script, s)); break;
-                case 1: runs[1].push_back(latency<switch_engine>(script, s)); break;
-                default: runs[2].push_back(latency<msm_engine>(script, s)); break;
+                case 0: runs[0].push_back(latency<parley_engine>(script, s, kinds)); break;
+                case 1: runs[1].push_back(latency<switch_engine>(script, s, kinds)); break;
+                default: runs[2].push_back(latency<msm_engine>(script, s, kinds)); break;
             }
-    auto median = [](std::vector<percentiles> v) {
+    // The median over the rounds of each percentile of what `of` picks from a round.
+    auto median = [](const std::vector<latencies>& v, auto of) {
         auto at = [&](double percentiles::*field) {
             std::vector<double> x;
-            for (const auto& run : v) x.push_back(run.*field);
+            for (const auto& run : v) x.push_back(of(run).*field);
             std::nth_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(x.size() / 2), x.end());
             return x[x.size() / 2];
         };
         return percentiles{at(&percentiles::p50), at(&percentiles::p90), at(&percentiles::p99), at(&percentiles::p999)};
     };
-    const auto lp = median(runs[0]), lw = median(runs[1]), lm = median(runs[2]);
+    auto all = [](const latencies& l) { return l.all; };
     fmt::print(
         "\nlatency per step, each step timed alone, the median of {} passes a percentile (a clock read pair costs {:.0f} ns and is included):\n",
         rounds, clock_cost());
@@ -410,11 +442,19 @@ int main(int argc, char** argv) {
         fmt::print("  {:<10} p50 {:>5.0f} ns   p90 {:>5.0f} ns   p99 {:>5.0f} ns   p99.9 {:>6.0f} ns{}\n", name, at.p50, at.p90, at.p99,
                    at.p999, note);
     };
-    row("parley", lp, "   (target: p99 <= 100 ns)");
-    row("switch", lw, "");
-    row("Boost.MSM", lm, "");
+    row("parley", median(runs[0], all), "   (target: p99 <= 100 ns)");
+    row("switch", median(runs[1], all), "");
+    row("Boost.MSM", median(runs[2], all), "");
+    fmt::print("  by kind of step, p50 / p99 in ns:\n");
+    for (std::size_t k = 0; k < step_kinds; ++k) {
+        auto kind = [k](const latencies& l) { return l.by_kind[k]; };
+        const auto kp = median(runs[0], kind), kw = median(runs[1], kind), km = median(runs[2], kind);
+        fmt::print("    {:<54} {:>7} steps   parley {:>4.0f} / {:>4.0f}   switch {:>4.0f} / {:>4.0f}   Boost.MSM {:>4.0f} / {:>4.0f}\n",
+                   step_kind_names[k], std::count(kinds.begin(), kinds.end(), static_cast<step_kind>(k)), kp.p50, kp.p99, kw.p50, kw.p99,
+                   km.p50, km.p99);
+    }
 
-    allocations(script, s);
+    allocations(script, s, kinds);
     session_bytes(script, s);
     fmt::print(
         "  peak RSS with {} live sessions (two slots each, one lent render buffer): {:.1f} MB; "
