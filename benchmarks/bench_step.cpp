@@ -415,14 +415,18 @@ int main(int argc, char** argv) {
                    p.per_second() / w.per_second(), m.per_second() > 0 ? p.per_second() / m.per_second() : 0.0);
 
     // Five rounds, the engines taking turns as above; each percentile is its median over them.
+    // parley twice: rendering into each session's own buffer, and into one the host lends.
     const auto kinds = kinds_of(script, s);
     constexpr int rounds = 5;
-    std::vector<latencies> runs[3];
-    for (int round = 0; round < rounds; ++round)
-        for (int turn = 0; turn < 3; ++turn) switch ((round + turn) % 3) {
-                case 0: runs[0].push_back(latency<parley_engine>(script, s, kinds)); break;
-                case 1: runs[1].push_back(latency<switch_engine>(script, s, kinds)); break;
-                default: runs[2].push_back(latency<msm_engine>(script, s, kinds)); break;
+    constexpr std::size_t engines = 4;
+    constexpr const char* engine_names[engines] = {"parley", "parley, lent buffer", "switch", "Boost.MSM"};
+    std::vector<latencies> runs[engines];
+    for (std::size_t round = 0; round < rounds; ++round)
+        for (std::size_t turn = 0; turn < engines; ++turn) switch (const auto engine = (round + turn) % engines; engine) {
+                case 0: runs[engine].push_back(latency<parley_engine>(script, s, kinds)); break;
+                case 1: runs[engine].push_back(latency<basic_parley_engine<true>>(script, s, kinds)); break;
+                case 2: runs[engine].push_back(latency<switch_engine>(script, s, kinds)); break;
+                default: runs[engine].push_back(latency<msm_engine>(script, s, kinds)); break;
             }
     // The median over the rounds of each percentile of what `of` picks from a round.
     auto median = [](const std::vector<latencies>& v, auto of) {
@@ -434,24 +438,24 @@ int main(int argc, char** argv) {
         };
         return percentiles{at(&percentiles::p50), at(&percentiles::p90), at(&percentiles::p99), at(&percentiles::p999)};
     };
-    auto all = [](const latencies& l) { return l.all; };
     fmt::print(
         "\nlatency per step, each step timed alone, the median of {} passes a percentile (a clock read pair costs {:.0f} ns and is included):\n",
         rounds, clock_cost());
-    auto row = [](const char* name, const percentiles& at, const char* note) {
-        fmt::print("  {:<10} p50 {:>5.0f} ns   p90 {:>5.0f} ns   p99 {:>5.0f} ns   p99.9 {:>6.0f} ns{}\n", name, at.p50, at.p90, at.p99,
-                   at.p999, note);
-    };
-    row("parley", median(runs[0], all), "   (target: p99 <= 100 ns)");
-    row("switch", median(runs[1], all), "");
-    row("Boost.MSM", median(runs[2], all), "");
-    fmt::print("  by kind of step, p50 / p99 in ns:\n");
+    for (std::size_t engine = 0; engine < engines; ++engine) {
+        const auto at = median(runs[engine], [](const latencies& l) { return l.all; });
+        fmt::print("  {:<20} p50 {:>5.0f} ns   p90 {:>5.0f} ns   p99 {:>5.0f} ns   p99.9 {:>6.0f} ns{}\n", engine_names[engine], at.p50,
+                   at.p90, at.p99, at.p999, engine == 0 ? "   (target: p99 <= 100 ns)" : "");
+    }
+    fmt::print("  by kind of step, p50 / p99 in ns:{:>37}", "");
+    for (const char* name : engine_names) fmt::print("   {:>19}", name);
+    fmt::print("\n");
     for (std::size_t k = 0; k < step_kinds; ++k) {
-        auto kind = [k](const latencies& l) { return l.by_kind[k]; };
-        const auto kp = median(runs[0], kind), kw = median(runs[1], kind), km = median(runs[2], kind);
-        fmt::print("    {:<54} {:>7} steps   parley {:>4.0f} / {:>4.0f}   switch {:>4.0f} / {:>4.0f}   Boost.MSM {:>4.0f} / {:>4.0f}\n",
-                   step_kind_names[k], std::count(kinds.begin(), kinds.end(), static_cast<step_kind>(k)), kp.p50, kp.p99, kw.p50, kw.p99,
-                   km.p50, km.p99);
+        fmt::print("    {:<54} {:>7} steps", step_kind_names[k], std::count(kinds.begin(), kinds.end(), static_cast<step_kind>(k)));
+        for (std::size_t engine = 0; engine < engines; ++engine) {
+            const auto at = median(runs[engine], [k](const latencies& l) { return l.by_kind[k]; });
+            fmt::print("   {:>12.0f} / {:>4.0f}", at.p50, at.p99);
+        }
+        fmt::print("\n");
     }
 
     allocations(script, s, kinds);
