@@ -803,6 +803,51 @@ state asking
     SECTION("a step that asks nothing has no actions") { CHECK(call.step("accept").actions.empty()); }
 }
 
+TEST_CASE("the session's own render buffer grows with its phrases and keeps the reply's actions", "[session][actions]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+slot username
+intent greet
+intent ping
+state hello initial
+  on greet -> stay
+    say "Hi {username}, and {username} again."
+    do note(who = username)
+  on ping -> stay
+    say "Noted."
+    do note(who = username)
+end
+)");
+    session call(s);
+    REQUIRE(call.step("ping").actions.size() == 1);  // the scratch, made for the actions, with no room to render yet
+    std::size_t heap = call.heap_bytes();
+    // Each length at least doubles the text, so each of these steps outgrows the buffer; the
+    // host actions made by the step before (in the same block) move with it.
+    for (const std::size_t length : {std::size_t{1}, std::size_t{40}, std::size_t{200}, std::size_t{1500}, parley::max_slot_value_bytes}) {
+        const std::string name(length, 'n');
+        const parley::slot_value slots[] = {{"username", name}};
+        const auto r = call.step("greet", 1.0, slots);
+        CHECK(r.phrase == fmt::format("Hi {}, and {} again.", name, name));
+        REQUIRE(r.actions.size() == 1);
+        CHECK(r.actions[0].argument("who") == name);
+        CHECK(call.heap_bytes() > heap);
+        heap = call.heap_bytes();
+    }
+    // Shorter phrases then fit: nothing more is allocated, and each phrase is exact.
+    for (const std::size_t length : {std::size_t{0}, std::size_t{3}, std::size_t{1000}}) {
+        const std::string name(length, 'm');
+        const parley::slot_value slots[] = {{"username", name}};
+        const auto r = call.step("greet", 1.0, slots);
+        CHECK(r.phrase == fmt::format("Hi {}, and {} again.", name, name));
+        CHECK(r.actions[0].argument("who") == name);
+        CHECK(call.heap_bytes() == heap);
+    }
+    // A copy starts with no buffer of its own and renders the same.
+    session copy(call);
+    const parley::slot_value slots[] = {{"username", "ana"}};
+    CHECK(copy.step("greet", 1.0, slots).phrase == "Hi ana, and ana again.");
+    CHECK(call.step("greet", 1.0, slots).phrase == "Hi ana, and ana again.");
+}
+
 TEST_CASE("text adapts: placeholder defaults, slots copied into variables, slots cleared", "[session][placeholders]") {
     const auto s = parley::test::compile_or_fail(R"(setting language = en
 slot name

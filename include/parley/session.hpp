@@ -380,7 +380,7 @@ public:
     [[nodiscard]] std::size_t heap_bytes() const noexcept {
         std::size_t n = store_.heap_bytes();
         if (actions_) {
-            n += sizeof(action_scratch) + actions_->render_capacity + actions_->actions.capacity() * sizeof(host_action);
+            n += sizeof(action_scratch) + own_room_bytes() + actions_->actions.capacity() * sizeof(host_action);
             n += actions_->arguments.capacity() * sizeof(host_argument);
             n += actions_->text.capacity() > 15 ? actions_->text.capacity() + 1 : 0;
         }
@@ -1179,14 +1179,22 @@ private:
         return *actions_;
     }
     // The session's own render buffer, at least `size` bytes: the scratch's tail, which grows
-    // with it, in one allocation.
+    // with it, in one allocation. Its size is known from the session's own line (render_room_),
+    // so that a render reads nothing of the scratch: with many live calls, it is rarely in cache.
     [[nodiscard]] char* own_room(std::size_t size) {
-        if (!actions_ || actions_->render_capacity < size) {
-            auto bigger = action_scratch::make(std::max(size, actions_ ? actions_->render_capacity * 2 : std::size_t{64}));
-            if (actions_) bigger->take(std::move(*actions_));
-            actions_ = std::move(bigger);
-        }
+        if (!actions_ || own_room_bytes() < size) [[unlikely]]  // (a moved-from session keeps its render_room_)
+            grow_own_room(size);
         return actions_->render();
+    }
+    [[nodiscard]] std::size_t own_room_bytes() const noexcept { return render_room_ == 0 ? 0 : std::size_t{32} << render_room_; }
+    // At least double, in powers of two from 64 bytes.
+    [[gnu::noinline]] void grow_own_room(std::size_t size) {
+        auto room = static_cast<unsigned>(render_room_) + 1;
+        while ((std::size_t{32} << room) < size) ++room;
+        auto bigger = action_scratch::make(std::size_t{32} << room);
+        if (actions_) bigger->take(std::move(*actions_));
+        actions_ = std::move(bigger);
+        render_room_ = room & 63u;  // under 64: no phrase comes near 2^63 bytes
     }
 
     // The decision's host actions, with their arguments' values as the call has them now,
@@ -1268,17 +1276,18 @@ private:
     // none has, a variable speaks the script's value and a text of variables only is said as
     // the compiler rendered it (text::by_default).
     bool variables_set_ : 1 = false;
+    // The own render buffer in actions_ holds 32 << render_room_ bytes (0: none yet).
+    std::uint8_t render_room_ : 6 = 0;
     // Scratch for a reply's host actions, their arguments and the arguments' values; made the
     // first time a reply has actions, then reused.
     //
     // And the session's render buffer (unless the host lends one), in the same allocation: its
-    // render_capacity bytes follow the struct.
+    // bytes (own_room_bytes()) follow the struct.
     struct action_scratch {
         std::vector<host_action> actions;
         std::vector<host_argument> arguments;
         std::string text;
         std::vector<effect_range> spill;  // a decision's action ranges past its own few
-        std::size_t render_capacity = 0;
 
         struct free_block {
             void operator()(action_scratch* s) const noexcept {
@@ -1287,11 +1296,9 @@ private:
             }
         };
         using pointer = std::unique_ptr<action_scratch, free_block>;
-        [[nodiscard]] static pointer make(std::size_t render_capacity) {
-            void* block = ::operator new(sizeof(action_scratch) + render_capacity);
-            pointer p(new (block) action_scratch{});
-            p->render_capacity = render_capacity;
-            return p;
+        [[nodiscard]] static pointer make(std::size_t render_bytes) {
+            void* block = ::operator new(sizeof(action_scratch) + render_bytes);
+            return pointer(new (block) action_scratch{});
         }
         void take(action_scratch&& other) noexcept {
             actions = std::move(other.actions);
