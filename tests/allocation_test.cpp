@@ -66,13 +66,19 @@ TEST_CASE("on the default script, steps without slots allocate only to render, a
     std::vector<parley::label_id> labels;
     for (parley::label_id l = 0; l < script.label_count(); ++l) labels.push_back(l);
 
-    std::vector<parley::session> calls(50, parley::session(script));
+    // Half the lines know the caller's name from the start, so that a phrase that reads it is
+    // rendered; on the others such a phrase is said as compiled, with no name.
+    const parley::session_options named{.slots = {{"name", "Ольга"}}};
+    auto fresh = [&](std::size_t line) { return line % 2 ? parley::session(script, named) : parley::session(script); };
+    std::vector<parley::session> calls;
+    for (std::size_t line = 0; line < 50; ++line) calls.push_back(fresh(line));
     std::uint64_t seed = 12345;
     std::size_t plain = 0, rendered = 0, most_when_rendered = 0, when_plain = 0;
     for (int n = 0; n < 20000; ++n) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        auto& call = calls[(seed >> 33) % calls.size()];
-        if (call.ended()) call = parley::session(script);
+        const auto line = (seed >> 33) % calls.size();
+        auto& call = calls[line];
+        if (call.ended()) call = fresh(line);
         const auto label = labels[(seed >> 17) % labels.size()];
         const double confidence = (seed >> 7) % 16 == 0 ? 0.3 : 0.95;  // some go through confirmation
         const auto before = allocations;

@@ -923,6 +923,66 @@ end
     CHECK(hosted.start().phrase == "Hello, dear customer.");
 }
 
+TEST_CASE("a text that reads slots is said as compiled while the call knows no value", "[session][placeholders]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting threshold = 0.5
+slot name
+slot topic
+variable company = "Acme"
+intent greet
+intent give_name
+intent forget
+intent accept
+intent decline
+confirm -> asking
+  ask "Did you say that?"
+  repeat "Please say that again."
+end
+state talk initial
+  on greet -> stay
+    say "{name?{name}, welcome|Welcome} to {company}{topic? about {topic}|}."
+  on give_name -> stay
+    keep name
+    say "Noted."
+  on forget -> stay
+    clear name
+    say "Forgotten."
+end
+state asking
+)");
+    const std::string_view anonymous = "Welcome to Acme.";
+    session call(s);
+    auto greeting = call.step("greet");
+    CHECK(greeting.phrase == anonymous);
+    CHECK(s.owns(greeting.phrase));  // the script's own text: nothing rendered
+    // The step brings a slot the text reads, or one it does not: rendered either way.
+    const parley::slot_value topic[] = {{"topic", "billing"}};
+    CHECK(call.step("greet", 1.0, topic).phrase == "Welcome to Acme about billing.");
+    const parley::slot_value other[] = {{"extra", "x"}};
+    CHECK(call.step("greet", 1.0, other).phrase == anonymous);
+    // Once the call knows a name, the text is rendered with it; forgotten, said as compiled again.
+    const parley::slot_value ana[] = {{"name", "Ana"}};
+    (void)call.step("give_name", 1.0, ana);
+    const auto named = call.step("greet");
+    CHECK(named.phrase == "Ana, welcome to Acme.");
+    CHECK_FALSE(s.owns(named.phrase));
+    (void)call.step("forget");
+    CHECK(call.step("greet").phrase == anonymous);
+    // A doubtful utterance's slots wait in the call while it asks: the text is rendered then,
+    // and the yes brings them back.
+    const parley::slot_value bob[] = {{"name", "Bob"}};
+    CHECK(call.step("give_name", 0.2, bob).state_name() == "asking");
+    CHECK(call.step("accept").phrase == "Noted.");
+    CHECK(call.step("greet").phrase == "Bob, welcome to Acme.");
+    // A call whose host sets a variable, or gives a slot, renders; a reset call does not.
+    session hosted(s, {.variables = {{"company", "Globex"}}});
+    CHECK(hosted.step("greet").phrase == "Welcome to Globex.");
+    session known(s, {.slots = {{"topic", "fees"}}});
+    CHECK(known.step("greet").phrase == "Welcome to Acme about fees.");
+    known.reset();
+    CHECK(s.owns(known.step("greet").phrase));
+}
+
 TEST_CASE("a confirmation question is said as compiled for each intent until the call sets a variable", "[session][placeholders]") {
     const auto s = parley::test::compile_or_fail(R"(setting language = en
 setting threshold = 0.5

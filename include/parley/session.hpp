@@ -1137,7 +1137,8 @@ private:
     }
 
     // A text as said: as written, or as the compiler rendered it (with the script's values, and
-    // for a question each label's description) for a call that has set no variable, else
+    // for a question each label's description) for a call that has set no variable, or with no
+    // slot known for a call that has no value at all and a step that brings no slot; else
     // rendered now.
     [[nodiscard, gnu::always_inline]] std::string_view say(std::string* buffer, const detail::text& text, std::span<const slot_value> slots,
                                                            label_id subject) {
@@ -1147,6 +1148,7 @@ private:
         if (!variables_set_) {
             if (text.variables_only) return t.str(text.by_default);
             if (text.by_subject != detail::none && subject < t.label_count) return t.str(t.subject_texts[text.by_subject + subject]);
+            if (text.reads_slots && slots.empty() && store_.empty()) return t.str(text.by_default);
         }
         return render(buffer, text, slots, subject);
     }

@@ -657,7 +657,8 @@ void table_builder::lower_plans() {
         }
     }
     // A text whose placeholders are all variables, rendered with the script's values for them;
-    // one that also says the intent a confirmation asks about, once for each label.
+    // one that also reads slots, the same with no slot known; one that says the intent a
+    // confirmation asks about (and no slot), once for each label.
     struct defaults {
         const script_tables& t;
         std::uint8_t language;
@@ -685,7 +686,8 @@ void table_builder::lower_plans() {
             intent = intent || kind == segment_kind::intent_description;
         }
         x.variables_only = !slot && !intent;
-        if (x.variables_only)
+        x.reads_slots = slot && !intent;
+        if (!intent)
             x.by_default = render(x, none);
         else if (!slot)
             questions.push_back(&x);

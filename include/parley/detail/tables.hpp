@@ -45,6 +45,10 @@ struct text {
     // Its placeholders are all variables: `by_default` is the text rendered with the script's
     // values for them, which step hands out, as it does `whole`, to a call that sets none.
     bool variables_only = false;
+    // Its placeholders are slots and variables: `by_default` is the text rendered with no slot
+    // known and the script's values for the variables, which step hands out to a call that has
+    // no value of its own at all (an empty store) for a step that brings no slot.
+    bool reads_slots = false;
     std::uint8_t language = 0;  // the language it is written in, which its placeholders speak
     string_ref by_default;
     // Its placeholders are variables and the intent a confirmation asks about (a question):
