@@ -95,12 +95,22 @@ std::size_t run(const stream& s, Engine& engine) {
     return sum;
 }
 
-// The three engines in lockstep; the first disagreement is fatal.
-void verify(const parley::script& script, const stream& s) {
+// What a step asks of an engine, which is what sets its cost: the rows of the allocation and
+// latency tables by kind of step.
+enum class step_kind : std::uint8_t { plain, rendered, with_slots };
+constexpr std::size_t step_kinds = 3;
+constexpr const char* step_kind_names[step_kinds] = {"phrase without placeholders, no slots", "rendered phrase, no slots",
+                                                     "utterance with slots, or confirming one that had them"};
+
+// The three engines in lockstep; the first disagreement is fatal. Returns the kind of each step.
+std::vector<step_kind> verify(const parley::script& script, const stream& s) {
     parley_engine p(script, s.calls);
     switch_engine w(script, s.calls);
     msm_engine m(script, s.calls);
     std::size_t restarts = 0, rendered = 0, confirmations = 0;
+    std::vector<step_kind> kinds;
+    kinds.reserve(s.events.size());
+    std::vector<bool> pending_slots(s.calls);  // the call awaits yes or no to an utterance with slots
     for (std::size_t n = 0; n < s.events.size(); ++n) {
         const auto& e = s.events[n];
         if (p.ended(e.call) || w.ended(e.call) || m.ended(e.call)) {
@@ -113,6 +123,7 @@ void verify(const parley::script& script, const stream& s) {
             m.restart(e.call);
             ++restarts;
         }
+        const bool replays_slots = p.calls[e.call].pending_confirmation() && pending_slots[e.call] && e.input.what == hand::intent::accept;
         const auto a = p.step(s, e);
         const auto b = w.step(s, e);
         const auto c = m.step(s, e);
@@ -128,13 +139,17 @@ void verify(const parley::script& script, const stream& s) {
                 std::exit(1);
             }
         }
-        rendered += is_rendered(script, a.phrase);
+        const bool renders = is_rendered(script, a.phrase);
+        pending_slots[e.call] = p.calls[e.call].pending_confirmation() && e.slot_count > 0;
+        kinds.push_back(e.slot_count > 0 || replays_slots ? step_kind::with_slots : renders ? step_kind::rendered : step_kind::plain);
+        rendered += renders;
         confirmations += a.state_name() == "clarify" && p.calls[e.call].pending_confirmation().has_value();
     }
     fmt::print(
         "verified: parley, switch and Boost.MSM agree on all {} steps (state, action, end, phrase); "
         "{} calls restarted, {} phrases rendered, {} confirmations asked\n",
         s.events.size(), restarts, rendered, confirmations);
+    return kinds;
 }
 
 // The fastest pass: on a shared machine the noise only ever adds time.
@@ -183,32 +198,6 @@ void register_rounds(const parley::script& script, const stream& s) {
                                  })
         ->Unit(benchmark::kMillisecond)
         ->MinTime(6.0);
-}
-
-// What a step asks of an engine, which is what sets its cost: the rows of the allocation and
-// latency tables by kind of step.
-enum class step_kind : std::uint8_t { plain, rendered, with_slots };
-constexpr std::size_t step_kinds = 3;
-constexpr const char* step_kind_names[step_kinds] = {"phrase without placeholders, no slots", "rendered phrase, no slots",
-                                                     "utterance with slots, or confirming one that had them"};
-
-// The kind of each step of the stream, found by one pass of parley.
-std::vector<step_kind> kinds_of(const parley::script& script, const stream& s) {
-    parley_engine engine(script, s.calls);
-    std::vector<step_kind> kinds;
-    kinds.reserve(s.events.size());
-    std::vector<bool> pending_slots(s.calls);  // the call awaits yes or no to an utterance with slots
-    for (const auto& e : s.events) {
-        if (engine.ended(e.call)) engine.restart(e.call);
-        const auto& call = engine.calls[e.call];
-        const bool replays_slots = call.pending_confirmation() && pending_slots[e.call] && e.input.what == hand::intent::accept;
-        const auto r = engine.step(s, e);
-        pending_slots[e.call] = call.pending_confirmation() && e.slot_count > 0;
-        kinds.push_back(e.slot_count > 0 || replays_slots ? step_kind::with_slots
-                        : is_rendered(script, r.phrase)   ? step_kind::rendered
-                                                          : step_kind::plain);
-    }
-    return kinds;
 }
 
 // Each step timed alone over one pass; the clock's own cost is printed alongside.
@@ -397,7 +386,7 @@ int main(int argc, char** argv) {
     const long full_kb = peak_rss_kb(script, sessions);
 
     const auto s = parley::bench::make_stream(script, steps, calls);
-    verify(script, s);
+    const auto kinds = verify(script, s);
 
     register_rounds(script, s);
     benchmark::RunSpecifiedBenchmarks();
@@ -416,7 +405,6 @@ int main(int argc, char** argv) {
 
     // Five rounds, the engines taking turns as above; each percentile is its median over them.
     // parley twice: rendering into each session's own buffer, and into one the host lends.
-    const auto kinds = kinds_of(script, s);
     constexpr int rounds = 5;
     constexpr std::size_t engines = 4;
     constexpr const char* engine_names[engines] = {"parley", "parley, lent buffer", "switch", "Boost.MSM"};
