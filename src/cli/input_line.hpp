@@ -18,12 +18,17 @@ namespace parley::cli {
 // The longest call id a line may carry, in bytes (documented in `parley run --help`).
 inline constexpr std::size_t max_call_id = 256;
 
+// Why `id` cannot name a call (it must have 1 to max_call_id bytes), or an empty string: one
+// rule for a line's "call" and for the ids in `parley serve`'s paths.
+[[nodiscard]] std::string call_id_problem(std::string_view id);
+
 struct input_line {
     std::string_view call, intent, event, lang;  // views into the parser: valid until the next line
     double confidence = 1.0;
     std::optional<double> at;
     bool has_call = false;
     std::vector<parley::slot_value> slots;
+    std::vector<std::string_view> names;  // scratch for the duplicate-key check; keeps its capacity
     // `parley serve`'s per-call sequence number, unread here (`parley run` ignores it).
     std::optional<simdjson::dom::element> seq;
 
@@ -37,7 +42,8 @@ struct input_line {
 
 // Reads `line` (which must be followed by simdjson::SIMDJSON_PADDING readable bytes) into `out`;
 // returns why the line is refused, or an empty string. A blank line is refused like any line
-// that is not one JSON object: every input line gets its output line.
+// that is not one JSON object: every input line gets its output line. A key given twice, in the
+// line or in its slots, is refused: JSON leaves its meaning open, and readers differ on it.
 [[nodiscard]] std::string read_input_line(simdjson::dom::parser& parser, std::string_view line, input_line& out);
 
 // The line's label as the script knows it: its id, or nullopt for a label the script does not
