@@ -214,6 +214,8 @@ void line_answerer::fire_timers(parley::session& session, const input_line& f) {
         timers_ += timers_.empty() ? "{" : ", {";
         append_reply(timers_, r);
         timers_ += '}';
+        if (limit_ != 0 && timers_.size() > limit_)
+            throw answer_too_long(fmt::format("the replies of this line's timers are longer than {} bytes", limit_));
         last_timer_ = r;
     });
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,12 @@ struct run_limits {
     // How many ended calls' ids are remembered, so that a late line for one is an error;
     // the oldest is forgotten first, and a line for a forgotten id starts a new call.
     std::size_t ended_window = 100'000;
+};
+
+// A line's answer grew past line_answerer::limit(): thrown by fire_timers() while the timers fire.
+class answer_too_long : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 // One line's answer for a call whose session the caller holds: start(), then fire_timers() and
@@ -49,6 +56,10 @@ public:
     void note_expired(std::string_view call);
     // Whether each step's trace (parley::step_trace) is added to its line, as "trace".
     void trace(bool on) noexcept { tracing_ = on; }
+    // The most bytes the replies of a line's timers may take (0: no limit); past it, fire_timers()
+    // throws answer_too_long. `parley serve` bounds its answers so; a script whose timers lead
+    // back to their own state would otherwise answer one line with every second of a long `at`.
+    void limit(std::size_t bytes) noexcept { limit_ = bytes; }
 
 private:
     outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false);
@@ -57,6 +68,7 @@ private:
     void append_trace(std::string& out) const;
 
     bool tracing_ = false;
+    std::size_t limit_ = 0;
     parley::step_trace trace_;  // the last step's, while tracing_
     std::string rule_, timers_, expired_;
     std::optional<parley::reply> last_timer_;
