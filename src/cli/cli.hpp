@@ -30,12 +30,24 @@ struct serve_options {
     std::string listen = "127.0.0.1:8080";
     std::string store = "memory";
     std::string language;
-    std::vector<std::string> set;        // NAME=VALUE
-    long idle_timeout = 7200;            // seconds without a turn after which a call is forgotten
-    long remember_ended = 3600;          // seconds an ended call is remembered (late lines, retries)
-    std::size_t max_body = 1 << 20;      // bytes
-    std::size_t max_connections = 1024;  // each has its own thread
-    int max_conflicts = 100;             // times a turn is answered again after losing its call to another
+    std::vector<std::string> set;       // NAME=VALUE
+    long idle_timeout = 7200;           // seconds without a turn after which a call is forgotten
+    long remember_ended = 3600;         // seconds an ended call is remembered (late lines, retries)
+    int max_conflicts = 100;            // times a turn is answered again after losing its call to another
+    std::size_t max_calls = 1'000'000;  // the memory store's calls, live and remembered
+    double store_timeout = 2;           // seconds for Redis to connect or answer a command
+    // HTTP (http_server.hpp); durations in seconds, checked in main.cpp.
+    unsigned threads = 0;  // 0: one per core
+    std::size_t max_connections = 10'000;
+    std::size_t max_header = 8192;     // bytes of request line and fields
+    std::size_t max_body = 1 << 20;    // bytes
+    std::size_t max_lines = 1000;      // lines in one POST /v1/turns
+    std::size_t max_answer = 1 << 20;  // bytes of the lines answering one request
+    double header_timeout = 10, body_timeout = 30, send_timeout = 30, keepalive_timeout = 75, drain_timeout = 10;
+    // Who may talk to it: bearer tokens, one per line.
+    std::string auth_token_file;         // every endpoint but /healthz and /readyz
+    std::string admin_token_file;        // /v1/reload and /metrics, when given
+    bool allow_unauthenticated = false;  // listen beyond loopback without --auth-token-file
 };
 
 int check(const std::vector<std::string>& files, bool json);

@@ -3,7 +3,27 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
 #include <iostream>
+
+namespace {
+
+// A number of seconds from `low` to `high`: not infinite, not NaN, with the range in the message.
+CLI::Validator seconds(double low, double high) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            double value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (ec == std::errc() && end == text.data() + text.size() && std::isfinite(value) && value >= low && value <= high) return {};
+            return fmt::format("takes seconds from {} to {}, not '{}'", low, high, text);
+        },
+        fmt::format("SECONDS in [{}, {}]", low, high));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"parley: a rule-based dialogue engine for call centers"};
@@ -83,7 +103,8 @@ and a "note" when the confidence or a pending confirmation decided first.)");
     auto* serve = app.add_subcommand("serve", "Answer parley run's JSON Lines over HTTP, calls kept in memory or in Redis");
     serve->add_option("FILE", serve_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
     serve->add_option("--listen", serve_options.listen,
-                      "IP:PORT to listen on (default 127.0.0.1:8080: loopback only; port 0: any free port)");
+                      "IP:PORT to listen on (default 127.0.0.1:8080: loopback only; port 0: any free port). Beyond loopback, "
+                      "--auth-token-file or --allow-unauthenticated is required");
     serve->add_option("--store", serve_options.store, "Where calls live between turns: memory (the default) or redis://HOST:PORT[/DB]");
     serve->add_option("--lang", serve_options.language, "The language of new calls (default: the script's)");
     serve->add_option("--set", serve_options.set,
@@ -94,18 +115,57 @@ and a "note" when the confidence or a pending confirmation decided first.)");
         ->add_option("--remember-ended", serve_options.remember_ended,
                      "Seconds an ended call is remembered, so that a late turn is an error and a retry gets its reply (default 3600)")
         ->check(CLI::PositiveNumber);
-    serve->add_option("--max-body", serve_options.max_body, "Longest request body in bytes (default 1048576)")->check(CLI::PositiveNumber);
+    serve
+        ->add_option("--max-calls", serve_options.max_calls,
+                     "Calls the memory store holds at most, live and remembered; a new call past it is answered 503 (default 1000000)")
+        ->check(CLI::PositiveNumber);
+    serve->add_option("--store-timeout", serve_options.store_timeout, "Seconds for Redis to connect or to answer a command (default 2)")
+        ->check(seconds(0.001, 60));
+    serve->add_option("--threads", serve_options.threads, "Threads that serve the connections (default: one per core)")
+        ->check(CLI::Range(1, 1024));
     serve
         ->add_option("--max-connections", serve_options.max_connections,
-                     "Connections served at once, one thread each; more are answered 503 (default 1024)")
-        ->check(CLI::Range(1, 65536));
+                     "Connections open at once; one more is answered 503 (default 10000, fewer if the file descriptor limit is lower)")
+        ->check(CLI::Range(1, 1'000'000));
+    serve->add_option("--max-header", serve_options.max_header, "Longest request line and header fields in bytes (default 8192)")
+        ->check(CLI::Range(1024, 1 << 20));
+    serve->add_option("--max-body", serve_options.max_body, "Longest request body in bytes (default 1048576)")->check(CLI::PositiveNumber);
+    serve->add_option("--max-lines", serve_options.max_lines, "Most lines in one POST /v1/turns (default 1000)")
+        ->check(CLI::PositiveNumber);
+    serve
+        ->add_option("--max-answer", serve_options.max_answer,
+                     "Most bytes of answer to one POST /v1/turns; a line past it is not applied (default 1048576)")
+        ->check(CLI::Range(1024, 1 << 30));
+    serve->add_option("--header-timeout", serve_options.header_timeout, "Seconds to receive a request's whole header (default 10)")
+        ->check(seconds(0.001, 3600));
+    serve->add_option("--body-timeout", serve_options.body_timeout, "Seconds to receive a request's whole body (default 30)")
+        ->check(seconds(0.001, 3600));
+    serve->add_option("--send-timeout", serve_options.send_timeout, "Seconds for the client to take a whole answer (default 30)")
+        ->check(seconds(0.001, 3600));
+    serve
+        ->add_option("--keepalive-timeout", serve_options.keepalive_timeout,
+                     "Seconds an idle connection waits for its next request (default 75; 0: one request per connection)")
+        ->check(seconds(0, 3600));
+    serve
+        ->add_option("--drain-timeout", serve_options.drain_timeout,
+                     "Seconds SIGTERM waits for requests in flight before closing the connections left (default 10)")
+        ->check(seconds(0, 3600));
+    serve->add_option("--auth-token-file", serve_options.auth_token_file,
+                      "Bearer tokens, one per line: every endpoint but /healthz and /readyz then needs 'Authorization: Bearer TOKEN'");
+    serve->add_option("--admin-token-file", serve_options.admin_token_file,
+                      "Bearer tokens for /v1/reload and /metrics, which then take only these");
+    serve->add_flag("--allow-unauthenticated", serve_options.allow_unauthenticated,
+                    "Listen beyond loopback without --auth-token-file (when a proxy or firewall in front decides who may connect)");
     serve->footer(R"(POST /v1/turns   one or more 'parley run' input lines; answered with the lines 'parley run' prints
                  (a refused line: its error object, HTTP 4xx). A line may carry "seq": N (per call,
-                 increasing): a turn retried with an applied seq gets the stored reply, applied once.
+                 increasing): a turn retried with an applied seq gets the stored reply, applied once;
+                 another line with an applied seq is refused (422). A call starts with a pickup or
+                 seq 1: a line for a call the store does not hold is refused otherwise (410, lost).
 GET /v1/calls/ID     state, language, counters, slots, ended, version, seq
 DELETE /v1/calls/ID  forget the call (the caller hung up)
 POST /v1/reload      recompile FILE; live calls continue by state name (422 and diagnostics if it fails)
-GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in flight and exit 0.)");
+GET /healthz (the process is up), GET /readyz (the store answers), GET /metrics (Prometheus text).
+SIGTERM: stop accepting, answer the requests in flight, close the rest after --drain-timeout, exit 0.)");
     serve->callback([&] { status = parley::cli::serve(serve_options); });
 
     std::string chat_file, chat_language, chat_record;
