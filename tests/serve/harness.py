@@ -22,6 +22,29 @@ TEMPLATES = ["angry_customer", "abusive_caller", "child", "silent_line", "superv
 SETS = ["--set", "company=Acme", "--set", "operator_name=Anna"]
 
 
+failures = []  # the checks that failed, for the test's exit status
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def post(replica, body, path="/v1/turns", **kw):
+    return replica.request("POST", path, body.encode() if isinstance(body, str) else body, **kw)
+
+
+def without_redis():
+    """0 when redis-server is installed; else says so and gives the exit status: 77 (skipped), or
+    1 under CI=true, where it must be there."""
+    if shutil.which("redis-server") is not None:
+        return 0
+    ci = os.environ.get("CI") == "true"
+    print(("FAIL" if ci else "SKIP") + ": redis-server is missing (apt-get install redis-server)")
+    return 1 if ci else 77
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -29,18 +52,36 @@ def free_port():
 
 
 class Redis:
-    """redis-server on a free loopback port, nothing saved to disk."""
+    """redis-server on a free loopback port (or `port`), by default nothing saved to disk; `config`
+    adds redis-server options (say "--appendonly", "yes")."""
 
-    def __init__(self, workdir):
-        self.port = free_port()
+    def __init__(self, workdir, config=(), port=None):
+        self.port = port or free_port()
+        self.workdir = workdir
+        self.config = ["--save", "", "--appendonly", "no", *config]
+        self.start()
+
+    def start(self):
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.workdir, *self.config],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
+        for _ in range(400):
             if self.cli("PING").strip() == "PONG":
                 return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def restart(self, kill=True):
+        """Stopped (SIGKILL: as a crash; else SIGTERM) and started again on the same port."""
+        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        self.start()
+
+    def info(self, field):
+        for line in self.cli("INFO", "memory").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split(":")[1])
+        raise KeyError(field)
 
     @property
     def url(self):
@@ -59,10 +100,11 @@ class Redis:
 class Replica:
     """One `parley serve` on a free port (it picks the port and logs it)."""
 
-    def __init__(self, parley, script, store, workdir, extra=()):
+    def __init__(self, parley, script, store, workdir, extra=(), listen="127.0.0.1:0", **popen):
         self.log = open(os.path.join(workdir, f"serve-{time.monotonic_ns()}.log"), "w+")
-        self.proc = subprocess.Popen([parley, "serve", script, "--listen", "127.0.0.1:0", "--store", store, *SETS, *extra],
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
+        self.token = None  # sent as a bearer token when set
+        self.proc = subprocess.Popen([parley, "serve", script, "--listen", listen, "--store", store, *SETS, *extra],
+                                     stdout=subprocess.DEVNULL, stderr=self.log, **popen)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             self.log.seek(0)
@@ -76,14 +118,44 @@ class Replica:
             time.sleep(0.05)
         raise RuntimeError("parley serve did not start")
 
-    def request(self, method, path, body=None, timeout=30):
+    def request(self, method, path, body=None, timeout=30, headers=None):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = dict(headers or {})
+        if self.token and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + self.token
         try:
-            c.request(method, path, body=body)
+            c.request(method, path, body=body, headers=headers)
             r = c.getresponse()
             return r.status, r.read().decode()
         finally:
             c.close()
+
+    def events(self, name=None):
+        """The JSON lines of its log (those of event `name`)."""
+        self.log.seek(0)
+        out = []
+        for line in self.log:
+            try:
+                o = json.loads(line)
+            except ValueError:
+                continue
+            if name is None or o.get("event") == name:
+                out.append(o)
+        return out
+
+    def metric(self, name):
+        for line in self.request("GET", "/metrics")[1].splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise KeyError(name)
+
+    def status(self, field):
+        """A field of /proc/PID/status, in kB for the memory ones (VmRSS, VmHWM), or a count (Threads)."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise KeyError(field)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -94,6 +166,42 @@ class Replica:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=30)
+
+
+def raw(port, data, timeout=10, half_close=True):
+    """`data` sent on a new connection as it is (then half-closed); everything the server sends
+    until it closes, or until `timeout`."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(timeout)
+    try:
+        s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            try:
+                d = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not d:
+                break
+            out += d
+        return out
+    finally:
+        s.close()
+
+
+def parse_response(data):
+    """(status, headers as a lowercase dict, body) of the first HTTP response in `data`."""
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    length = int(headers.get("content-length", len(rest)))
+    return status, headers, rest[:length]
 
 
 def make_stream(root, calls, seed=1):
@@ -155,8 +263,9 @@ class Client:
     replica (call + turn) mod live replicas; a turn whose replica fails (refused, reset, timeout)
     is sent again, same line and seq, to another. Records each turn's answer and latency."""
 
-    def __init__(self, replicas, stream, workers=16, timeout=10):
+    def __init__(self, replicas, stream, workers=16, timeout=10, retry_statuses=()):
         self.replicas = list(replicas)
+        self.retry_statuses = set(retry_statuses)  # answers that are sent again (say 503), same line and seq
         self.dead = set()
         self.timeout = timeout
         self.workers = workers
@@ -208,6 +317,13 @@ class Client:
                     r = c.getresponse()
                     body = r.read().decode()
                     status = r.status
+                    if status in self.retry_statuses and attempt < 200:
+                        self.errors[f"HTTP {status}"] += 1
+                        attempt += 1
+                        with self.lock:
+                            self.retries += 1
+                        time.sleep(0.05)
+                        continue
                     break
                 except (OSError, http.client.HTTPException) as e:
                     self.errors[type(e).__name__] += 1
