@@ -5,7 +5,8 @@
 
 prints turns/s and p50/p99 latency for one replica on the memory store and for two replicas on
 one Redis (started here on a free loopback port), Redis bytes per live call (MEMORY USAGE), and
-the HTTP layer alone in cpp-httplib and Boost.Beast (bench_http_echo). BUILD holds parley,
+the HTTP layer alone in cpp-httplib and Boost.Beast, thread per connection, and on parley serve's
+own asynchronous HTTP side (bench_http_echo). BUILD holds parley,
 benchmarks/bench_serve_load and benchmarks/bench_http_echo (configure with
 -DPARLEY_BUILD_BENCHMARKS=ON and build those targets).
 """
@@ -43,7 +44,7 @@ def main():
             f.write("\n".join(stream) + "\n")
         print(f"{len(stream)} turns of {args.calls} example calls (rules/callcenter.rules), {os.cpu_count()} cores", flush=True)
 
-        for lib in ["httplib", "beast"]:
+        for lib in ["httplib", "beast", "serve"]:
             port = harness.free_port()
             echo = subprocess.Popen([os.path.join(args.build, "benchmarks", "bench_http_echo"), lib, str(port)])
             time.sleep(0.3)
@@ -70,8 +71,10 @@ def main():
             keys = [f"parley:call:live-{k}" for k in range(0, live, 20)]
             usage = [int(redis.cli("MEMORY", "USAGE", key)) for key in keys]
             snapshot = [int(redis.cli("HSTRLEN", key, "s")) for key in keys]
-            print(f"redis: {sum(usage) / len(usage):.0f} bytes per live call (MEMORY USAGE, mean of {len(usage)} of {live} "
-                  f"calls picked up and answered once), of which the snapshot {sum(snapshot) / len(snapshot):.0f}", flush=True)
+            counted = int(redis.cli("MEMORY", "USAGE", "parley:live") or 0) / live  # the set that counts live calls
+            print(f"redis: {sum(usage) / len(usage) + counted:.0f} bytes per live call (MEMORY USAGE, mean of {len(usage)} of {live} "
+                  f"calls picked up and answered once, and its share of parley:live, {counted:.0f}), of which the snapshot "
+                  f"{sum(snapshot) / len(snapshot):.0f}", flush=True)
             a.stop()
             b.stop()
         finally:
