@@ -71,10 +71,8 @@ def main():
             keys = [f"parley:call:live-{k}" for k in range(0, live, 20)]
             usage = [int(redis.cli("MEMORY", "USAGE", key)) for key in keys]
             snapshot = [int(redis.cli("HSTRLEN", key, "s")) for key in keys]
-            counted = int(redis.cli("MEMORY", "USAGE", "parley:live") or 0) / live  # the set that counts live calls
-            print(f"redis: {sum(usage) / len(usage) + counted:.0f} bytes per live call (MEMORY USAGE, mean of {len(usage)} of {live} "
-                  f"calls picked up and answered once, and its share of parley:live, {counted:.0f}), of which the snapshot "
-                  f"{sum(snapshot) / len(snapshot):.0f}", flush=True)
+            print(f"redis: {sum(usage) / len(usage):.0f} bytes per live call (MEMORY USAGE, mean of {len(usage)} of {live} "
+                  f"calls picked up and answered once), of which the snapshot {sum(snapshot) / len(snapshot):.0f}", flush=True)
             a.stop()
             b.stop()
         finally:

@@ -37,7 +37,7 @@ struct serve_options {
     std::size_t max_calls = 1'000'000;  // the memory store's calls, live and remembered
     double store_timeout = 2;           // seconds for Redis to connect or answer a command
     // HTTP (http_server.hpp); durations in seconds, checked in main.cpp.
-    unsigned threads = 0;  // 0: one per core
+    unsigned threads = 0;  // 0: one per core, two with Redis
     std::size_t max_connections = 10'000;
     std::size_t max_header = 8192;     // bytes of request line and fields
     std::size_t max_body = 1 << 20;    // bytes

@@ -121,7 +121,9 @@ and a "note" when the confidence or a pending confirmation decided first.)");
         ->check(CLI::PositiveNumber);
     serve->add_option("--store-timeout", serve_options.store_timeout, "Seconds for Redis to connect or to answer a command (default 2)")
         ->check(seconds(0.001, 60));
-    serve->add_option("--threads", serve_options.threads, "Threads that serve the connections (default: one per core)")
+    serve
+        ->add_option("--threads", serve_options.threads,
+                     "Threads that serve the connections, each an event loop (default: one per core, two with Redis)")
         ->check(CLI::Range(1, 1024));
     serve
         ->add_option("--max-connections", serve_options.max_connections,

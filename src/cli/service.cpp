@@ -69,10 +69,14 @@ std::uint64_t line_hash(const input_line& f, std::string& scratch, std::vector<p
         fmt::format_to(std::back_inserter(scratch), "{}:", text.size());
         scratch += text;
     };
+    auto number = [&](char tag, double value) {  // its bits: formatting it would cost more than the rest
+        scratch += tag;
+        scratch.append(reinterpret_cast<const char*>(&value), sizeof value);
+    };
     field(f.is_event() ? 'e' : 'i', f.label());
     field('l', f.lang);
-    fmt::format_to(std::back_inserter(scratch), "c{}", f.confidence);
-    if (f.at) fmt::format_to(std::back_inserter(scratch), "a{}", *f.at);
+    number('c', f.confidence);
+    if (f.at) number('a', *f.at);
     slots.assign(f.slots.begin(), f.slots.end());
     std::sort(slots.begin(), slots.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& s : slots) {

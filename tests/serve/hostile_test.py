@@ -633,7 +633,7 @@ def test_redis(args, work):
             check(status == 200, f"8: below maxmemory: {status} {body}")
         check(refused_at is not None, "8: maxmemory is reached")
         if refused_at is not None:
-            check(f.request("GET", f"/v1/calls/oom-{refused_at}")[0] == 404 and full.cli("ZSCORE", "parley:live", f"oom-{refused_at}").strip() == "",
+            check(f.request("GET", f"/v1/calls/oom-{refused_at}")[0] == 404 and full.cli("EXISTS", f"parley:call:oom-{refused_at}").strip() == "0",
                   "8: the refused call was not written")
             status, body = post(f, line(call="oom-0", intent="give_name", slots={"name": "Ana"}, seq=2))
             shown = json.loads(f.request("GET", "/v1/calls/oom-0")[1])
