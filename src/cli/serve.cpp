@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace parley::cli {
@@ -177,16 +178,22 @@ int serve(const serve_options& options) {
         return 2;
     }
     endpoints.attach(*server);
-    std::thread stopper([&server, &options, stop_signals] {
-        int signal = 0;
-        sigwait(&stop_signals, &signal);
-        log_line("draining")
-            .add("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT")
-            .add("connections", server->counters().open.load())
-            .add("drain_timeout_s", options.drain_timeout)
-            .write();
-        server->drain();
-    });
+    std::thread stopper;
+    try {  // the first thread after this one: without it SIGTERM could not stop the server
+        stopper = std::thread([&server, &options, stop_signals] {
+            int signal = 0;
+            sigwait(&stop_signals, &signal);
+            log_line("draining")
+                .add("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                .add("connections", server->counters().open.load())
+                .add("drain_timeout_s", options.drain_timeout)
+                .write();
+            server->drain();
+        });
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "parley: cannot start a thread: %s\n", e.what());
+        return 2;
+    }
     log_line("listening")
         .add("host", host)
         .add("port", server->port())
@@ -197,7 +204,11 @@ int serve(const serve_options& options) {
         .write();
     {
         std::optional<store_waiter> waiter;
-        if (options.store != "memory") waiter.emplace(endpoints.store());
+        try {
+            if (options.store != "memory") waiter.emplace(endpoints.store());
+        } catch (const std::system_error& e) {  // /readyz still says when the store answers
+            log_line("threads_limited").add("wanted", "a thread to wait for the store").add("error", e.what()).write();
+        }
         server->run();
     }
     stopper.join();
