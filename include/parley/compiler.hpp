@@ -31,11 +31,19 @@ struct compile_limits {
     std::size_t max_timers_per_state = 32;
     std::size_t max_languages = 32;
     std::size_t max_flow_states = 20000;  // the states all uses of flows add together
+    // What all uses of flows copy, counted before each copy is made: each copy's flow text, and
+    // its name once for each state, handler and exit binding it names (a flow that uses flows
+    // puts its copy's name into the names of the copies it uses).
+    std::size_t max_flow_bytes = 16u << 20;
 
     std::size_t max_total_bytes = 64u << 20;         // all the files read, includes too
     std::size_t max_states = 65535;                  // states, flows' copies included; a session holds a state in 16 bits
     std::size_t max_handlers = 500000;               // handlers, global ones and shared groups' uses included
     std::size_t max_total_phrase_bytes = 16u << 20;  // the texts of all phrases, defaults and 'set' values
+    // The phrases the compiler says ahead, measured before they are rendered: each text whose
+    // placeholders are variables (and slots) with their defaults, and each confirmation question
+    // once per intent and event (texts times intents).
+    std::size_t max_rendered_bytes = 16u << 20;
     // Screening every phrase for every forbidden phrase: (bytes of phrases) x (forbidden phrases).
     std::size_t max_screening_work = std::size_t{1} << 28;
     // The runtime's dispatch table: states x (intents and events + 1), plus the handler lists
