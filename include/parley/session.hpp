@@ -574,10 +574,12 @@ private:
                                                                 const detail::value_type& type, std::string_view value) const {
         const auto& t = tables();
         std::string takes = "a number";
-        if (!type.number) {
+        if (!type.number) {  // at most ten of them, so that a type of many values gives a short message
             takes = "one of";
-            for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
+            const auto shown = std::min<std::uint32_t>(type.choice_count, 10);
+            for (std::uint32_t i = type.first_choice; i < type.first_choice + shown; ++i)
                 takes += (i == type.first_choice ? " " : ", ") + std::string(t.str(t.choices[i]));
+            if (shown < type.choice_count) takes += fmt::format(", ... and {} more", type.choice_count - shown);
         }
         detail::throw_session_error(what == "slot" ? session_errc::bad_slot : session_errc::bad_variable,
                                     fmt::format("{} '{}' takes {}, not '{}'", what, t.str(name), takes, value));
