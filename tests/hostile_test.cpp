@@ -5,14 +5,18 @@
 #include "fixtures.hpp"
 #include "heap.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -103,6 +107,74 @@ TEST_CASE("an include cannot reach outside the root's folder, however it is spel
     CHECK(r.script);
 }
 
+TEST_CASE("a symlink is followed only while it stays inside the allowed folders", "[hostile][include]") {
+    const temp_folder dir;
+    dir.write("app/real.rules", "intent hi\n");
+    dir.write("app/lib/more.rules", "intent more\n");
+    dir.write("secret.rules", "THE SECRET LINE\n");
+    dir.write("secrets/x.rules", "THE SECRET LINE\n");
+    fs::create_symlink("real.rules", dir.path / "app/relative.rules");                     // inside, relative
+    fs::create_symlink(dir.path / "app/lib/more.rules", dir.path / "app/absolute.rules");  // inside, absolute
+    fs::create_directory_symlink("lib", dir.path / "app/alias");                           // a folder inside
+    fs::create_symlink("../secret.rules", dir.path / "app/up.rules");                      // up and out
+    fs::create_directory_symlink("../secrets", dir.path / "app/shared");                   // a folder outside
+    fs::create_symlink("/proc/self/pagemap", dir.path / "app/pagemap.rules");              // /proc
+    fs::create_symlink("lib/../../secret.rules", dir.path / "app/sneaky.rules");           // in, then out by '..'
+    auto r = compile_root(dir,
+                          "include \"relative.rules\"\ninclude \"absolute.rules\"\ninclude \"alias/more.rules\"\n"
+                          "state a initial\n  on hi, more -> stay\nend\n");
+    for (const auto& d : r.diagnostics) UNSCOPED_INFO(parley::format(d));
+    CHECK(r.script);
+    for (const std::string name : {"up.rules", "shared/x.rules", "pagemap.rules", "sneaky.rules"}) {
+        CAPTURE(name);
+        r = compile_root(dir, with_tail("include \"" + name + "\"\n"));
+        CHECK(has_message(r, "included file '" + (dir.path / "app" / name).string() + "' is outside the folders includes may read from"));
+        for (const auto& d : r.diagnostics) CHECK(d.source_line.find("SECRET") == std::string::npos);
+    }
+    // Allowed, /proc's files say they are empty: the read stops at the limit all the same.
+    parley::compile_options options;
+    options.include_dirs = {"/proc/self"};
+    options.limits.max_file_bytes = 1 << 16;
+    r = compile_root(dir, with_tail("include \"/proc/self/pagemap\"\n"), options);
+    CHECK(has_message(r, "file is larger than the limit of 65536 bytes"));
+}
+
+TEST_CASE("an include raced by folder swaps never reads outside the folder", "[hostile][include]") {
+    const temp_folder dir;
+    dir.write("secret/x.rules", "THE SECRET LINE\n");
+    dir.write("app/sub/x.rules", "intent hi\n");
+    // Two ways out to swap in for app/sub: a symlink to the secret's folder, and a folder whose
+    // x.rules is a symlink to the secret.
+    fs::create_directory_symlink(dir.path / "secret", dir.path / "out_link");
+    fs::create_directories(dir.path / "out_dir");
+    fs::create_symlink(dir.path / "secret/x.rules", dir.path / "out_dir/x.rules");
+    const auto sub = dir.path / "app/sub", out_link = dir.path / "out_link", out_dir = dir.path / "out_dir";
+    if (::renameat2(AT_FDCWD, sub.c_str(), AT_FDCWD, out_link.c_str(), RENAME_EXCHANGE) != 0) {
+        WARN("renameat2(RENAME_EXCHANGE) is not supported here: the race is not run");
+        return;
+    }
+    std::atomic<bool> stop{false};
+    std::thread swapper([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            (void)::renameat2(AT_FDCWD, sub.c_str(), AT_FDCWD, out_link.c_str(), RENAME_EXCHANGE);
+            (void)::renameat2(AT_FDCWD, sub.c_str(), AT_FDCWD, out_dir.c_str(), RENAME_EXCHANGE);
+        }
+    });
+    dir.write("app/main.rules", "include \"sub/x.rules\"\nstate a initial\n  on hi -> stay\nend\n");
+    std::size_t compiled = 0, refused = 0, leaked = 0;
+    for (int i = 0; i < 10000; ++i) {
+        const auto r = parley::compile_file(dir.path / "app/main.rules");
+        (r.script ? compiled : refused) += 1;
+        for (const auto& d : r.diagnostics)
+            if (d.source_line.find("SECRET") != std::string::npos || d.message.find("SECRET") != std::string::npos) ++leaked;
+    }
+    stop = true;
+    swapper.join();
+    INFO(compiled << " compiled, " << refused << " refused");
+    CHECK(leaked == 0);
+    CHECK(compiled + refused == 10000);
+}
+
 TEST_CASE("an include of a FIFO, a device or a folder is an error, not a hang or an empty file", "[hostile][include]") {
     const temp_folder dir;
     fs::create_directories(dir.path / "app/sub");
@@ -112,11 +184,13 @@ TEST_CASE("an include of a FIFO, a device or a folder is an error, not a hang or
     CHECK(has_message(r, "included file '" + (dir.path / "app/pipe.rules").string() + "' is not a regular file"));
     CHECK(has_message(r, "app/sub' is not a regular file"));
     // A symlink to a device is outside the folder; allowed there, it is still no regular file.
+    // /dev/stdin is a symlink to /proc/self/fd/0, which leads out of /dev: not followed.
     parley::compile_options options;
     options.include_dirs = {"/dev"};
-    r = compile_root(dir, with_tail("include \"zero.rules\"\ninclude \"/dev/stdin\"\n"), options);
+    r = compile_root(dir, with_tail("include \"zero.rules\"\ninclude \"/dev/stdin\"\ninclude \"/dev/null\"\n"), options);
     CHECK(has_message(r, "app/zero.rules' is not a regular file"));
-    CHECK(has_message(r, "included file '/dev/stdin' is not a regular file"));
+    CHECK(has_message(r, "included file '/dev/stdin' is outside the folders includes may read from"));
+    CHECK(has_message(r, "included file '/dev/null' is not a regular file"));
     // The root file itself.
     const auto root = parley::compile_file(dir.path / "app/pipe.rules");
     REQUIRE(root.diagnostics.size() == 1);

@@ -65,14 +65,21 @@ struct compile_options {
     bool warnings_as_errors = false;
     // Folders, besides the root file's own, that includes may name files in (absolute, or
     // relative to the current directory). An include resolves against the including file's
-    // folder and must stay, symlinks resolved, inside one of these or the root's folder.
+    // folder and must stay inside one of these or the root's folder. On disk it is opened one
+    // component at a time from a descriptor of that folder, never by a name the kernel resolves:
+    // a symlink on the way is followed only while what it names stays inside an allowed folder
+    // ('..' never above it), and the file is checked on its open descriptor (a regular file, its
+    // size before it is read). A file is read once, by device and inode, whatever names lead to it.
     std::vector<std::filesystem::path> include_dirs;
-    // Reads an included file (a path already confined as above); nullopt when it cannot. The
-    // default reads a regular file from disk, refusing devices, FIFOs and folders, and checking
-    // the size before reading. A host (or the fuzzer) may supply its own, say an in-memory tree:
-    // paths are then logical, made lexically normal and confined the same way, and a file's
-    // identity is its path.
+    // Replaces the disk: reads an included file (and the root of compile_file) by a path made
+    // lexically normal and confined to the folders above by its name alone; nullopt when it
+    // cannot. For a host (or the fuzzer) that serves an in-memory tree; a file's identity is its path.
     std::function<std::optional<std::string>(const std::filesystem::path&)> read_file;
+    // An editor's unsaved buffers over the disk: the text of an included file the host holds, by
+    // its absolute, lexically normal path; nullopt when it holds none. Asked only for an include
+    // that the disk resolves inside the allowed folders, or that names no file there at all: a
+    // file that leads outside is refused whatever the host holds for it.
+    std::function<std::optional<std::string>(const std::filesystem::path&)> buffers;
     compile_timings* timings = nullptr;
 };
 
