@@ -158,6 +158,14 @@ find_program(GENHTML genhtml)
 if(GENHTML)
   parley_written(genhtml_accepts_lcov 0 [["$0" test rules/callcenter.rules --coverage-format lcov -o "$1/c.info" >/dev/null && genhtml -q --branch-coverage -o "$1/html" "$1/c.info" >/dev/null 2>&1 && grep -c 'class="lineCov"' "$1/html/rules/callcenter.rules.gcov.html" >/dev/null && echo accepted]])
 endif()
+# Output that cannot be written (/dev/full, a closed pipe) fails every subcommand that writes, and
+# parley fmt replaces a file whole or not at all (python3).
+find_program(PARLEY_PYTHON3 python3)
+if(PARLEY_PYTHON3)
+  add_test(NAME cli.output_errors COMMAND ${PARLEY_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/cli/output_errors.py ${parley_bin}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.output_errors PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 180)
+endif()
 # The language server, driven through a pipe by a scripted editor (python3): diagnostics with
 # exact UTF-16 ranges, hover, definition, references, completion, symbols, bad frames, exit status.
 find_program(PARLEY_PYTHON3 python3)

@@ -3,7 +3,27 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+
+namespace {
+
+// Every subcommand's output reaches its reader, or the command fails: what std::cout and stdout
+// still hold is flushed, and a write that failed on the way (a full disk, a reader that closed
+// the pipe while SIGPIPE is ignored) is said on stderr with status 2, as parley run does.
+int finish(int status) {
+    errno = 0;
+    std::cout.flush();
+    const bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+    if (!failed) return status;
+    const int error = errno;
+    std::cerr << "parley: cannot write the output" << (error ? std::string(": ") + std::strerror(error) : std::string()) << '\n';
+    return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"parley: a rule-based dialogue engine for call centers"};
@@ -159,10 +179,10 @@ GET /healthz, GET /metrics (Prometheus text). SIGTERM: finish the requests in fl
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return finish(app.exit(e));  // --help and --version are written to stdout too
     } catch (const std::exception& e) {
         std::cerr << "parley: " << e.what() << '\n';
-        return 2;
+        return finish(2);
     }
-    return status;
+    return finish(status);
 }
