@@ -105,6 +105,8 @@ add_test(NAME cli.run_full_disk_fails COMMAND sh -c "\"$0\" run tests/cli/timers
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.run_full_disk_fails PROPERTIES PASS_REGULAR_EXPRESSION "cannot write the replies: No space left on device\nstatus 2")
 parley_golden(run_input_directory 2 stderr run tests/cli/timers.rules --input tests/cli)
+# A duration that is no time a call can last is refused, not read as "never".
+parley_golden(run_idle_timeout_refused 105 stderr run tests/cli/timers.rules --idle-timeout nan)
 # A call's end: caller_hangup; a late line within the window of ended calls is an error, after it
 # the id starts a new call; an idle call is expired and listed in "expired" on the line that noticed.
 parley_golden(run_lifecycle 1 stdout run tests/cli/timers.rules --input tests/cli/lifecycle.jsonl --remember-ended 1 --idle-timeout 30)

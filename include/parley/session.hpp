@@ -445,8 +445,8 @@ private:
     }
     template <class OnReply>
     std::size_t advance_into(double seconds, std::string* buffer, OnReply& on_reply) {
-        if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0)
-            detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
+        if (!(seconds >= 0.0 && seconds <= double(detail::max_clock_ms) / 1000.0)) [[unlikely]]
+            throw_bad_time(seconds);
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
         if (at < now_ms_)
             detail::throw_session_error(session_errc::time_backwards,
@@ -583,6 +583,16 @@ private:
         }
         detail::throw_session_error(what == "slot" ? session_errc::bad_slot : session_errc::bad_variable,
                                     fmt::format("{} '{}' takes {}, not '{}'", what, t.str(name), takes, value));
+    }
+    // Not a time a call can reach: before its start (time_backwards), or not finite or past the
+    // longest call a session counts, 2^32 - 1 ms (limit).
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_bad_time(double seconds) {
+        if (seconds < 0.0)
+            detail::throw_session_error(session_errc::time_backwards,
+                                        fmt::format("time must be a number of seconds from 0, not {}", seconds));
+        detail::throw_session_error(session_errc::limit,
+                                    fmt::format("time must be a finite number of seconds up to {:.3f} (49.7 days of call time), not {}",
+                                                double(detail::max_clock_ms) / 1000.0, seconds));
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {

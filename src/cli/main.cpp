@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -50,6 +52,17 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     graph->callback([&] { status = parley::cli::graph(graph_file, graph_format, graph_output, graph_coverage); });
 
+    // A duration a call can last: NaN, infinity and what no call reaches are refused, not read as
+    // "never" (a session counts up to 2^32 - 1 ms, 49.7 days).
+    const CLI::Validator seconds_of_call_time(
+        [](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 4294967.295)
+                return "must be a finite number of seconds from 0 to 4294967.295 (49.7 days), not '" + text + "'";
+            return {};
+        },
+        "SECONDS");
     parley::cli::run_options run_options;
     auto* run = app.add_subcommand("run", "Replay JSON Lines of classified utterances of interleaved calls");
     run->add_option("FILE", run_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
@@ -58,7 +71,7 @@ int main(int argc, char** argv) {
     run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE, or NAME.LANG=VALUE for one language (repeatable)");
     run->add_option("--idle-timeout", run_options.idle_timeout,
                     "Expire a call with no line for this many seconds of stream time (default 7200; 0: never)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds_of_call_time);
     run->add_flag("--trace", run_options.trace,
                   "Add to each step's line the handlers considered, in order, with the values a guard that did not hold read");
     run->add_option("--remember-ended", run_options.ended_window,

@@ -239,6 +239,10 @@ static void test_timers(void) {
     CHECK(contains(parley_session_errmsg(session, NULL), "time went backwards"));
     CHECK(parley_session_reply_count(session) == 0);
     CHECK(parley_session_advance(session, -1, NULL) == PARLEY_ERROR_TIME_BACKWARDS);
+    /* A time no call reaches is a limit, not time going backwards. */
+    CHECK(parley_session_advance(session, 1e300, NULL) == PARLEY_ERROR_LIMIT);
+    CHECK(contains(parley_session_errmsg(session, NULL), "finite number of seconds up to 4294967.295"));
+    CHECK(parley_session_advance(session, NAN, NULL) == PARLEY_ERROR_LIMIT);
     parley_session_free(session);
     parley_script_free(script);
 }
