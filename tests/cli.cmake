@@ -168,6 +168,12 @@ if(PARLEY_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(cli.output_errors PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 180)
 endif()
+# A line of parley run's output stays bounded: 1,000 expired ids and 1,000 timer replies at most.
+if(PARLEY_PYTHON3)
+  add_test(NAME cli.run_bounded_lines COMMAND ${PARLEY_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_bounded_lines.py ${parley_bin}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.run_bounded_lines PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 180)
+endif()
 # The language server, driven through a pipe by a scripted editor (python3): diagnostics with
 # exact UTF-16 ranges, hover, definition, references, completion, symbols, bad frames, exit status.
 find_program(PARLEY_PYTHON3 python3)

@@ -103,6 +103,8 @@ state and "ended": true). A line for one of the last --remember-ended ended call
 ("call has ended"); after that, the id starts a new call. A call with no line for
 --idle-timeout seconds of stream time (each call's 'at' placed on one clock where its first
 line arrived) is expired: its id is listed in "expired": ["c7"] on the line that noticed.
+A line lists at most 1000 expired ids (the rest on the lines that follow, in order, with
+"expired_pending": N still to come) and at most 1000 timer replies ("timers_omitted": N more).
 Replies to a pipe or a terminal are written as soon as each line is read; a write error
 ends the run with status 2.
 With --trace, a step's line also says why it answered so: the handlers for its input in the
