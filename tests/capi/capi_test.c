@@ -371,6 +371,39 @@ static void test_null_arguments(void) {
     parley_script_free(script);
 }
 
+/* A handle used after its free, freed twice, or of the other kind: refused, as SQLite refuses a
+   closed connection (caught while the handle's memory has not been given to something else). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuse-after-free" /* passing freed handles is the point */
+#endif
+static void test_freed_handles(void) {
+    parley_script* script = compile_rules();
+    parley_session* session = NULL;
+    parley_reply reply;
+    uint32_t label = 0;
+    CHECK(parley_session_new(script, NULL, 0, NULL, 0, NULL, 0, &session) == PARLEY_OK);
+    /* Of the other kind. */
+    CHECK(parley_session_start((parley_session*)(void*)script, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_script_label((const parley_script*)(const void*)session, S("hello"), &label) == PARLEY_ERROR_MISUSE);
+    parley_session_free(session);
+    CHECK(parley_session_start(session, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_step(session, S("hello"), 1.0, NULL, 0, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_advance(session, 1, NULL) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_reply_count(session) == 0);
+    CHECK(strcmp(parley_session_errmsg(session, NULL), "") == 0);
+    parley_session_free(session); /* not a second free */
+    parley_script_free(script);
+    CHECK(parley_script_ok(script) == 0);
+    CHECK(parley_script_label(script, S("hello"), &label) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_script_diagnostic_count(script) == 0);
+    CHECK(parley_session_new(script, NULL, 0, NULL, 0, NULL, 0, &session) == PARLEY_ERROR_MISUSE && session == NULL);
+    parley_script_free(script);
+}
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
+
 int main(int argc, char** argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: capi_test RULES_DIR\n");
@@ -383,6 +416,7 @@ int main(int argc, char** argv) {
     test_timers();
     test_snapshots();
     test_null_arguments();
+    test_freed_handles();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
