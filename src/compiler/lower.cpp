@@ -688,25 +688,8 @@ bool table_builder::lower_plans() {
     // What is said ahead is measured before anything is rendered: a text of many placeholders
     // with long defaults, or a question said once per intent, renders far more than its bytes.
     auto measure = [&](const text& x, std::uint32_t subject) {
-        const defaults values{t_, x.language, subject};
         std::size_t size = 0;
-        for (std::uint32_t i = 0; i < x.segment_count; ++i) {
-            const auto& seg = t_.segments[x.first_segment + i];
-            auto or_fallback = [&](std::string_view value) { return value.empty() ? t_.str(seg.literal).size() : value.size(); };
-            switch (seg.kind) {
-                case segment_kind::literal: size += t_.str(seg.literal).size(); break;
-                case segment_kind::variable: size += or_fallback(values.variable(seg.index)); break;
-                case segment_kind::slot: size += or_fallback(values.slot(seg.index)); break;
-                case segment_kind::intent_description: size += values.description().size(); break;
-                case segment_kind::unless_slot:
-                    if (values.slot(seg.index).empty()) i += seg.skip;
-                    break;
-                case segment_kind::unless_variable:
-                    if (values.variable(seg.index).empty()) i += seg.skip;
-                    break;
-                case segment_kind::jump: i += seg.skip; break;
-            }
-        }
+        detail::for_each_said(t_, x, defaults{t_, x.language, subject}, [&](std::string_view piece) { size += piece.size(); });
         return size;
     };
     const auto limit = limits_.max_rendered_bytes;
