@@ -445,8 +445,7 @@ private:
     }
     template <class OnReply>
     std::size_t advance_into(double seconds, std::string* buffer, OnReply& on_reply) {
-        if (!(seconds >= 0.0 && seconds <= double(detail::max_clock_ms) / 1000.0)) [[unlikely]]
-            throw_bad_time(seconds);
+        if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0) throw_bad_time(seconds);
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
         if (at < now_ms_)
             detail::throw_session_error(session_errc::time_backwards,

@@ -57,7 +57,6 @@ template <class Values, class OnPiece>
 // confirmation asks about). Out of line: most texts have no placeholders and never come here.
 template <class Room, class Values>
 [[gnu::noinline]] std::string_view render(Room&& room, const script_tables& t, const text& x, const Values& values) {
-    auto walk = [&](auto&& on_piece) { for_each_said(t, x, values, on_piece); };
     // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
     struct part_view {
         const char* data;
@@ -65,7 +64,7 @@ template <class Room, class Values>
     };
     part_view parts[16];  // left uninitialised: only the first `said` are read
     std::size_t said = 0, size = 0;
-    walk([&](std::string_view part) {
+    for_each_said(t, x, values, [&](std::string_view part) {
         if (said < std::size(parts)) parts[said] = {part.data(), part.size()};
         ++said;
         size += part.size();
@@ -78,7 +77,7 @@ template <class Room, class Values>
     if (said <= std::size(parts))
         for (std::size_t i = 0; i < said; ++i) write(std::string_view(parts[i].data, parts[i].size));
     else
-        walk(write);
+        for_each_said(t, x, values, write);
     return {start, size};
 }
 
