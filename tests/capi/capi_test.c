@@ -1,12 +1,14 @@
 /* The C ABI from C: every entry point, and every error path a host can take (a bad script, an
  * undeclared label, a step after the end, a damaged snapshot, NULL arguments).
  * Built with gcc -std=c11 -Wall -Wextra -pedantic -Werror; usage: capi_test RULES_DIR */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, symlink */
 #include <parley/parley.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int passed = 0, failed = 0;
 
@@ -145,6 +147,33 @@ static void test_file_and_labels(const char* rules_dir) {
     CHECK(ends_with(reply.rule_file, "/callcenter.rules") && reply.rule_line > 0);
     CHECK(parley_session_reply_count(session) == 1);
     parley_session_free(session);
+}
+
+/* Includes are confined as parley check confines them: a symlink out of the folder is refused. */
+static void test_confined_include(void) {
+    char folder[] = "/tmp/parley-capi-XXXXXX", path[4096], link[4096];
+    parley_script* script = NULL;
+    FILE* f;
+    if (!mkdtemp(folder)) {
+        CHECK(0);
+        return;
+    }
+    snprintf(link, sizeof link, "%s/link.rules", folder);
+    CHECK(symlink("/etc/passwd", link) == 0);
+    snprintf(path, sizeof path, "%s/main.rules", folder);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("include \"link.rules\"\nintent hi\nstate a initial\n  on hi -> stay\nend\n", f);
+        fclose(f);
+    }
+    CHECK(parley_compile_file(path, strlen(path), &script) == PARLEY_ERROR_COMPILE);
+    CHECK(contains(parley_script_errmsg(script, NULL), "is outside the folders includes may read from"));
+    CHECK(!contains(parley_script_errmsg(script, NULL), "root:"));
+    parley_script_free(script);
+    remove(path);
+    remove(link);
+    rmdir(folder);
 }
 
 static void test_steps(void) {
@@ -412,6 +441,7 @@ int main(int argc, char** argv) {
     test_version_and_names();
     test_bad_script();
     test_file_and_labels(argv[1]);
+    test_confined_include();
     test_steps();
     test_timers();
     test_snapshots();

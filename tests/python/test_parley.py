@@ -72,6 +72,16 @@ def test_load_from_a_path_or_a_str():
         parley.load("no/such.rules")
 
 
+def test_includes_are_confined_as_parley_check_confines_them(tmp_path):
+    (tmp_path / "secret.rules").write_text("THE SECRET LINE\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "link.rules").symlink_to(tmp_path / "secret.rules")
+    (tmp_path / "app" / "main.rules").write_text('include "link.rules"\nintent hi\nstate a initial\n  on hi -> stay\nend\n')
+    with pytest.raises(parley.CompileError, match="is outside the folders includes may read from") as caught:
+        parley.load(tmp_path / "app" / "main.rules")
+    assert "SECRET" not in str(caught.value)
+
+
 def test_a_call_by_name_and_by_interned_label(script):
     call = parley.Session(script, language="en", variables={"company": "Initech"})
     assert call.start().phrase == "Hello, this is Initech. Who is calling?"
