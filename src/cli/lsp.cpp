@@ -124,7 +124,7 @@ void read_frames(std::istream& in, inbox& box) {
                       : has_length ? "a frame larger than 64 MiB"
                                    : "a frame without a valid Content-Length header",
                       false});
-            if (has_length && !any_too_long)
+            if (has_length)
                 for (auto left = length; left > 0;) {  // skipped, not kept
                     const auto step = std::min<std::size_t>(left, std::size_t{1} << 30);
                     in.ignore(static_cast<std::streamsize>(step));
@@ -317,8 +317,12 @@ private:
             }
             if (j.version) params["version"] = *j.version;  // so that an editor can drop diagnostics of an older text
             lock.lock();
-            if (const auto it = latest_.find(j.path); it != latest_.end() && it->second == generation)
-                out_.notify("textDocument/publishDiagnostics", std::move(params));
+            try {
+                if (const auto it = latest_.find(j.path); it != latest_.end() && it->second == generation)
+                    out_.notify("textDocument/publishDiagnostics", std::move(params));
+            } catch (const std::exception& e) {  // not even that: the editor's log says so, the server goes on
+                std::cerr << "parley lsp: diagnostics of " << j.path << " dropped: " << e.what() << '\n';
+            }
         }
     }
 
