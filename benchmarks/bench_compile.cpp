@@ -94,6 +94,12 @@ BENCHMARK(compile_hostile)
     ->ArgsProduct({{2}, {10'000, 40'000, 160'000}})
     ->ArgsProduct({{3}, {20'000, 80'000, 320'000}})
     ->ArgsProduct({{4}, {25, 100, 400}})
+    ->ArgsProduct({{5}, {12, 16, 40}})
+    ->ArgsProduct({{6}, {1'000, 4'000, 16'000}})
+    ->ArgsProduct({{7}, {1, 3, 300}})
+    ->ArgsProduct({{8}, {1, 4, 1'000}})
+    ->ArgsProduct({{9}, {25'000, 100'000}})
+    ->ArgsProduct({{10}, {1'000'000, 15'000'000}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

@@ -1,33 +1,56 @@
 // step() allocates nothing when the phrase has no placeholders, and at most once otherwise.
 #include "fixtures.hpp"
+#include "heap.hpp"
 
 #include <parley/compiler.hpp>
 
 #include <algorithm>
 #include <vector>
 
+#include <malloc.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
 namespace {
 thread_local std::size_t allocations = 0;
+// The heap this thread holds (what it allocated less what it freed), its peak and its total:
+// heap.hpp, for the hostile input tests. Signed: a block made on another thread may be freed here.
+thread_local std::int64_t heap_in_use = 0;
+thread_local std::int64_t heap_peak = 0;
+thread_local std::uint64_t heap_total = 0;
+
+void* count_allocation(void* p) noexcept {
+    if (!p) return p;
+    ++allocations;
+    const auto size = static_cast<std::int64_t>(malloc_usable_size(p));
+    heap_in_use += size;
+    heap_total += static_cast<std::uint64_t>(size);
+    heap_peak = std::max(heap_peak, heap_in_use);
+    return p;
 }
+}  // namespace
+
+namespace parley::test {
+heap_use heap_now() noexcept { return {heap_in_use, heap_peak, heap_total}; }
+void reset_heap_peak() noexcept { heap_peak = heap_in_use; }
+}  // namespace parley::test
 
 void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
+    if (void* p = count_allocation(std::malloc(n ? n : 1))) return p;
     throw std::bad_alloc();
 }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    ++allocations;
-    return std::malloc(n ? n : 1);
-}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return count_allocation(std::malloc(n ? n : 1)); }
 // The replaced operator new above allocates with malloc, so free is the matching release;
 // GCC cannot see that through the replacement and warns.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    if (p) heap_in_use -= static_cast<std::int64_t>(malloc_usable_size(p));
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 #pragma GCC diagnostic pop
 
 TEST_CASE("a step whose phrase has no placeholders allocates nothing", "[session][allocation]") {

@@ -105,6 +105,8 @@ add_test(NAME cli.run_full_disk_fails COMMAND sh -c "\"$0\" run tests/cli/timers
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.run_full_disk_fails PROPERTIES PASS_REGULAR_EXPRESSION "cannot write the replies: No space left on device\nstatus 2")
 parley_golden(run_input_directory 2 stderr run tests/cli/timers.rules --input tests/cli)
+# A duration that is no time a call can last is refused, not read as "never".
+parley_golden(run_idle_timeout_refused 105 stderr run tests/cli/timers.rules --idle-timeout nan)
 # A call's end: caller_hangup; a late line within the window of ended calls is an error, after it
 # the id starts a new call; an idle call is expired and listed in "expired" on the line that noticed.
 parley_golden(run_lifecycle 1 stdout run tests/cli/timers.rules --input tests/cli/lifecycle.jsonl --remember-ended 1 --idle-timeout 30)
@@ -157,6 +159,20 @@ parley_written(chat_record 0 [["$0" chat tests/cli/timers.rules --record "$1/r.t
 find_program(GENHTML genhtml)
 if(GENHTML)
   parley_written(genhtml_accepts_lcov 0 [["$0" test rules/callcenter.rules --coverage-format lcov -o "$1/c.info" >/dev/null && genhtml -q --branch-coverage -o "$1/html" "$1/c.info" >/dev/null 2>&1 && grep -c 'class="lineCov"' "$1/html/rules/callcenter.rules.gcov.html" >/dev/null && echo accepted]])
+endif()
+# Output that cannot be written (/dev/full, a closed pipe) fails every subcommand that writes, and
+# parley fmt replaces a file whole or not at all (python3).
+find_program(PARLEY_PYTHON3 python3)
+if(PARLEY_PYTHON3)
+  add_test(NAME cli.output_errors COMMAND ${PARLEY_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/cli/output_errors.py ${parley_bin}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.output_errors PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 180)
+endif()
+# A line of parley run's output stays bounded: 1,000 expired ids and 1,000 timer replies at most.
+if(PARLEY_PYTHON3)
+  add_test(NAME cli.run_bounded_lines COMMAND ${PARLEY_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_bounded_lines.py ${parley_bin}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli.run_bounded_lines PROPERTIES PASS_REGULAR_EXPRESSION "all checks passed" TIMEOUT 180)
 endif()
 # The language server, driven through a pipe by a scripted editor (python3): diagnostics with
 # exact UTF-16 ranges, hover, definition, references, completion, symbols, bad frames, exit status.

@@ -427,6 +427,24 @@ TEST_CASE("timers fire when the host's clock passes their deadline", "[session][
     CHECK(error_of([&] { advance_all(call, 10.0); }) == session_errc::time_backwards);
 }
 
+TEST_CASE("a time no call reaches is refused as such, not as time going backwards", "[session][timer]") {
+    session call(small());
+    (void)call.start();
+    for (const double seconds : {1e300, std::numeric_limits<double>::infinity(), std::nan(""), 4294967.296}) {
+        CAPTURE(seconds);
+        try {
+            advance_all(call, seconds);
+            FAIL("accepted");
+        } catch (const parley::session_error& e) {
+            CHECK(e.code() == session_errc::limit);
+            CHECK(std::string(e.what()).starts_with(
+                "time must be a finite number of seconds up to 4294967.295 (49.7 days of call time), not "));
+        }
+    }
+    CHECK(error_of([&] { advance_all(call, -1.0); }) == session_errc::time_backwards);
+    CHECK(advance_all(call, 4294967.295).size() > 0);  // the longest call: its timers fire
+}
+
 TEST_CASE("a late clock fires chained timers from their own deadlines", "[session][timer]") {
     session call(small());
     // 30 s -> hold, 80 s -> intake, 110 s -> hold, 160 s -> intake, 190 s -> hold: every reply reaches the host.

@@ -31,11 +31,19 @@ struct compile_limits {
     std::size_t max_timers_per_state = 32;
     std::size_t max_languages = 32;
     std::size_t max_flow_states = 20000;  // the states all uses of flows add together
+    // What all uses of flows copy, counted before each copy is made: each copy's flow text, and
+    // its name once for each state, handler and exit binding it names (a flow that uses flows
+    // puts its copy's name into the names of the copies it uses).
+    std::size_t max_flow_bytes = 16u << 20;
 
     std::size_t max_total_bytes = 64u << 20;         // all the files read, includes too
     std::size_t max_states = 65535;                  // states, flows' copies included; a session holds a state in 16 bits
     std::size_t max_handlers = 500000;               // handlers, global ones and shared groups' uses included
     std::size_t max_total_phrase_bytes = 16u << 20;  // the texts of all phrases, defaults and 'set' values
+    // The phrases the compiler says ahead, measured before they are rendered: each text whose
+    // placeholders are variables (and slots) with their defaults, and each confirmation question
+    // once per intent and event (texts times intents).
+    std::size_t max_rendered_bytes = 16u << 20;
     // Screening every phrase for every forbidden phrase: (bytes of phrases) x (forbidden phrases).
     std::size_t max_screening_work = std::size_t{1} << 28;
     // The runtime's dispatch table: states x (intents and events + 1), plus the handler lists
@@ -57,14 +65,21 @@ struct compile_options {
     bool warnings_as_errors = false;
     // Folders, besides the root file's own, that includes may name files in (absolute, or
     // relative to the current directory). An include resolves against the including file's
-    // folder and must stay, symlinks resolved, inside one of these or the root's folder.
+    // folder and must stay inside one of these or the root's folder. On disk it is opened one
+    // component at a time from a descriptor of that folder, never by a name the kernel resolves:
+    // a symlink on the way is followed only while what it names stays inside an allowed folder
+    // ('..' never above it), and the file is checked on its open descriptor (a regular file, its
+    // size before it is read). A file is read once, by device and inode, whatever names lead to it.
     std::vector<std::filesystem::path> include_dirs;
-    // Reads an included file (a path already confined as above); nullopt when it cannot. The
-    // default reads a regular file from disk, refusing devices, FIFOs and folders, and checking
-    // the size before reading. A host (or the fuzzer) may supply its own, say an in-memory tree:
-    // paths are then logical, made lexically normal and confined the same way, and a file's
-    // identity is its path.
+    // Replaces the disk: reads an included file (and the root of compile_file) by a path made
+    // lexically normal and confined to the folders above by its name alone; nullopt when it
+    // cannot. For a host (or the fuzzer) that serves an in-memory tree; a file's identity is its path.
     std::function<std::optional<std::string>(const std::filesystem::path&)> read_file;
+    // An editor's unsaved buffers over the disk: the text of an included file the host holds, by
+    // its absolute, lexically normal path; nullopt when it holds none. Asked only for an include
+    // that the disk resolves inside the allowed folders, or that names no file there at all: a
+    // file that leads outside is refused whatever the host holds for it.
+    std::function<std::optional<std::string>(const std::filesystem::path&)> buffers;
     compile_timings* timings = nullptr;
 };
 

@@ -56,6 +56,7 @@ struct symbol_reference {
 
 struct outline {
     std::vector<std::string> files;                // as diagnostics name them: [0] the root, then the included ones in the order read
+    std::vector<std::string> texts;                // each file's text as it was read (parallel to files): for positions in it
     std::vector<symbol_declaration> declarations;  // in the order written, files in include order
     std::vector<symbol_reference> references;      // in the order written; declarations are not among them
 };

@@ -10,6 +10,12 @@
  *   its message is read with parley_session_errmsg() until the next call on that session. A
  *   compile error is read from the script handle (parley_script_errmsg(), the diagnostics).
  *   Calls on a NULL handle return PARLEY_ERROR_MISUSE and can say no more.
+ * - A handle carries a number that says what it is while it lives, checked on entry to every
+ *   function, as SQLite checks a connection: a handle used after its _free function, freed a
+ *   second time, or passed where the other kind is expected is refused with
+ *   PARLEY_ERROR_MISUSE (a _free function ignores it; a function that returns a count or a
+ *   message returns 0 or ""). That is caught where it is cheap, not guaranteed: once the freed
+ *   memory is given to something else (a new handle, say), the old pointer may name it.
  * - Strings are UTF-8 with explicit lengths (a parley_string, or a pointer and a size_t); they
  *   need no terminating NUL and may hold any byte. A NULL pointer with length 0 is the empty
  *   string. Messages are NUL-terminated besides, for printing.
@@ -56,7 +62,7 @@ typedef enum parley_status {
     PARLEY_ERROR_BAD_SNAPSHOT = 8,   /* damaged, of another format or script, or a field out of range */
     PARLEY_ERROR_TIME_BACKWARDS = 9, /* a time earlier than the session's clock, or not a time */
     PARLEY_ERROR_LIMIT = 10,         /* a value past a documented limit */
-    PARLEY_ERROR_MISUSE = 11,        /* a NULL argument, an index out of range, a script that did not compile */
+    PARLEY_ERROR_MISUSE = 11,        /* a NULL argument, an index out of range, a script that did not compile, a freed handle */
     PARLEY_ERROR_OUT_OF_MEMORY = 12,
     PARLEY_ERROR_INTERNAL = 13 /* a bug in parley: please report it with the message */
 } parley_status;
@@ -103,7 +109,8 @@ typedef struct parley_diagnostic {
 PARLEY_API parley_status parley_compile_file(const char* path, size_t path_size, parley_script** out);
 PARLEY_API parley_status parley_compile_string(const char* text, size_t text_size, const char* name, size_t name_size, parley_script** out);
 
-/* Sessions keep what they need of their script: it may be freed before them. NULL is ignored. */
+/* Sessions keep what they need of their script: it may be freed before them. NULL, and a handle
+ * freed already, are ignored. */
 PARLEY_API void parley_script_free(parley_script* script);
 
 /* Whether the handle holds a compiled script (1) or only the diagnostics of a failed compile (0). */
@@ -174,7 +181,7 @@ typedef struct parley_reply {
 PARLEY_API parley_status parley_session_new(const parley_script* script, const char* language, size_t language_size,
                                             const parley_pair* variables, size_t variable_count, const parley_pair* slots,
                                             size_t slot_count, parley_session** out);
-/* NULL is ignored. */
+/* NULL, and a handle freed already, are ignored. */
 PARLEY_API void parley_session_free(parley_session* session);
 
 /* A new call on the same session, keeping its buffers, with options as for parley_session_new().

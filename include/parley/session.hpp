@@ -445,8 +445,7 @@ private:
     }
     template <class OnReply>
     std::size_t advance_into(double seconds, std::string* buffer, OnReply& on_reply) {
-        if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0)
-            detail::throw_session_error(session_errc::time_backwards, "time must be a number of seconds from 0");
+        if (!(seconds >= 0.0) || seconds > double(detail::max_clock_ms) / 1000.0) throw_bad_time(seconds);
         const auto at = static_cast<std::int64_t>(std::llround(seconds * 1000.0));
         if (at < now_ms_)
             detail::throw_session_error(session_errc::time_backwards,
@@ -574,13 +573,25 @@ private:
                                                                 const detail::value_type& type, std::string_view value) const {
         const auto& t = tables();
         std::string takes = "a number";
-        if (!type.number) {
+        if (!type.number) {  // at most ten of them, so that a type of many values gives a short message
             takes = "one of";
-            for (std::uint32_t i = type.first_choice; i < type.first_choice + type.choice_count; ++i)
+            const auto shown = std::min<std::uint32_t>(type.choice_count, 10);
+            for (std::uint32_t i = type.first_choice; i < type.first_choice + shown; ++i)
                 takes += (i == type.first_choice ? " " : ", ") + std::string(t.str(t.choices[i]));
+            if (shown < type.choice_count) takes += fmt::format(", ... and {} more", type.choice_count - shown);
         }
         detail::throw_session_error(what == "slot" ? session_errc::bad_slot : session_errc::bad_variable,
                                     fmt::format("{} '{}' takes {}, not '{}'", what, t.str(name), takes, value));
+    }
+    // Not a time a call can reach: before its start (time_backwards), or not finite or past the
+    // longest call a session counts, 2^32 - 1 ms (limit).
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_bad_time(double seconds) {
+        if (seconds < 0.0)
+            detail::throw_session_error(session_errc::time_backwards,
+                                        fmt::format("time must be a number of seconds from 0, not {}", seconds));
+        detail::throw_session_error(session_errc::limit,
+                                    fmt::format("time must be a finite number of seconds up to {:.3f} (49.7 days of call time), not {}",
+                                                double(detail::max_clock_ms) / 1000.0, seconds));
     }
     // The error paths, kept out of step()'s code.
     [[noreturn, gnu::cold, gnu::noinline]] void throw_ended() const {

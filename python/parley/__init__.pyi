@@ -6,6 +6,8 @@ from typing import Literal, Mapping, Optional, Union
 __version__: str
 
 ActionName = Literal["continue", "hold", "transfer", "hangup", "close"]
+# A slot's or a variable's value: a str; an int or a float only for one declared `: number`
+# (anything else raises TypeError).
 Value = Union[str, int, float]
 
 class Error(Exception):
@@ -170,9 +172,12 @@ class Session:
     def start(self) -> Reply:
         """The pickup: the initial state's entry phrase."""
     def step(self, label: Union[str, int], confidence: float = 1.0, slots: Mapping[str, Value] = {}) -> Reply:
-        """One classified utterance: a label's name, or its id from Script.label (faster)."""
+        """One classified utterance: a label's name, or its id from Script.label (faster). A slot's
+        value is a str (or a number for a slot declared `: number`); anything else raises TypeError."""
     def advance(self, seconds: float) -> list[Reply]:
-        """Moves the clock to `seconds` since pickup; the reply of every timer that fired, in order."""
+        """Moves the clock to `seconds` since pickup; the reply of every timer that fired, in order.
+        SessionError "time_backwards" for a time before the current one, "limit" for one that is not
+        finite or past 49.7 days of call time."""
     def next_deadline(self) -> Optional[float]:
         """When the next timer falls due, in seconds since pickup; None when none is armed."""
     def reset(

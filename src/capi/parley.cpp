@@ -5,6 +5,7 @@
 #include <parley/compiler.hpp>
 #include <parley/session.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -18,7 +19,16 @@
 #include <type_traits>
 #include <vector>
 
+// Each handle starts with a number that says what it is while it lives; a handle's free sets it
+// to `freed_handle` before the memory goes. Every entry point checks it (live()), so a handle
+// used after its free, freed twice, or of the other kind is refused (PARLEY_ERROR_MISUSE), as
+// SQLite refuses a closed connection: caught where it is cheap, while its memory is not reused.
+constexpr std::uint32_t script_handle = 0x70536372;   // "pScr"
+constexpr std::uint32_t session_handle = 0x70536573;  // "pSes"
+constexpr std::uint32_t freed_handle = 0x66726565;    // "free"
+
 struct parley_script {
+    std::uint32_t magic = script_handle;
     std::optional<parley::script> script;
     std::vector<parley::diagnostic> diagnostics;
     std::string message;  // compile_error's, for a script that did not compile
@@ -27,6 +37,7 @@ struct parley_script {
 struct parley_session {
     explicit parley_session(parley::script s) : call(std::move(s)) {}
 
+    std::uint32_t magic = session_handle;
     parley::session call;
     std::string error;
     std::string snapshot;
@@ -43,6 +54,22 @@ struct parley_session {
 };
 
 namespace {
+
+// Whether a handle is one that lives: its first four bytes, the number (each handle's first
+// member). They may be freed memory, or a handle of the other kind and alignment, so they are
+// read a byte at a time (no member access: UBSan checks those for alignment) and outside
+// AddressSanitizer's sight, so that the sanitized tests can pass such a handle and see it refused
+// rather than stop at the read. (After a free the bytes say `freed_handle`, or whatever the
+// allocator keeps there: never the live number.)
+[[gnu::no_sanitize_address]] std::uint32_t number_of(const void* handle) noexcept {
+    const auto* bytes = static_cast<const volatile unsigned char*>(handle);
+    std::uint32_t number = 0;
+    auto* out = reinterpret_cast<unsigned char*>(&number);
+    for (std::size_t i = 0; i < sizeof number; ++i) out[i] = bytes[i];
+    return number;
+}
+bool live(const parley_script* s) noexcept { return s && number_of(s) == script_handle; }
+bool live(const parley_session* s) noexcept { return s && number_of(s) == session_handle; }
 
 // A host's mistake that the C++ API cannot see (a NULL pointer, an index out of range).
 struct misuse : std::invalid_argument {
@@ -279,19 +306,23 @@ parley_status parley_compile_string(const char* source, size_t source_size, cons
     });
 }
 
-void parley_script_free(parley_script* script) { delete script; }
+void parley_script_free(parley_script* script) {
+    if (!live(script)) return;  // NULL, freed already, or no script
+    script->magic = freed_handle;
+    delete script;
+}
 
-int parley_script_ok(const parley_script* script) { return script && script->script ? 1 : 0; }
+int parley_script_ok(const parley_script* script) { return live(script) && script->script ? 1 : 0; }
 
 const char* parley_script_errmsg(const parley_script* script, size_t* size) {
     static const std::string none;
-    return message_of(script ? script->message : none, size);
+    return message_of(live(script) ? script->message : none, size);
 }
 
-size_t parley_script_diagnostic_count(const parley_script* script) { return script ? script->diagnostics.size() : 0; }
+size_t parley_script_diagnostic_count(const parley_script* script) { return live(script) ? script->diagnostics.size() : 0; }
 
 parley_status parley_script_diagnostic(const parley_script* script, size_t index, parley_diagnostic* out) {
-    if (!script || !out || index >= script->diagnostics.size()) return PARLEY_ERROR_MISUSE;
+    if (!live(script) || !out || index >= script->diagnostics.size()) return PARLEY_ERROR_MISUSE;
     const auto& d = script->diagnostics[index];
     *out = {.severity = static_cast<parley_severity>(d.severity),
             .file = view(d.file),
@@ -304,7 +335,7 @@ parley_status parley_script_diagnostic(const parley_script* script, size_t index
 }
 
 parley_status parley_script_label(const parley_script* script, const char* name, size_t name_size, uint32_t* out) {
-    if (!script || !script->script || !out || (!name && name_size)) return PARLEY_ERROR_MISUSE;
+    if (!live(script) || !script->script || !out || (!name && name_size)) return PARLEY_ERROR_MISUSE;
     return guarded(nullptr, [&] {
         const auto id = script->script->find_label(text(name, name_size, "name"));
         if (!id) return PARLEY_ERROR_UNKNOWN_LABEL;
@@ -313,10 +344,10 @@ parley_status parley_script_label(const parley_script* script, const char* name,
     });
 }
 
-size_t parley_script_label_count(const parley_script* script) { return script && script->script ? script->script->label_count() : 0; }
+size_t parley_script_label_count(const parley_script* script) { return live(script) && script->script ? script->script->label_count() : 0; }
 
 parley_status parley_script_label_name(const parley_script* script, uint32_t label, parley_string* out) {
-    if (!script || !script->script || !out || label >= script->script->label_count()) return PARLEY_ERROR_MISUSE;
+    if (!live(script) || !script->script || !out || label >= script->script->label_count()) return PARLEY_ERROR_MISUSE;
     *out = view(script->script->label_name(label));
     return PARLEY_OK;
 }
@@ -325,7 +356,7 @@ parley_status parley_session_new(const parley_script* script, const char* langua
                                  size_t variable_count, const parley_pair* slots, size_t slot_count, parley_session** out) {
     if (!out) return PARLEY_ERROR_MISUSE;
     *out = nullptr;
-    if (!script || !script->script) return PARLEY_ERROR_MISUSE;
+    if (!live(script) || !script->script) return PARLEY_ERROR_MISUSE;
     parley_session* s = nullptr;
     try {
         s = new parley_session(*script->script);
@@ -336,21 +367,25 @@ parley_status parley_session_new(const parley_script* script, const char* langua
     return guarded(&s->error, [&] { reset(*s, language, language_size, variables, variable_count, slots, slot_count); });
 }
 
-void parley_session_free(parley_session* session) { delete session; }
+void parley_session_free(parley_session* session) {
+    if (!live(session)) return;  // NULL, freed already, or no session
+    session->magic = freed_handle;
+    delete session;
+}
 
 parley_status parley_session_reset(parley_session* session, const char* language, size_t language_size, const parley_pair* variables,
                                    size_t variable_count, const parley_pair* slots, size_t slot_count) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] { reset(*session, language, language_size, variables, variable_count, slots, slot_count); });
 }
 
 const char* parley_session_errmsg(const parley_session* session, size_t* size) {
     static const std::string none;
-    return message_of(session ? session->error : none, size);
+    return message_of(live(session) ? session->error : none, size);
 }
 
 parley_status parley_session_start(parley_session* session, parley_reply* out) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
@@ -360,7 +395,7 @@ parley_status parley_session_start(parley_session* session, parley_reply* out) {
 
 parley_status parley_session_step(parley_session* session, const char* label, size_t label_size, double confidence,
                                   const parley_pair* slots, size_t slot_count, parley_reply* out) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
@@ -371,7 +406,7 @@ parley_status parley_session_step(parley_session* session, const char* label, si
 
 parley_status parley_session_step_label(parley_session* session, uint32_t label, double confidence, const parley_pair* slots,
                                         size_t slot_count, parley_reply* out) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         begin_replies(*session);  // a failed call leaves none
         require(out, "out is NULL");
@@ -380,7 +415,7 @@ parley_status parley_session_step_label(parley_session* session, uint32_t label,
 }
 
 parley_status parley_session_advance(parley_session* session, double seconds, size_t* fired) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         begin_replies(*session);
         try {
@@ -394,22 +429,22 @@ parley_status parley_session_advance(parley_session* session, double seconds, si
     });
 }
 
-size_t parley_session_reply_count(const parley_session* session) { return session ? session->replies.size() : 0; }
+size_t parley_session_reply_count(const parley_session* session) { return live(session) ? session->replies.size() : 0; }
 
 parley_status parley_session_reply(const parley_session* session, size_t index, parley_reply* out) {
-    if (!session || !out || index >= session->replies.size()) return PARLEY_ERROR_MISUSE;
+    if (!live(session) || !out || index >= session->replies.size()) return PARLEY_ERROR_MISUSE;
     *out = session->replies[index];
     return PARLEY_OK;
 }
 
 parley_status parley_session_next_deadline(const parley_session* session, double* out) {
-    if (!session || !out) return PARLEY_ERROR_MISUSE;
+    if (!live(session) || !out) return PARLEY_ERROR_MISUSE;
     *out = session->call.next_deadline().value_or(-1.0);
     return PARLEY_OK;
 }
 
 parley_status parley_session_snapshot(parley_session* session, const char** bytes, size_t* size) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         require(bytes && size, "bytes or size is NULL");
         session->snapshot = session->call.snapshot();
@@ -419,7 +454,7 @@ parley_status parley_session_snapshot(parley_session* session, const char** byte
 }
 
 parley_status parley_session_restore(parley_session* session, const void* bytes, size_t size, parley_restore_mode mode) {
-    if (!session) return PARLEY_ERROR_MISUSE;
+    if (!live(session)) return PARLEY_ERROR_MISUSE;
     return guarded(&session->error, [&] {
         begin_replies(*session);
         const auto m = value_of(mode);

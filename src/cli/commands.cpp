@@ -77,6 +77,7 @@ int graph(const std::string& file, const std::string& format, const std::string&
         }
         std::ofstream out(output, std::ios::binary);
         out << dot;
+        out.close();  // a write error may show only when the last block goes out
         if (!out) {
             std::cerr << "parley: cannot write '" << output << "'\n";
             return 1;

@@ -2,7 +2,12 @@
 // says which ones differ from it.
 #include "cli.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -24,19 +29,32 @@ std::optional<std::string> read_all(const std::string& file) {
     return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Through a file beside it, renamed over it: an interrupted write never leaves half a script.
-bool replace(const std::string& file, const std::string& text) {
-    const auto temporary = file + ".parley-fmt";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush()) return false;
+// Through a new file beside it (mkstemp: a name no one else has), written whole, flushed to the
+// disk and renamed over it: an interrupted or failed write never leaves half a script, and a
+// failure leaves the script as it was and no file of ours behind. Empty when done, else why not.
+std::string replace(const std::string& file, const std::string& text) {
+    const std::filesystem::path path(file);
+    std::string name = ".";  // (appended, not "." + ...: GCC 12's false -Wrestrict)
+    name += path.filename().string();
+    name += ".parley-fmt-XXXXXX";
+    auto pattern = (path.parent_path() / name).string();
+    const int fd = ::mkstemp(pattern.data());
+    if (fd < 0) return std::strerror(errno);
+    struct ::stat st {};
+    bool ok = ::stat(file.c_str(), &st) == 0 && ::fchmod(fd, st.st_mode & 07777) == 0;
+    for (std::string_view rest = text; ok && !rest.empty();) {
+        const auto n = ::write(fd, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    std::error_code ec;
-    std::filesystem::permissions(temporary, std::filesystem::status(file, ec).permissions(), ec);
-    std::filesystem::rename(temporary, file, ec);
-    if (ec) std::filesystem::remove(temporary, ec);
-    return !ec;
+    ok = ok && ::fsync(fd) == 0;
+    const int error = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (ok && ::rename(pattern.c_str(), file.c_str()) == 0) return {};
+    const int why = ok ? errno : error;
+    ::unlink(pattern.c_str());
+    return why ? std::strerror(why) : "a write failed";
 }
 
 }  // namespace
@@ -67,8 +85,8 @@ int fmt(const std::vector<std::string>& files, bool check) {
             if (check) {
                 std::cout << file << '\n';
                 status = std::max(status, 1);
-            } else if (!replace(file, *result.text)) {
-                std::cerr << "parley: cannot write '" << file << "'\n";
+            } else if (const auto problem = replace(file, *result.text); !problem.empty()) {
+                std::cerr << "parley: cannot write '" << file << "': " << problem << " (the file is as it was)\n";
                 status = std::max(status, 2);
             }
         }

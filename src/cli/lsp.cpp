@@ -1,9 +1,13 @@
 // parley lsp: a language server over stdin/stdout (LSP 3.17, JSON-RPC framed by Content-Length).
-// One thread reads and parses frames, so a slow compile never stalls the pipe; the other answers
-// them in order and, once it has caught up, publishes the diagnostics of the documents that
-// changed: a burst of keystrokes costs one compile. Everything it knows of a script comes from
-// the compiler: its diagnostics (compile_string) and its names (make_outline), both reading
-// open documents from the editor's buffers rather than from disk.
+// Three threads: one reads and parses frames (a header line and a body each have a limit); one
+// answers requests in order and, once it has caught up, hands the documents that changed to the
+// third, which compiles them and publishes their diagnostics. So a slow compile never stalls a
+// hover, a burst of keystrokes costs one compile, and a compile that a newer text superseded
+// publishes nothing. Everything it knows of a script comes from the compiler: its diagnostics
+// (compile_string) and its names (make_outline), both reading includes through the compiler's
+// own confined resolver, with the editor's open buffers laid over the disk
+// (compile_options::buffers). An exception in a request is that request's error, never the
+// server's end.
 #include "cli.hpp"
 #include "lsp_text.hpp"
 
@@ -16,9 +20,10 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -34,9 +39,10 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 // JSON-RPC and LSP error codes.
-constexpr int parse_error = -32700, invalid_request = -32600, method_not_found = -32601, invalid_params = -32602,
+constexpr int parse_error = -32700, invalid_request = -32600, method_not_found = -32601, invalid_params = -32602, internal_error = -32603,
               server_not_initialized = -32002;
 constexpr std::size_t max_frame_bytes = 64u << 20;
+constexpr std::size_t max_header_bytes = 8u << 10;  // one header line
 
 // ---- Transport ----------------------------------------------------------------------------------
 
@@ -74,17 +80,35 @@ private:
     std::deque<incoming> queue_;
 };
 
+// One header line, without its end of line; a line longer than max_header_bytes is read to its
+// end but not kept (`too_long`). False at the end of the input.
+bool read_header_line(std::streambuf& in, std::string& line, bool& too_long) {
+    line.clear();
+    too_long = false;
+    for (;;) {
+        const auto c = in.sbumpc();
+        if (c == std::char_traits<char>::eof()) return false;
+        if (c == '\n') break;
+        if (line.size() < max_header_bytes)
+            line.push_back(static_cast<char>(c));
+        else
+            too_long = true;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+}
+
 // Reads frames until the input ends or an 'exit' arrives (after it nothing is read, so the
 // thread can be joined without waiting for the client to close the pipe).
 void read_frames(std::istream& in, inbox& box) {
     std::string line, body;
     for (;;) {
         std::size_t length = 0;
-        bool has_length = false;
+        bool has_length = false, too_long = false, any_too_long = false;
         for (;;) {
-            if (!std::getline(in, line)) return box.push({{}, {}, true});
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line.empty()) break;
+            if (!read_header_line(*in.rdbuf(), line, too_long)) return box.push({{}, {}, true});
+            any_too_long = any_too_long || too_long;
+            if (line.empty() && !too_long) break;
             constexpr std::string_view key = "content-length:";
             if (line.size() > key.size() && std::equal(key.begin(), key.end(), line.begin(),
                                                        [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
@@ -94,30 +118,53 @@ void read_frames(std::istream& in, inbox& box) {
                 has_length = ec == std::errc() && end == value.data() + value.size();
             }
         }
-        if (!has_length || length > max_frame_bytes) {
-            box.push({{}, has_length ? "a frame larger than 64 MiB" : "a frame without a valid Content-Length header", false});
-            if (has_length) in.ignore(static_cast<std::streamsize>(length));
+        if (any_too_long || !has_length || length > max_frame_bytes) {
+            box.push({{},
+                      any_too_long ? "a header line longer than 8 KiB"
+                      : has_length ? "a frame larger than 64 MiB"
+                                   : "a frame without a valid Content-Length header",
+                      false});
+            if (has_length)
+                for (auto left = length; left > 0;) {  // skipped, not kept
+                    const auto step = std::min<std::size_t>(left, std::size_t{1} << 30);
+                    in.ignore(static_cast<std::streamsize>(step));
+                    if (!in) return box.push({{}, {}, true});
+                    left -= step;
+                }
             continue;
         }
-        body.resize(length);
-        if (!in.read(body.data(), static_cast<std::streamsize>(length))) return box.push({{}, {}, true});
         incoming m;
         try {
+            body.resize(length);
+            if (!in.read(body.data(), static_cast<std::streamsize>(length))) return box.push({{}, {}, true});
             m.message = json::parse(body);
         } catch (const json::exception& e) {
             m.problem = std::string("the frame is not JSON: ") + e.what();
+        } catch (const std::bad_alloc&) {
+            m.problem = "no memory for the frame";
         }
+        if (body.capacity() > (1u << 20)) std::string().swap(body);  // a large frame's memory is not kept
         const bool exit = m.message.is_object() && m.message.value("method", json()) == "exit";
         box.push(std::move(m));
         if (exit) return;
     }
 }
 
-void write_frame(const json& message) {
-    // A script's bytes that are not UTF-8 reach messages through names and source lines: replaced, not thrown.
-    const auto body = message.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::cout << "Content-Length: " << body.size() << "\r\n\r\n" << body << std::flush;
-}
+// Where frames go out, whole, from the thread that answers requests and the one that publishes
+// diagnostics.
+class outbox {
+public:
+    void write(const json& message) {
+        // A script's bytes that are not UTF-8 reach messages through names and source lines: replaced, not thrown.
+        const auto body = message.dump(-1, ' ', false, json::error_handler_t::replace);
+        const std::lock_guard lock(mutex_);
+        std::cout << "Content-Length: " << body.size() << "\r\n\r\n" << body << std::flush;
+    }
+    void notify(const char* method, json params) { write({{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}); }
+
+private:
+    std::mutex mutex_;
+};
 
 // ---- Positions ----------------------------------------------------------------------------------
 
@@ -134,20 +181,160 @@ struct document {
     std::optional<std::int64_t> version;   // the editor's, sent back with the diagnostics of this text
 };
 
-// A file's text as the editor sees it: its buffer when open, else the file on disk.
-struct text_source {
-    const std::map<std::string, document, std::less<>>* documents = nullptr;
-    std::map<std::string, std::string, std::less<>> read;  // disk files, read once per request
-    const std::string& text(const std::string& path);
-};
-
-const std::string& text_source::text(const std::string& path) {
-    if (const auto it = documents->find(path); it != documents->end()) return it->second.text;
-    if (const auto it = read.find(path); it != read.end()) return it->second;
-    std::ifstream in(path, std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return read.emplace(path, std::move(content)).first->second;
+// The open buffers, laid over the disk for includes (the compiler's resolver confines them).
+using buffer_map = std::map<std::string, std::string, std::less<>>;  // by path
+compile_options with_buffers(compile_options options, std::function<const std::string*(const std::string&)> find) {
+    options.buffers = [find = std::move(find)](const fs::path& path) -> std::optional<std::string> {
+        if (const auto* text = find(path.string())) return *text;
+        return std::nullopt;
+    };
+    return options;
 }
+
+json lsp_range(const parley::outline& names, const source_range& r) {
+    const auto& text = names.texts[r.file];
+    return {{"start", position(lsp::line_of(text, r.line), r.line, r.column)},
+            {"end", position(lsp::line_of(text, r.end_line), r.end_line, r.end_column)}};
+}
+
+json range_of(const diagnostic& d) {
+    return {{"start", position(d.source_line, d.line, d.column)}, {"end", position(d.source_line, d.line, d.column + d.length)}};
+}
+
+// The include in the root (file 0) through which `file` was read (files are declared first, in
+// order, so a file's index is its declaration's).
+json include_site(const parley::outline& names, const std::string& file) {
+    const auto found = std::find(names.files.begin(), names.files.end(), file);
+    auto target = static_cast<std::uint32_t>(found - names.files.begin());
+    for (std::size_t hops = 0; found != names.files.end() && hops < names.files.size(); ++hops) {
+        const auto use = std::find_if(names.references.begin(), names.references.end(),
+                                      [&](const symbol_reference& r) { return r.declaration == target; });
+        if (use == names.references.end()) break;
+        if (use->range.file == 0) return lsp_range(names, use->range);
+        target = use->range.file;
+    }
+    return {{"start", position({}, 0, 0)}, {"end", position({}, 0, 0)}};
+}
+
+// The compiler's diagnostics of `text` as LSP's: each note becomes related information of the
+// error or warning before it; one in an included file is shown on the include that leads to it.
+json diagnostics_of(const std::string& path, const std::string& text, const compile_options& options) {
+    const auto result = parley::compile_string(text, path, options);
+    std::optional<parley::outline> names;  // made only when an included file has something to say
+    json out = json::array();
+    for (const auto& d : result.diagnostics) {
+        const auto here = range_of(d);
+        if (d.severity == severity::note && !out.empty()) {
+            out.back()["relatedInformation"].push_back(
+                {{"location", {{"uri", lsp::uri_of(d.file)}, {"range", here}}}, {"message", d.message}});
+            continue;
+        }
+        json item = {{"severity", d.severity == severity::error     ? 1
+                                  : d.severity == severity::warning ? 2
+                                                                    : 3},
+                     {"source", "parley"},
+                     {"message", d.message},
+                     {"range", here},
+                     {"relatedInformation", json::array()}};
+        if (d.file != path) {
+            if (!names) names = parley::make_outline(text, path, options);
+            item["range"] = include_site(*names, d.file);
+            item["message"] = "in included file '" + d.file + "': " + d.message;
+            item.at("relatedInformation")
+                .push_back({{"location", {{"uri", lsp::uri_of(d.file)}, {"range", here}}}, {"message", d.message}});
+        }
+        out.push_back(std::move(item));
+    }
+    for (auto& item : out)
+        if (item.at("relatedInformation").empty()) item.erase("relatedInformation");
+    return out;
+}
+
+// Compiles documents off the thread that answers requests and publishes their diagnostics. A
+// document's newer text replaces its older one still waiting, and the diagnostics of a text that
+// a newer one superseded (or a close) while it compiled are not published.
+class compiler_thread {
+public:
+    struct job {
+        std::string path, uri;
+        std::optional<std::int64_t> version;
+        std::shared_ptr<const buffer_map> buffers;  // every open document's text, this one's too
+        compile_options options;
+    };
+
+    explicit compiler_thread(outbox& out) : out_(out), thread_([this] { run(); }) {}
+    compiler_thread(const compiler_thread&) = delete;
+    compiler_thread& operator=(const compiler_thread&) = delete;
+    ~compiler_thread() {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        ready_.notify_one();
+        thread_.join();
+    }
+
+    void post(job j) {
+        {
+            const std::lock_guard lock(mutex_);
+            auto path = j.path;
+            latest_[path] = ++generation_;
+            pending_[path] = {std::move(j), generation_};
+        }
+        ready_.notify_one();
+    }
+    // The document closed: nothing more is published for it. (Its empty diagnostics are sent
+    // under the same lock, so no compile in flight can follow them with stale ones.)
+    void close(const std::string& path, const std::string& uri) {
+        const std::lock_guard lock(mutex_);
+        pending_.erase(path);
+        latest_.erase(path);
+        out_.notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
+    }
+
+private:
+    void run() {
+        for (;;) {
+            std::unique_lock lock(mutex_);
+            ready_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+            if (stopping_) return;
+            auto [j, generation] = std::move(pending_.begin()->second);
+            pending_.erase(pending_.begin());
+            lock.unlock();
+            json params = {{"uri", j.uri}};
+            try {
+                const auto& text = j.buffers->at(j.path);
+                params["diagnostics"] =
+                    diagnostics_of(j.path, text, with_buffers(j.options, [&](const std::string& p) -> const std::string* {
+                                       const auto it = j.buffers->find(p);
+                                       return it == j.buffers->end() ? nullptr : &it->second;
+                                   }));
+            } catch (const std::exception& e) {  // no memory, say: one diagnostic that says so
+                params["diagnostics"] = json::array({{{"severity", 1},
+                                                      {"source", "parley"},
+                                                      {"message", std::string("parley could not compile this script: ") + e.what()},
+                                                      {"range", {{"start", position({}, 0, 0)}, {"end", position({}, 0, 0)}}}}});
+            }
+            if (j.version) params["version"] = *j.version;  // so that an editor can drop diagnostics of an older text
+            lock.lock();
+            try {
+                if (const auto it = latest_.find(j.path); it != latest_.end() && it->second == generation)
+                    out_.notify("textDocument/publishDiagnostics", std::move(params));
+            } catch (const std::exception& e) {  // not even that: the editor's log says so, the server goes on
+                std::cerr << "parley lsp: diagnostics of " << j.path << " dropped: " << e.what() << '\n';
+            }
+        }
+    }
+
+    outbox& out_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::map<std::string, std::pair<job, std::uint64_t>, std::less<>> pending_;  // by path, with its generation
+    std::map<std::string, std::uint64_t, std::less<>> latest_;                   // by path: the newest generation posted
+    std::uint64_t generation_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;  // last: started once the rest is made
+};
 
 // ---- The server ---------------------------------------------------------------------------------
 
@@ -196,21 +383,23 @@ int completion_kind_code(symbol_kind k) {
 
 class server {
 public:
-    explicit server(inbox& box) : box_(box) {}
+    server(inbox& box, outbox& out) : box_(box), out_(out), compiler_(out) {}
 
     // The exit status: 0 after 'shutdown' then 'exit' (or the end of input after 'shutdown').
     int run() {
         for (;;) {
             auto m = box_.pop();
             if (m.end) return shut_down_ ? 0 : 1;
-            if (!m.problem.empty()) {
-                respond_error(nullptr, parse_error, m.problem);
-            } else if (m.message.is_object() && m.message.value("method", json()) == "exit") {
-                return shut_down_ ? 0 : 1;
-            } else {
-                dispatch(m.message);
+            if (m.message.is_object() && m.message.value("method", json()) == "exit") return shut_down_ ? 0 : 1;
+            try {  // dispatch() answers a failed request with its error; this is for what fails around it
+                if (!m.problem.empty())
+                    respond_error(nullptr, parse_error, m.problem);
+                else
+                    dispatch(m.message);
+                if (box_.empty()) publish_changed();
+            } catch (const std::exception& e) {
+                std::cerr << "parley lsp: a message was dropped: " << e.what() << '\n';
             }
-            if (box_.empty()) publish_changed();
         }
     }
 
@@ -247,32 +436,31 @@ private:
             if (method == "textDocument/documentSymbol") return respond(id, document_symbols(params));
             if (method == "textDocument/formatting") return respond(id, formatting(params));
             respond_error(id, method_not_found, "unknown method '" + method + "'");
-        } catch (const std::exception& e) {
+        } catch (const std::exception& e) {  // contained: the request fails, the server goes on
+            const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+            const auto why = std::string(memory ? "no memory: " : "bad parameters: ") + e.what();
             if (request)
-                respond_error(id, invalid_params, std::string("bad parameters: ") + e.what());
+                respond_error(id, memory ? internal_error : invalid_params, why);
             else  // a notification has no answer: the editor's log (our stderr) says why it was dropped
-                std::cerr << "parley lsp: " << method << " ignored: bad parameters: " << e.what() << '\n';
+                std::cerr << "parley lsp: " << method << " ignored: " << why << '\n';
+        } catch (...) {
+            if (request) respond_error(id, internal_error, "the request failed");
         }
     }
 
-    void respond(const json& id, json result) { write_frame({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}); }
+    void respond(const json& id, json result) { out_.write({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}); }
     void respond_error(const json& id, int code, const std::string& message) {
-        write_frame({{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}});
+        out_.write({{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}});
     }
-    void notify(const char* method, json params) { write_frame({{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}); }
 
     json initialize(const json& params) {
         initialized_ = true;
         if (const auto options = params.find("initializationOptions"); options != params.end() && options->is_object())
             for (const auto& dir : options->value("includeDirs", json::array())) options_.include_dirs.emplace_back(dir.get<std::string>());
-        options_.read_file = [this](const fs::path& path) -> std::optional<std::string> {
-            if (const auto it = documents_.find(path.string()); it != documents_.end()) return it->second.text;
-            std::error_code ec;
-            if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > options_.limits.max_file_bytes) return std::nullopt;
-            std::ifstream in(path, std::ios::binary);
-            if (!in) return std::nullopt;
-            return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        };
+        outline_options_ = with_buffers(options_, [this](const std::string& path) -> const std::string* {
+            const auto it = documents_.find(path);
+            return it == documents_.end() ? nullptr : &it->second.text;
+        });
         return {{"capabilities",
                  {{"positionEncoding", "utf-16"},
                   {"textDocumentSync", {{"openClose", true}, {"change", 2 /*incremental*/}}},
@@ -320,7 +508,7 @@ private:
     void close(const std::string& uri) {
         const auto it = documents_.find(lsp::path_of(uri));
         if (it == documents_.end()) return;
-        notify("textDocument/publishDiagnostics", {{"uri", it->second.uri}, {"diagnostics", json::array()}});
+        compiler_.close(it->first, it->second.uri);
         documents_.erase(it);
         touch_all();
     }
@@ -338,80 +526,29 @@ private:
         return it->second;
     }
     const parley::outline& names_of(const std::string& path, document& doc) {
-        if (!doc.names) doc.names = parley::make_outline(doc.text, path, options_);
+        if (!doc.names) doc.names = parley::make_outline(doc.text, path, outline_options_);
         return *doc.names;
     }
 
     // ---- Diagnostics ----
 
+    // The documents that changed go to the compiler thread, each with every open buffer as it is now.
     void publish_changed() {
-        for (auto& [path, doc] : documents_)
-            if (doc.dirty) {
-                doc.dirty = false;
-                publish(path, doc);
+        std::shared_ptr<const buffer_map> buffers;
+        for (auto& [path, doc] : documents_) {
+            if (!doc.dirty) continue;
+            doc.dirty = false;
+            if (!buffers) {
+                auto all = std::make_shared<buffer_map>();
+                for (const auto& [p, d] : documents_) all->emplace(p, d.text);
+                buffers = std::move(all);
             }
+            compiler_.post({path, doc.uri, doc.version, buffers, options_});
+        }
     }
 
-    // The compiler's diagnostics as LSP's: each note becomes related information of the error or
-    // warning before it; one in an included file is shown on the include that leads to it.
-    void publish(const std::string& path, document& doc) {
-        const auto result = parley::compile_string(doc.text, path, options_);
-        text_source texts{&documents_, {}};
-        json out = json::array();
-        for (const auto& d : result.diagnostics) {
-            const auto here = range_of(d);
-            if (d.severity == severity::note && !out.empty()) {
-                out.back()["relatedInformation"].push_back(
-                    {{"location", {{"uri", lsp::uri_of(d.file)}, {"range", here}}}, {"message", d.message}});
-                continue;
-            }
-            json item = {{"severity", d.severity == severity::error     ? 1
-                                      : d.severity == severity::warning ? 2
-                                                                        : 3},
-                         {"source", "parley"},
-                         {"message", d.message},
-                         {"range", here},
-                         {"relatedInformation", json::array()}};
-            if (d.file != path) {
-                item["range"] = include_site(path, doc, d.file, texts);
-                item["message"] = "in included file '" + d.file + "': " + d.message;
-                item.at("relatedInformation")
-                    .push_back({{"location", {{"uri", lsp::uri_of(d.file)}, {"range", here}}}, {"message", d.message}});
-            }
-            out.push_back(std::move(item));
-        }
-        for (auto& item : out)
-            if (item.at("relatedInformation").empty()) item.erase("relatedInformation");
-        json params = {{"uri", doc.uri}, {"diagnostics", std::move(out)}};
-        if (doc.version) params["version"] = *doc.version;  // so that an editor can drop diagnostics of an older text
-        notify("textDocument/publishDiagnostics", std::move(params));
-    }
-    static json range_of(const diagnostic& d) {
-        return {{"start", position(d.source_line, d.line, d.column)}, {"end", position(d.source_line, d.line, d.column + d.length)}};
-    }
-    // The include in `path` through which `file` was read (files are declared first, in order, so
-    // a file's index is its declaration's).
-    json include_site(const std::string& path, document& doc, const std::string& file, text_source& texts) {
-        const auto& names = names_of(path, doc);
-        const auto found = std::find(names.files.begin(), names.files.end(), file);
-        auto target = static_cast<std::uint32_t>(found - names.files.begin());
-        for (std::size_t hops = 0; found != names.files.end() && hops < names.files.size(); ++hops) {
-            const auto use = std::find_if(names.references.begin(), names.references.end(),
-                                          [&](const symbol_reference& r) { return r.declaration == target; });
-            if (use == names.references.end()) break;
-            if (use->range.file == 0) return lsp_range(names, use->range, texts);
-            target = use->range.file;
-        }
-        return {{"start", position({}, 0, 0)}, {"end", position({}, 0, 0)}};
-    }
-
-    json lsp_range(const parley::outline& names, const source_range& r, text_source& texts) {
-        const auto& text = texts.text(names.files[r.file]);
-        return {{"start", position(lsp::line_of(text, r.line), r.line, r.column)},
-                {"end", position(lsp::line_of(text, r.end_line), r.end_line, r.end_column)}};
-    }
-    json location(const parley::outline& names, const source_range& r, text_source& texts) {
-        return {{"uri", lsp::uri_of(names.files[r.file])}, {"range", lsp_range(names, r, texts)}};
+    json location(const parley::outline& names, const source_range& r) {
+        return {{"uri", lsp::uri_of(names.files[r.file])}, {"range", lsp_range(names, r)}};
     }
 
     // ---- Names ----
@@ -455,8 +592,7 @@ private:
         const auto& names = names_of(path, doc);
         const auto found = symbol_at(params, names, doc);
         if (!found) return nullptr;
-        text_source texts{&documents_, {}};
-        return location(names, names.declarations[*found].name_range, texts);
+        return location(names, names.declarations[*found].name_range);
     }
 
     json references(const json& params) {
@@ -466,12 +602,11 @@ private:
         const auto found = symbol_at(params, names, doc);
         json out = json::array();
         if (!found) return out;
-        text_source texts{&documents_, {}};
         const auto& d = names.declarations[*found];
         const bool with_declaration = params.value("context", json::object()).value("includeDeclaration", false);
-        if (with_declaration && d.kind != symbol_kind::file) out.push_back(location(names, d.name_range, texts));
+        if (with_declaration && d.kind != symbol_kind::file) out.push_back(location(names, d.name_range));
         for (const auto& r : names.references)
-            if (r.declaration == *found) out.push_back(location(names, r.range, texts));
+            if (r.declaration == *found) out.push_back(location(names, r.range));
         return out;
     }
 
@@ -554,7 +689,6 @@ private:
         const auto path = lsp::path_of(params.at("textDocument").at("uri").get<std::string>());
         auto& doc = document_of(params);
         const auto& names = names_of(path, doc);
-        text_source texts{&documents_, {}};
         json out = json::array();
         std::map<std::string, std::size_t> flows;  // index in `out`
         for (const auto& d : names.declarations) {
@@ -562,8 +696,8 @@ private:
             json symbol = {{"name", d.name},
                            {"detail", d.signature},
                            {"kind", symbol_kind_code(d.kind)},
-                           {"range", lsp_range(names, d.extent, texts)},
-                           {"selectionRange", lsp_range(names, d.name_range, texts)}};
+                           {"range", lsp_range(names, d.extent)},
+                           {"selectionRange", lsp_range(names, d.name_range)}};
             if (const auto flow = flows.find(d.scope); !d.scope.empty() && flow != flows.end()) {
                 out[flow->second]["children"].push_back(std::move(symbol));
                 continue;
@@ -589,8 +723,11 @@ private:
     }
 
     inbox& box_;
+    outbox& out_;
     std::map<std::string, document, std::less<>> documents_;  // by path (or URI, when not a file)
-    compile_options options_;
+    compile_options options_;                                 // the editor's include folders
+    compile_options outline_options_;                         // and its buffers, read on this thread
+    compiler_thread compiler_;                                // last: stopped (joined) first
     bool initialized_ = false;
     bool shut_down_ = false;
 };
@@ -601,8 +738,13 @@ int lsp_server() {
     std::ios::sync_with_stdio(false);
     std::cin.tie(nullptr);  // else reading flushes std::cout from the reader thread, racing the writer
     inbox box;
+    outbox out;
     std::thread reader([&] { read_frames(std::cin, box); });
-    const int status = server(box).run();
+    int status = 1;
+    {
+        server s(box, out);
+        status = s.run();
+    }
     reader.join();
     return status;
 }

@@ -5,22 +5,38 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 namespace {
 
 // A number of seconds from `low` to `high`: not infinite, not NaN, with the range in the message.
-CLI::Validator seconds(double low, double high) {
+CLI::Validator seconds(double low, double high, std::string_view range_note = {}) {
     return CLI::Validator(
         [=](std::string& text) -> std::string {
             double value = 0;
             const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
             if (ec == std::errc() && end == text.data() + text.size() && std::isfinite(value) && value >= low && value <= high) return {};
-            return fmt::format("takes seconds from {} to {}, not '{}'", low, high, text);
+            return fmt::format("must be a finite number of seconds from {} to {}{}, not '{}'", low, high, range_note, text);
         },
         fmt::format("SECONDS in [{}, {}]", low, high));
+}
+
+// Every subcommand's output reaches its reader, or the command fails: what std::cout and stdout
+// still hold is flushed, and a write that failed on the way (a full disk, a reader that closed
+// the pipe while SIGPIPE is ignored) is said on stderr with status 2, as parley run does.
+int finish(int status) {
+    errno = 0;
+    std::cout.flush();
+    const bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+    if (!failed) return status;
+    const int error = errno;
+    std::cerr << "parley: cannot write the output" << (error ? std::string(": ") + std::strerror(error) : std::string()) << '\n';
+    return 2;
 }
 
 }  // namespace
@@ -50,6 +66,9 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     graph->callback([&] { status = parley::cli::graph(graph_file, graph_format, graph_output, graph_coverage); });
 
+    // A duration a call can last: NaN, infinity and what no call reaches are refused, not read as
+    // "never" (a session counts up to 2^32 - 1 ms, 49.7 days).
+    const auto seconds_of_call_time = seconds(0, 4294967.295, " (49.7 days)");
     parley::cli::run_options run_options;
     auto* run = app.add_subcommand("run", "Replay JSON Lines of classified utterances of interleaved calls");
     run->add_option("FILE", run_options.file, "The .rules file")->required()->check(CLI::ExistingFile);
@@ -58,7 +77,7 @@ int main(int argc, char** argv) {
     run->add_option("--set", run_options.set, "A variable for every call, NAME=VALUE, or NAME.LANG=VALUE for one language (repeatable)");
     run->add_option("--idle-timeout", run_options.idle_timeout,
                     "Expire a call with no line for this many seconds of stream time (default 7200; 0: never)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds_of_call_time);
     run->add_flag("--trace", run_options.trace,
                   "Add to each step's line the handlers considered, in order, with the values a guard that did not hold read");
     run->add_option("--remember-ended", run_options.ended_window,
@@ -91,6 +110,8 @@ state and "ended": true). A line for one of the last --remember-ended ended call
 ("call has ended"); after that, the id starts a new call. A call with no line for
 --idle-timeout seconds of stream time (each call's 'at' placed on one clock where its first
 line arrived) is expired: its id is listed in "expired": ["c7"] on the line that noticed.
+A line lists at most 1000 expired ids (the rest on the lines that follow, in order, with
+"expired_pending": N still to come) and at most 1000 timer replies ("timers_omitted": N more).
 Replies to a pipe or a terminal are written as soon as each line is read; a write error
 ends the run with status 2.
 With --trace, a step's line also says why it answered so: the handlers for its input in the
@@ -222,10 +243,10 @@ SIGTERM: stop accepting, answer the requests in flight, close the rest after --d
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return finish(app.exit(e));  // --help and --version are written to stdout too
     } catch (const std::exception& e) {
         std::cerr << "parley: " << e.what() << '\n';
-        return 2;
+        return finish(2);
     }
-    return status;
+    return finish(status);
 }

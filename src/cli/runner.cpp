@@ -199,9 +199,9 @@ call_hash make_hash(const std::uint64_t* key) { return key ? call_hash(key[0], k
 
 void line_answerer::start() noexcept {
     timers_.clear();
-    expired_.clear();
     last_timer_.reset();
     last_begins_ = 0;
+    timers_fired_ = 0;
 }
 
 // Every timer that fell due before this line's input fires now, and each reply reaches the host
@@ -210,12 +210,14 @@ void line_answerer::start() noexcept {
 void line_answerer::fire_timers(parley::session& session, const input_line& f) {
     if (!f.at) return;
     session.advance(*f.at, [&](const parley::reply& r) {
-        last_begins_ = timers_.size();
-        timers_ += timers_.empty() ? "{" : ", {";
-        append_reply(timers_, r);
-        timers_ += '}';
-        if (limit_ != 0 && timers_.size() > limit_)
-            throw answer_too_long(fmt::format("the replies of this line's timers are longer than {} bytes", limit_));
+        if (++timers_fired_ <= max_listed) {
+            last_begins_ = timers_.size();
+            timers_ += timers_.empty() ? "{" : ", {";
+            append_reply(timers_, r);
+            timers_ += '}';
+            if (limit_ != 0 && timers_.size() > limit_)
+                throw answer_too_long(fmt::format("the replies of this line's timers are longer than {} bytes", limit_));
+        }
         last_timer_ = r;
     });
 }
@@ -234,8 +236,8 @@ line_answerer::outcome line_answerer::finish(const parley::script& script, parle
             error(number, &call, "call has ended", out);
             return {.refused = true, .ended = true};
         }
-        timers_.resize(last_begins_);
-        const bool moot = !f.is_tick();  // a timer ended the call before this line's input
+        if (timers_fired_-- <= max_listed) timers_.resize(last_begins_);  // the last is the line's reply, not in "timers"
+        const bool moot = !f.is_tick();                                   // a timer ended the call before this line's input
         return answer(out, call, *last_timer_, moot ? "the call ended on a timer before this input" : "");
     }
     if (f.is_pickup()) return answer(out, call, session.start());
@@ -251,10 +253,7 @@ line_answerer::outcome line_answerer::finish(const parley::script& script, parle
     return answer(out, call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots));
 }
 
-void line_answerer::note_expired(std::string_view call) {
-    expired_ += expired_.empty() ? "[" : ", ";
-    support::append_json_string(expired_, call);
-}
+void line_answerer::note_expired(std::string_view call) { expired_.emplace_back(call); }
 
 // The line's answer: its reply, the replies of the timers that fired before it, and, when a
 // timer ended the call first, why the line's own input was not handled.
@@ -269,6 +268,7 @@ line_answerer::outcome line_answerer::answer(std::string& out, std::string_view 
         out += timers_;
         out += ']';
     }
+    if (timers_fired_ > max_listed) fmt::format_to(std::back_inserter(out), ", \"timers_omitted\": {}", timers_fired_ - max_listed);
     if (!ignored.empty()) {
         out += ", \"ignored\": ";
         support::append_json_string(out, ignored);
@@ -319,11 +319,16 @@ void line_answerer::error(std::size_t number, const std::string_view* call, std:
     finish_line(out);
 }
 
-void line_answerer::finish_line(std::string& out) const {
+void line_answerer::finish_line(std::string& out) {
     if (!expired_.empty()) {
-        out += ", \"expired\": ";
-        out += expired_;
+        out += ", \"expired\": [";
+        for (std::size_t i = 0; i < max_listed && !expired_.empty(); ++i) {
+            if (i) out += ", ";
+            support::append_json_string(out, expired_.front());
+            expired_.pop_front();
+        }
         out += ']';
+        if (!expired_.empty()) fmt::format_to(std::back_inserter(out), ", \"expired_pending\": {}", expired_.size());
     }
     out += "}\n";
 }

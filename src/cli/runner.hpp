@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -38,13 +39,19 @@ public:
 // One line's answer for a call whose session the caller holds: start(), then fire_timers() and
 // finish() (either may throw a session_error, which the caller answers with error()), or error().
 // The session keeps whatever the line did to it, even when the line is refused.
+//
+// A line stays bounded however many timers fire or calls expire at once: it lists at most
+// max_listed timer replies ("timers_omitted": how many more fired, between them and the line's
+// own reply) and at most max_listed expired ids (the rest on the lines that follow, in order,
+// "expired_pending" saying how many are still to come).
 class line_answerer {
 public:
+    static constexpr std::size_t max_listed = 1000;
     struct outcome {
         bool refused = false;  // the line was answered with an error
         bool ended = false;    // the call is over: forget its session
     };
-    // A new line: the last line's timers and expired calls are forgotten.
+    // A new line: the last line's timers are forgotten (expired ids not yet listed are not).
     void start() noexcept;
     // Every timer due by the line's `at` fires; their replies go into finish()'s line.
     void fire_timers(parley::session& session, const input_line& line);
@@ -52,7 +59,7 @@ public:
     outcome finish(const parley::script& script, parley::session& session, const input_line& line, std::size_t number, std::string& out);
     // An error line for line `number` (and its call, when it has one).
     void error(std::size_t number, const std::string_view* call, std::string_view message, std::string& out);
-    // A call that ended for being idle, listed in this line's "expired".
+    // A call that ended for being idle, listed in this line's "expired" (or a later line's).
     void note_expired(std::string_view call);
     // Whether each step's trace (parley::step_trace) is added to its line, as "trace".
     void trace(bool on) noexcept { tracing_ = on; }
@@ -64,15 +71,17 @@ public:
 private:
     outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false);
     void append_reply(std::string& out, const parley::reply& r);
-    void finish_line(std::string& out) const;
+    void finish_line(std::string& out);
     void append_trace(std::string& out) const;
 
     bool tracing_ = false;
     std::size_t limit_ = 0;
     parley::step_trace trace_;  // the last step's, while tracing_
-    std::string rule_, timers_, expired_;
+    std::string rule_, timers_;
+    std::deque<std::string> expired_;  // ids not listed yet, oldest first
     std::optional<parley::reply> last_timer_;
     std::size_t last_begins_ = 0;
+    std::size_t timers_fired_ = 0;  // this line's; the first max_listed are in timers_
 };
 
 class runner {

@@ -304,10 +304,14 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
     for (const auto& cycle : found.trap_cycles) {
         if (std::all_of(cycle.begin(), cycle.end(), in_later_copy)) continue;
         std::string names;
-        for (std::size_t i = 0; i < cycle.size(); ++i) {
+        const auto shown = std::min(cycle.size(), max_listed);
+        for (std::size_t i = 0; i < shown; ++i) {
             names += (i == 0 ? "" : i + 1 == cycle.size() ? " and " : ", ");
-            names += "'" + name_of(cycle[i]) + "'";
+            names += '\'';  // (appended, not "'" + ...: GCC 12's false -Wrestrict)
+            names += echo(name_of(cycle[i]));
+            names += '\'';
         }
+        if (shown < cycle.size()) names += fmt::format(" and {} more", count_text(cycle.size() - shown));
         sink.warning(where(cycle.front()), fmt::format("states {} form a cycle that can never be left: no handler leads out of it", names));
     }
     auto returns = [&](std::uint32_t s) { return in_copy(s) && symbols.copies[states[s].copy].has_exits; };

@@ -18,6 +18,7 @@
 #include <bitset>
 #include <cmath>
 #include <set>
+#include <unordered_set>
 
 namespace parley::pipeline {
 
@@ -47,7 +48,7 @@ std::vector<std::string_view> choices_of(const ast::value_type& type) {
 std::string type_text(const ast::value_type& type) {
     if (type.number) return "a number";
     if (type.choices.empty()) return "any text";
-    return fmt::format("one of {}", fmt::join(choices_of(type), ", "));
+    return "one of " + list_text(choices_of(type));
 }
 
 // Where `f` first occurs in `text` (fold_for_matching) as whole words, as detail::find_words
@@ -137,6 +138,15 @@ private:
     void check_counters();
     void check_dispatch_size();
 
+    // Whether `value` is one of the type's choices: a lookup in a set made once per type, so that
+    // many guards over a slot of many values cost a lookup each, not a pass over the values.
+    [[nodiscard]] bool takes(const ast::value_type& type, std::string_view value) {
+        auto [it, made] = choice_sets_.try_emplace(&type);
+        if (made)
+            for (const auto& c : type.choices) it->second.insert(c.text);
+        return it->second.count(value) != 0;
+    }
+
     void need_state(const ast::identifier& name, std::uint32_t file) {
         if (sink_.full()) return;
         if (name.text != "stay" && !symbols_.states.count(name.text))
@@ -163,6 +173,7 @@ private:
     std::size_t screening_work_ = 0;  // their bytes times the forbidden phrases
     bool over_phrase_bytes_ = false;
     bool over_screening_work_ = false;
+    std::map<const ast::value_type*, std::unordered_set<std::string_view>> choice_sets_;  // takes()
 };
 
 void checker::check_initial() {
@@ -433,9 +444,9 @@ void checker::check_forbidden(const ast::string_literal& text, std::uint32_t fil
         const auto first = find_whole_words(folded, f);
         if (first == std::u32string::npos) continue;
         const auto begin = offsets[first], end = offsets[first + f.folded.size()];
-        sink_.error(
-            {file, text.offset + 1 + begin, std::max<std::uint32_t>(1, end - begin)},
-            fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead", f.node->phrase.value, f.node->replacement.value));
+        sink_.error({file, text.offset + 1 + begin, std::max<std::uint32_t>(1, end - begin)},
+                    fmt::format("phrase contains the forbidden phrase '{}'; say '{}' instead", echo(f.node->phrase.value),
+                                echo(f.node->replacement.value)));
         sink_.note(at(f.file, *f.node), "forbidden here");
     }
 }
@@ -493,10 +504,11 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     }
     if (typed && !typed->choices.empty() && !number) {
         const auto& value = boost::get<ast::string_literal>(cmp.value).value;
-        const auto choices = choices_of(*typed);
-        if (std::find(choices.begin(), choices.end(), value) == choices.end())
-            sink_.error(at(file, cmp), fmt::format("'{}' is not a value of {} '{}' ({}){}", value, kind_name(v->kind), cmp.subject.text,
-                                                   fmt::join(choices, ", "), suggest(value, choices)));
+        if (!takes(*typed, value)) {
+            const auto choices = choices_of(*typed);
+            sink_.error(at(file, cmp), fmt::format("'{}' is not a value of {} '{}' ({}){}", echo(value), kind_name(v->kind),
+                                                   cmp.subject.text, list_text(choices), suggest(value, choices)));
+        }
     }
     if (v->kind == value_kind::counter) {
         if (!number)
@@ -916,12 +928,9 @@ void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
     const auto* slot = symbols_.find_value(set.from.text);
     if (!slot || slot->kind != value_kind::slot) return;
     const auto& from = *symbols_.type_of(*slot);
-    const auto choices = choices_of(type);
-    const bool fits = type.number
-                          ? from.number
-                          : !from.choices.empty() && std::all_of(from.choices.begin(), from.choices.end(), [&](const ast::identifier& c) {
-                                return std::find(choices.begin(), choices.end(), c.text) != choices.end();
-                            });
+    const bool fits = type.number ? from.number
+                                  : !from.choices.empty() && std::all_of(from.choices.begin(), from.choices.end(),
+                                                                         [&](const ast::identifier& c) { return takes(type, c.text); });
     if (!fits)
         sink_.error(at(file, set.from), fmt::format("variable '{}' takes {}, but slot '{}' may hold {}", set.variable.text, type_text(type),
                                                     set.from.text, type_text(from)));
@@ -932,10 +941,9 @@ void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
 void checker::check_fits(const ast::value_type& type, const std::string& what, const ast::string_literal& value, std::uint32_t file) {
     double number = 0;
     if (value.value.empty() || type.any_text() || (type.number && detail::number_in(value.value, number))) return;
-    const auto choices = choices_of(type);
-    if (!type.number && std::find(choices.begin(), choices.end(), value.value) != choices.end()) return;
-    sink_.error(at(file, value), fmt::format("{} takes {}, not '{}'{}", what, type_text(type), value.value,
-                                             type.number ? std::string() : suggest(value.value, choices)));
+    if (!type.number && takes(type, value.value)) return;
+    sink_.error(at(file, value), fmt::format("{} takes {}, not '{}'{}", what, type_text(type), echo(value.value),
+                                             type.number ? std::string() : suggest(value.value, choices_of(type))));
 }
 
 // A hold lasts at most hold_timeout (the runtime ends it then). What the timers of hold states

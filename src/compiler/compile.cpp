@@ -36,7 +36,9 @@ compile_result compile(const compile_options& options, Load load) {
         lap(&compile_timings::check);
         if (!sink.failed()) pipeline::warn(pipeline::analyse(symbols, used), symbols, sink);
         lap(&compile_timings::analyse);
-        if (!sink.failed()) result.script.emplace(detail::make_script(pipeline::lower(files, symbols)));
+        if (!sink.failed())
+            if (auto tables = pipeline::lower(files, symbols, options.limits, sink))
+                result.script.emplace(detail::make_script(std::move(tables)));
         lap(&compile_timings::lower);
     }
     result.diagnostics = sink.take();

@@ -44,8 +44,11 @@ std::string format(const diagnostic& d, const format_options& options) {
         std::string pad;
         for (std::size_t i = 0; i < prefix; ++i)
             if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) pad.push_back(' ');
+        // Under what the line shows of it: a long line is cut (source_file::make), its marker too.
+        const auto shown = std::max<std::size_t>(1, std::count_if(line.begin() + static_cast<std::ptrdiff_t>(prefix), line.end(),
+                                                                  [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
         std::string marker = "^";
-        if (d.length > 1) marker += std::string(d.length - 1, '~');
+        if (d.length > 1) marker += std::string(std::min<std::size_t>(d.length, shown) - 1, '~');
         out += fmt::format("{} | {}{}{}{}\n", gutter, pad, sev, marker, reset);
     }
     return out;

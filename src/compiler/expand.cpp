@@ -25,6 +25,12 @@ struct flow_info {
     std::map<std::string, std::uint32_t, std::less<>> locals;  // its states, by name
     bool used = false;
     bool broken = false;  // its declaration has errors: its uses are not expanded
+    // What one copy costs, known before it is made: the flow's text (its states and handlers
+    // copied), and the names that a copy's prefix goes into (each state's name, each handler's
+    // target, each exit's binding: resolved inside the copy, each at most the prefix long).
+    std::size_t text_bytes = 0;
+    std::size_t named = 0;
+    std::size_t handlers = 0;
 };
 
 // Where names in handlers resolve: at the top level, or inside one copy of a flow.
@@ -88,12 +94,19 @@ private:
     std::vector<std::string> chain_;             // the flows being copied, outermost first
     std::vector<located_item> pending_;          // the copies' states, after the script's items
     std::size_t copied_states_ = 0;
+    std::size_t copied_bytes_ = 0;
+    std::size_t copied_handlers_ = 0;  // and the script's own, but for groups'
     bool over_limit_ = false;
 };
 
 void expander::collect() {
-    for (const auto& located : files_.items)
-        if (const auto* s = boost::get<ast::state_decl>(located.item)) states_.insert(s->name.text);
+    for (const auto& located : files_.items) {
+        if (const auto* s = boost::get<ast::state_decl>(located.item)) {
+            states_.insert(s->name.text);
+            copied_handlers_ += s->handlers.size();  // the script's own count towards the same limit
+        }
+        if (const auto* g = boost::get<ast::global_decl>(located.item)) copied_handlers_ += g->handlers.size();
+    }
     for (const auto& located : files_.items) {
         const auto file = located.file;
         const auto* f = boost::get<ast::flow_decl>(located.item);
@@ -107,7 +120,7 @@ void expander::collect() {
             sink_.error(at(file, f->name), fmt::format("'{}' names both a flow and a state; a target must say which it is", f->name.text));
             continue;
         }
-        flow_info info{f, file, {}, false, false};
+        flow_info info{f, file, {}, false, false, f->length, 0, 0};
         if (f->states.empty()) {
             sink_.error(at(file, f->name), fmt::format("flow '{}' has no states; its first state is where a use of it goes", f->name.text));
             info.broken = true;
@@ -133,6 +146,9 @@ void expander::collect() {
                 sink_.error(at(file, s.name), fmt::format("duplicate state '{}' in flow '{}'", s.name.text, f->name.text));
                 info.broken = true;
             }
+            info.handlers += s.handlers.size();
+            info.named += 1 + s.handlers.size();
+            for (const auto& h : s.handlers) info.named += h.bindings.size();
         }
         flows_.emplace(f->name.text, std::move(info));
     }
@@ -231,15 +247,31 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
                                                       join(missing), missing.size() == 1 ? "es" : "", decl.name.text, form));
         ok = false;
     }
+    // The prefix's length is known before it is made: a flow that uses flows puts its copy's
+    // name into each copy it uses, so names can double at each level of nesting.
+    std::size_t prefix_bytes = decl.name.text.size() + (returns.empty() ? 0 : returns.size() + 1);
+    for (const auto& r : returns) prefix_bytes += r.size();
+    // After a mistake the use stays put: the script fails anyway, and a made-up entry would only
+    // add "undefined state" to what was said.
+    if (!ok || over_limit_) return "stay";
+    // Refused before anything is made: a name longer than the budget is never built.
+    const auto& limits = options_.limits;
+    const auto bytes = flow.text_bytes + (prefix_bytes + 1) * flow.named;
+    auto refuse = [&] {
+        sink_.error(at(file, use.target), fmt::format("the uses of flows copy more than {} bytes of states and their names (here a copy "
+                                                      "of flow '{}' named with {} bytes, after {} copies); the limit is there so that "
+                                                      "flows using flows cannot grow the script without bound",
+                                                      limits.max_flow_bytes, decl.name.text, prefix_bytes, out_.copies.size()));
+        over_limit_ = true;
+        return "stay";
+    };
+    if (prefix_bytes > limits.max_flow_bytes) return refuse();
     std::string prefix = decl.name.text;
     if (!returns.empty()) {
         prefix += "(";
         for (std::size_t i = 0; i < returns.size(); ++i) prefix += (i ? "," : "") + returns[i];
         prefix += ")";
     }
-    // After a mistake the use stays put: the script fails anyway, and a made-up entry would only
-    // add "undefined state" to what was said.
-    if (!ok || over_limit_) return "stay";
     const auto entry = prefix + "." + decl.states.front().name.text;
     if (copies_.count(prefix)) return entry;
     if (std::find(chain_.begin(), chain_.end(), decl.name.text) != chain_.end()) {
@@ -249,11 +281,21 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
                                                       decl.name.text, path, decl.name.text));
         return "stay";
     }
+    if (bytes > limits.max_flow_bytes - copied_bytes_) return refuse();
     copied_states_ += decl.states.size();
-    if (copied_states_ > options_.limits.max_flow_states) {
+    copied_bytes_ += bytes;
+    copied_handlers_ += flow.handlers;
+    if (copied_states_ > limits.max_flow_states) {
         sink_.error(at(file, use.target), fmt::format("the uses of flows add more than {} states; the limit is there so that flows "
                                                       "using flows cannot grow the script without bound",
-                                                      options_.limits.max_flow_states));
+                                                      limits.max_flow_states));
+        over_limit_ = true;
+        return "stay";
+    }
+    if (copied_handlers_ > limits.max_handlers) {
+        sink_.error(at(file, use.target), fmt::format("the uses of flows add handlers past the limit: a script may have at most {} "
+                                                      "handlers, flows' copies included",
+                                                      limits.max_handlers));
         over_limit_ = true;
         return "stay";
     }
@@ -279,6 +321,7 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
 
 void expander::check_flows() {
     for (const auto& [name, flow] : flows_) {
+        if (!flow.used && over_limit_) continue;  // the expansion stopped before reaching its uses
         if (!flow.used) {
             sink_.warning(at(flow.file, flow.node->name),
                           fmt::format("flow '{}' is never used; its states are checked only in a use: -> {}{}", name, name,

@@ -122,7 +122,8 @@ public:
         return out;
     }
 
-    std::uint32_t phrase(const ast::phrase& p) {
+    // `file` is where the phrase is written: a text's origin is kept for lower_plans' diagnostics.
+    std::uint32_t phrase(const ast::phrase& p, std::uint32_t file) {
         detail::phrase out;
         out.first_text = static_cast<std::uint32_t>(t_.texts.size());
         out.variant_count = static_cast<std::uint32_t>(p.variants.size());
@@ -131,6 +132,7 @@ public:
             std::map<const ast::text*, std::uint32_t> made;
             for (std::uint32_t l = 0; l < languages_.size(); ++l) {
                 const auto* x = pick(v.texts, l);
+                text_origins.push_back(x ? at(file, x->value) : origin{});
                 if (auto it = made.find(x); it != made.end()) {
                     t_.texts.push_back(t_.texts[it->second]);
                     continue;
@@ -153,9 +155,12 @@ public:
             text out;
             out.whole = intern(x ? std::string_view(x->value.value) : std::string_view(plain));
             t_.texts.push_back(out);
+            text_origins.emplace_back();
         }
         return first;
     }
+
+    std::vector<origin> text_origins;  // by text: where it is written (a description's: none)
 
     std::uint32_t guard(const ast::disjunction& g) {
         if (g.terms.size() == 1) return conjunction(g.terms[0]);
@@ -260,16 +265,21 @@ private:
 // handlers, the globals, the dispatch table, settings, then the fingerprint and the name indices.
 class table_builder {
 public:
-    table_builder(const parsed_files& files, const symbol_table& symbols)
-        : files_(files), symbols_(symbols), l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
+    table_builder(const parsed_files& files, const symbol_table& symbols, const compile_limits& limits, diagnostic_sink& sink)
+        : files_(files),
+          symbols_(symbols),
+          limits_(limits),
+          sink_(sink),
+          l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
 
+    // Null when the script goes past a limit that only the tables show (the sink says which).
     std::unique_ptr<const script_tables> build() {
         lower_names();
         lower_labels();
         lower_states();
         lower_dispatch();
         lower_settings();
-        lower_plans();
+        if (!lower_plans()) return nullptr;
         t_.fingerprint = fingerprint();
         index_names();
         return std::move(tables_);
@@ -291,20 +301,23 @@ private:
     void lower_labels();
     void lower_states();
     std::uint32_t lower_handler(const handler_ref& h);
-    std::uint32_t lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t& phrase, std::uint32_t& hint, std::uint32_t& count);
-    void lower_effects(const ast::clause& clause, std::uint32_t& phrase, std::uint32_t& hint);
+    std::uint32_t lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t file, std::uint32_t& phrase, std::uint32_t& hint,
+                                std::uint32_t& count);
+    void lower_effects(const ast::clause& clause, std::uint32_t file, std::uint32_t& phrase, std::uint32_t& hint);
     void lower_action(const ast::do_clause& action);
     std::uint32_t lower_form(const ast::state_decl& node, std::uint32_t file, const std::vector<std::uint32_t>& completes);
     // Files the handler under its labels (`on`) or as an `otherwise` of the state (or the globals).
     void collect(const handler_ref& h, std::uint32_t index, std::vector<candidate>& on, std::vector<std::uint32_t>& otherwise);
     void lower_dispatch();
     void lower_settings();
-    void lower_plans();
+    [[nodiscard]] bool lower_plans();
     [[nodiscard]] std::uint64_t fingerprint() const;
     void index_names();
 
     const parsed_files& files_;
     const symbol_table& symbols_;
+    const compile_limits& limits_;
+    diagnostic_sink& sink_;
     std::unique_ptr<script_tables> tables_ = std::make_unique<script_tables>();
     script_tables& t_ = *tables_;
     lowering l_;
@@ -362,7 +375,7 @@ std::uint32_t table_builder::lower_handler(const handler_ref& h) {
     text.trigger = l_.intern(trigger_text(node.when));
     out.target = state_index(node.target);
     out.rule = line_of(h.file, node);
-    out.first_effect = lower_clauses(node.clauses, out.phrase, out.hint, out.effect_count);
+    out.first_effect = lower_clauses(node.clauses, h.file, out.phrase, out.hint, out.effect_count);
     t_.handlers.push_back(out);
     t_.handler_texts.push_back(text);
     t_.otherwise_handler.push_back(node.when.kind == ast::trigger_kind::otherwise ? 1 : 0);
@@ -372,21 +385,21 @@ std::uint32_t table_builder::lower_handler(const handler_ref& h) {
 // A handler's clauses, or a state's entry clauses: the changes to the call in the order written,
 // then the host actions, as effects; the phrase and the hint into `phrase` and `hint`. Returns the
 // first effect and sets `count`.
-std::uint32_t table_builder::lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t& phrase, std::uint32_t& hint,
-                                           std::uint32_t& count) {
+std::uint32_t table_builder::lower_clauses(const std::vector<ast::clause>& clauses, std::uint32_t file, std::uint32_t& phrase,
+                                           std::uint32_t& hint, std::uint32_t& count) {
     const auto first = static_cast<std::uint32_t>(t_.effects.size());
-    for (const auto& clause : clauses) lower_effects(clause, phrase, hint);
+    for (const auto& clause : clauses) lower_effects(clause, file, phrase, hint);
     for (const auto& clause : clauses)  // the host actions after the changes to the call
         if (const auto* action = boost::get<ast::do_clause>(&clause)) lower_action(*action);
     count = static_cast<std::uint32_t>(t_.effects.size() - first);
     return first;
 }
 
-void table_builder::lower_effects(const ast::clause& clause, std::uint32_t& phrase, std::uint32_t& hint) {
+void table_builder::lower_effects(const ast::clause& clause, std::uint32_t file, std::uint32_t& phrase, std::uint32_t& hint) {
     if (const auto* say = boost::get<ast::say_clause>(&clause)) {
-        phrase = l_.phrase(say->what);
+        phrase = l_.phrase(say->what, file);
     } else if (const auto* h = boost::get<ast::hint_clause>(&clause)) {
-        hint = l_.phrase(h->what);
+        hint = l_.phrase(h->what, file);
     } else if (const auto* c = boost::get<ast::counter_clause>(&clause)) {
         effect e;
         e.kind = c->verb == ast::counter_verb::increment ? effect_kind::increment : effect_kind::reset;
@@ -425,7 +438,8 @@ std::uint32_t table_builder::lower_form(const ast::state_decl& node, std::uint32
     out.first_field = static_cast<std::uint32_t>(t_.form_fields.size());
     out.field_count = static_cast<std::uint32_t>(node.fields.size());
     for (const auto& f : node.fields)
-        t_.form_fields.push_back({value_index(f.slot), l_.phrase(f.prompt), f.reprompt ? l_.phrase(*f.reprompt) : none, line_of(file, f)});
+        t_.form_fields.push_back(
+            {value_index(f.slot), l_.phrase(f.prompt, file), f.reprompt ? l_.phrase(*f.reprompt, file) : none, line_of(file, f)});
     out.first_complete = static_cast<std::uint32_t>(t_.form_completes.size());
     out.complete_count = static_cast<std::uint32_t>(completes.size());
     t_.form_completes.insert(t_.form_completes.end(), completes.begin(), completes.end());
@@ -480,8 +494,8 @@ void table_builder::lower_states() {
         if (info.copy != none) out.flow = l_.intern(symbols_.copies[info.copy].name);
         out.action = info.action;
         out.where = line_of(info.file, *info.node);
-        if (info.node->entry) out.entry = l_.phrase(*info.node->entry);
-        out.first_entry_effect = lower_clauses(info.node->entry_clauses, out.entry, out.hint, out.entry_effect_count);
+        if (info.node->entry) out.entry = l_.phrase(*info.node->entry, info.file);
+        out.first_entry_effect = lower_clauses(info.node->entry_clauses, info.file, out.entry, out.hint, out.entry_effect_count);
         out.first_handler = static_cast<std::uint32_t>(t_.handlers.size());
         std::vector<const handler_ref*> timers;
         std::vector<std::uint32_t> completes;
@@ -582,8 +596,8 @@ void table_builder::lower_settings() {
         t_.below_threshold_label = it->second.index;
     if (const auto* confirm = symbols_.confirm) {
         t_.confirm_state = state_index(confirm->target);
-        t_.confirm_ask = l_.phrase(confirm->ask);
-        t_.confirm_repeat = l_.phrase(confirm->repeat);
+        t_.confirm_ask = l_.phrase(confirm->ask, symbols_.confirm_file);
+        t_.confirm_repeat = l_.phrase(confirm->repeat, symbols_.confirm_file);
         t_.confirm_where = line_of(symbols_.confirm_file, *confirm);
         t_.accept_label = label_index("accept");
         t_.decline_label = label_index("decline");
@@ -596,7 +610,7 @@ void table_builder::lower_settings() {
 // What step()'s quick path reads (session.hpp, quick_step): each handler's guard as one test, the
 // phrase it says and what its target is; which dispatch cells it may take whole; and where a label
 // heard below the threshold is dispatched. Derived from the tables above, so not fingerprinted.
-void table_builder::lower_plans() {
+bool table_builder::lower_plans() {
     auto asks_host = [&](std::uint32_t first, std::uint32_t count) {
         for (auto i = first; i < first + count; ++i)
             if (t_.effects[i].kind == effect_kind::host_action) return true;
@@ -671,31 +685,70 @@ void table_builder::lower_plans() {
             return subject == none ? std::string_view() : t.str(t.texts[t.labels[subject].first_description + language].whole);
         }
     };
-    std::string rendered;
-    auto render = [&](const text& x, std::uint32_t subject) {
-        return l_.intern(
-            detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language, subject}));
+    // What is said ahead is measured before anything is rendered: a text of many placeholders
+    // with long defaults, or a question said once per intent, renders far more than its bytes.
+    auto measure = [&](const text& x, std::uint32_t subject) {
+        std::size_t size = 0;
+        detail::for_each_said(t_, x, defaults{t_, x.language, subject}, [&](std::string_view piece) { size += piece.size(); });
+        return size;
     };
-    std::vector<text*> questions;  // read the intent, and no slot
-    for (auto& x : t_.texts) {
+    const auto limit = limits_.max_rendered_bytes;
+    std::size_t total = 0;
+    auto over = [&](std::uint32_t text_index, std::size_t size, const char* what) {
+        total += size;
+        if (total <= limit) return false;
+        sink_.error(l_.text_origins[text_index],
+                    fmt::format("the phrases said as compiled would add up to more than the limit of {} bytes: "
+                                "{} {} bytes",
+                                limit, what, size));
+        return true;
+    };
+    std::vector<std::uint32_t> questions;  // read the intent, and no slot
+    for (std::uint32_t i = 0; i < t_.texts.size(); ++i) {
+        auto& x = t_.texts[i];
         if (!x.has_placeholders) continue;
         bool slot = false, intent = false;
-        for (auto i = x.first_segment; i < x.first_segment + x.segment_count; ++i) {
-            const auto kind = t_.segments[i].kind;
+        for (auto j = x.first_segment; j < x.first_segment + x.segment_count; ++j) {
+            const auto kind = t_.segments[j].kind;
             slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot;
             intent = intent || kind == segment_kind::intent_description;
         }
         x.variables_only = !slot && !intent;
         x.reads_slots = slot && !intent;
-        if (!intent)
-            x.by_default = render(x, none);
-        else if (!slot)
-            questions.push_back(&x);
+        if (!intent) {
+            if (over(i, measure(x, none), "with the variables' defaults this text says")) return false;
+        } else if (!slot) {
+            questions.push_back(i);
+        }
     }
-    if (questions.size() * t_.labels.size() <= max_subject_texts)
-        for (auto* x : questions) {
-            x->by_subject = static_cast<std::uint32_t>(t_.subject_texts.size());
-            for (std::uint32_t label = 0; label < t_.labels.size(); ++label) t_.subject_texts.push_back(render(*x, label));
+    const bool by_subject = questions.size() * t_.labels.size() <= max_subject_texts;
+    if (by_subject && !questions.empty()) {
+        std::vector<std::size_t> descriptions(t_.languages.size(), 0);  // by language: all labels' together
+        for (const auto& label : t_.labels)
+            for (std::size_t lang = 0; lang < descriptions.size(); ++lang)
+                descriptions[lang] += t_.str(t_.texts[label.first_description + lang].whole).size();
+        for (const auto i : questions) {
+            const auto& x = t_.texts[i];
+            std::size_t asks = 0;
+            for (auto j = x.first_segment; j < x.first_segment + x.segment_count; ++j)
+                asks += t_.segments[j].kind == segment_kind::intent_description;
+            // The same text for every label but for its descriptions (conditional parts read variables only).
+            const auto size = measure(x, none) * t_.labels.size() + asks * descriptions[x.language];
+            if (over(i, size, "asked about each intent and event, this question says")) return false;
+        }
+    }
+    std::string rendered;
+    auto render = [&](const text& x, std::uint32_t subject) {
+        return l_.intern(
+            detail::render([&](std::size_t size) { return detail::room_in(rendered, size); }, t_, x, defaults{t_, x.language, subject}));
+    };
+    for (auto& x : t_.texts)
+        if (x.has_placeholders && (x.variables_only || x.reads_slots)) x.by_default = render(x, none);
+    if (by_subject)
+        for (const auto i : questions) {
+            auto& x = t_.texts[i];
+            x.by_subject = static_cast<std::uint32_t>(t_.subject_texts.size());
+            for (std::uint32_t label = 0; label < t_.labels.size(); ++label) t_.subject_texts.push_back(render(x, label));
         }
     // Cells share candidate lists (lower_dispatch), and lists do not overlap: each list is judged
     // once, by its first candidate, so that this stays linear in the table however many cells share.
@@ -739,6 +792,7 @@ void table_builder::lower_plans() {
         else if (t_.below_threshold_label != none)
             column = t_.below_threshold_label;
     }
+    return true;
 }
 
 // Over what gives a snapshot's indices their meaning.
@@ -807,8 +861,9 @@ std::size_t dispatch_entries(const symbol_table& symbols) {
     return n;
 }
 
-std::unique_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols) {
-    return table_builder(files, symbols).build();
+std::unique_ptr<const script_tables> lower(const parsed_files& files, const symbol_table& symbols, const compile_limits& limits,
+                                           diagnostic_sink& sink) {
+    return table_builder(files, symbols, limits, sink).build();
 }
 
 }  // namespace parley::pipeline

@@ -20,7 +20,10 @@ using pipeline::none;
 class outliner {
 public:
     explicit outliner(const pipeline::parsed_files& files) : files_(files) {
-        for (const auto& source : files_.sources) out_.files.push_back(source->name());
+        for (const auto& source : files_.sources) {
+            out_.files.push_back(source->name());
+            out_.texts.push_back(source->text());
+        }
     }
 
     outline run() {

@@ -4,7 +4,7 @@
 //   declare  script_items -> symbol_table  names, settings, languages, the initial state
 //   check    parsed_files + symbol_table -> usage   semantic errors; which labels are handled
 //   analyse  symbol_table + usage -> findings       the state graph; warn() says them
-//   lower    parsed_files + symbol_table -> script_tables   the runtime's flat tables
+//   lower    parsed_files + symbol_table -> script_tables   the runtime's flat tables (or a limit's error)
 // Each phase reads its inputs as const and says what is wrong only through the diagnostic_sink.
 #ifndef PARLEY_SRC_COMPILER_PIPELINE_HPP_INCLUDED
 #define PARLEY_SRC_COMPILER_PIPELINE_HPP_INCLUDED
@@ -207,7 +207,9 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
 
 // ---- lower --------------------------------------------------------------------------------------
 
-[[nodiscard]] std::unique_ptr<const detail::script_tables> lower(const parsed_files& files, const symbol_table& symbols);
+// Null when the tables would go past a limit that only they show (compile_limits::max_rendered_bytes).
+[[nodiscard]] std::unique_ptr<const detail::script_tables> lower(const parsed_files& files, const symbol_table& symbols,
+                                                                 const compile_limits& limits, diagnostic_sink& sink);
 // The entries lower() gives the dispatch table (its cells and the handler lists they point to),
 // counted without building it, for compile_limits::max_dispatch_entries.
 [[nodiscard]] std::size_t dispatch_entries(const symbol_table& symbols);

@@ -213,6 +213,29 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
     return true;
 }
 
+std::string count_text(std::size_t n) {
+    auto digits = std::to_string(n);
+    for (auto i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, 1, ',');
+    return digits;
+}
+
+std::string list_text(const std::vector<std::string_view>& items) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < max_listed; ++i) {
+        if (i) out += ", ";
+        out += echo(items[i]);
+    }
+    if (items.size() > max_listed) out += fmt::format(", ... and {} more", count_text(items.size() - max_listed));
+    return out;
+}
+
+std::string echo(std::string_view literal) {
+    if (literal.size() <= max_echoed) return std::string(literal);
+    auto end = max_echoed;
+    while (end > 0 && (static_cast<unsigned char>(literal[end]) & 0xC0) == 0x80) --end;  // not inside a character
+    return fmt::format("{}...", literal.substr(0, end));
+}
+
 std::string suggest(std::string_view name, const std::vector<std::string_view>& names) {
     // Close enough: at most a third of the name's letters differ (one for short names), and
     // never the whole name ('b' is no misspelling of 'a'). A name longer than anyone types is

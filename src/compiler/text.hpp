@@ -46,6 +46,15 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
 [[nodiscard]] bool guard_needs_slot(const dsl::ast::disjunction& g, std::string_view slot);
 [[nodiscard]] std::string number_text(double v);
 
+// What a message shows of something long, so that a hostile script's diagnostics stay small:
+// a list, its first max_listed items and "... and 399,990 more"; a literal, its first
+// max_echoed bytes (whole characters) and "...".
+inline constexpr std::size_t max_listed = 10;
+inline constexpr std::size_t max_echoed = 64;
+[[nodiscard]] std::string list_text(const std::vector<std::string_view>& items);  // "a, b, c"
+[[nodiscard]] std::string echo(std::string_view literal);
+[[nodiscard]] std::string count_text(std::size_t n);  // "399,990"
+
 // [a-z]{2,3}(-[A-Za-z0-9]{1,8})*, as the grammar reads them.
 [[nodiscard]] bool valid_language_tag(std::string_view tag);
 

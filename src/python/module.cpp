@@ -87,7 +87,7 @@ struct py_rule {
 struct py_session {
     parley::session call;
     std::vector<parley::slot_value> slots;  // scratch for an utterance's slots
-    std::vector<py::object> keep;           // str() of values that were not str, for the step's duration
+    std::vector<py::object> keep;           // str() of numbers given for number slots, for the step's duration
 };
 
 // The package's own exceptions; created once with the module, never freed (as pybind11's are).
@@ -145,46 +145,83 @@ PyObject* set_python_error() noexcept {
     return nullptr;
 }
 
-// A str as UTF-8 without a copy (CPython caches it in the object); any other value through str(),
-// kept alive in `keep` until the step is done.
-std::string_view utf8(py::handle value, std::vector<py::object>& keep) {
-    if (!PyUnicode_Check(value.ptr())) value = keep.emplace_back(py::str(value));
+// A str as UTF-8 without a copy (CPython caches it in the object).
+std::string_view utf8(py::handle text) {
     Py_ssize_t size = 0;
-    const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
+    const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
     if (!data) throw py::error_already_set();
     return {data, static_cast<std::size_t>(size)};
 }
 
-std::vector<std::pair<std::string, std::string>> pairs(const py::object& mapping) {
+// Slots and variables by name, and whether each is declared ': number'.
+struct value_kinds {
+    const parley::detail::name_index* names = nullptr;
+    const std::vector<parley::detail::value_type>* types = nullptr;
+    const char* what = "slot";
+    [[nodiscard]] bool number(std::string_view name) const {
+        const auto it = names->find(name);
+        return it != names->end() && (*types)[it->second].number;
+    }
+};
+value_kinds slots_in(const parley::script& script) {
+    const auto& t = parley::detail::tables_of(script);
+    return {&t.slot_index, &t.slot_types, "slot"};
+}
+value_kinds variables_in(const parley::script& script) {
+    const auto& t = parley::detail::tables_of(script);
+    return {&t.variable_index, &t.variable_types, "variable"};
+}
+
+// A value given for a slot or a variable: a str; for one declared ': number', an int or a float
+// too (not a bool), as Python writes it, kept alive in `keep` until the step is done. Anything
+// else is a TypeError: None or an object is not said as "None" or as its repr.
+std::pair<std::string_view, std::string_view> name_and_value(py::handle name, py::handle value, const value_kinds& kinds,
+                                                             std::vector<py::object>& keep) {
+    if (!PyUnicode_Check(name.ptr())) throw py::type_error(std::string(kinds.what) + " names are str, not " + Py_TYPE(name.ptr())->tp_name);
+    const auto key = utf8(name);
+    if (PyUnicode_Check(value.ptr())) return {key, utf8(value)};
+    const bool number = !PyBool_Check(value.ptr()) && (PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr()));
+    if (number && kinds.number(key)) return {key, utf8(keep.emplace_back(py::str(value)))};
+    throw py::type_error(std::string(kinds.what) + " '" + std::string(key) + "' takes a str" + (kinds.number(key) ? " or a number" : "") +
+                         ", not " + Py_TYPE(value.ptr())->tp_name);
+}
+
+std::vector<std::pair<std::string, std::string>> pairs(const py::object& mapping, const value_kinds& kinds) {
     std::vector<std::pair<std::string, std::string>> out;
     if (mapping.is_none()) return out;
     std::vector<py::object> keep;
     for (auto item : mapping.attr("items")()) {
         auto pair = py::reinterpret_borrow<py::tuple>(item);
-        out.emplace_back(utf8(pair[0], keep), utf8(pair[1], keep));
+        out.emplace_back(name_and_value(pair[0], pair[1], kinds, keep));
     }
     return out;
 }
 
-parley::session_options options(const py::object& language, const py::object& variables, const py::object& slots) {
+parley::session_options options(const parley::script& script, const py::object& language, const py::object& variables,
+                                const py::object& slots) {
     return {.language = language.is_none() ? std::string() : language.cast<std::string>(),
-            .variables = pairs(variables),
-            .slots = pairs(slots)};
+            .variables = pairs(variables, variables_in(script)),
+            .slots = pairs(slots, slots_in(script))};
 }
 
 std::span<const parley::slot_value> slots_of(py_session& s, py::handle slots) {
     s.slots.clear();
     s.keep.clear();
     if (slots.is_none() || (PyDict_Check(slots.ptr()) && PyDict_GET_SIZE(slots.ptr()) == 0)) return {};
+    const auto kinds = slots_in(s.call.script());
+    auto add = [&](py::handle name, py::handle value) {
+        const auto [key, text] = name_and_value(name, value, kinds, s.keep);
+        s.slots.push_back({key, text});
+    };
     if (PyDict_Check(slots.ptr())) {
         PyObject *key = nullptr, *value = nullptr;
         Py_ssize_t at = 0;
-        while (PyDict_Next(slots.ptr(), &at, &key, &value)) s.slots.push_back({utf8(key, s.keep), utf8(value, s.keep)});
+        while (PyDict_Next(slots.ptr(), &at, &key, &value)) add(key, value);
     } else {
         for (auto item : slots.attr("items")()) {
             auto pair = py::reinterpret_borrow<py::tuple>(item);
             s.keep.push_back(pair);
-            s.slots.push_back({utf8(pair[0], s.keep), utf8(pair[1], s.keep)});
+            add(pair[0], pair[1]);
         }
     }
     return s.slots;
@@ -301,7 +338,7 @@ py::object step(py_session& s, PyObject* label, double confidence, PyObject* slo
     }
     if (!PyUnicode_Check(label))
         throw py::type_error("label must be a str or an int from Script.label(), not " + std::string(Py_TYPE(label)->tp_name));
-    return make_reply(script, s.call.step(utf8(label, s.keep), confidence, given));
+    return make_reply(script, s.call.step(utf8(label), confidence, given));
 }
 
 // step(label, confidence=1.0, slots={}), its arguments parsed by hand.
@@ -492,7 +529,7 @@ PYBIND11_MODULE(_parley, m) {
     py::class_<py_session> session(m, "Session", "One call over a script; used by one thread at a time.");
     session
         .def(py::init([](const py_script& s, const py::object& language, const py::object& variables, const py::object& slots) {
-                 return py_session{parley::session(s.script, options(language, variables, slots)), {}, {}};
+                 return py_session{parley::session(s.script, options(s.script, language, variables, slots)), {}, {}};
              }),
              "script"_a, py::kw_only(), "language"_a = py::none(), "variables"_a = py::none(), "slots"_a = py::none())
         .def("start", [](py_session& s) { return make_reply(s.call.script(), s.call.start()); })
@@ -511,7 +548,7 @@ PYBIND11_MODULE(_parley, m) {
                 if (language.is_none() && variables.is_none() && slots.is_none())
                     s.call.reset();
                 else
-                    s.call.reset(options(language, variables, slots));
+                    s.call.reset(options(s.call.script(), language, variables, slots));
             },
             py::kw_only(), "language"_a = py::none(), "variables"_a = py::none(), "slots"_a = py::none())
         .def("snapshot",

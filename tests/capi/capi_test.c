@@ -1,12 +1,14 @@
 /* The C ABI from C: every entry point, and every error path a host can take (a bad script, an
  * undeclared label, a step after the end, a damaged snapshot, NULL arguments).
  * Built with gcc -std=c11 -Wall -Wextra -pedantic -Werror; usage: capi_test RULES_DIR */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, symlink */
 #include <parley/parley.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int passed = 0, failed = 0;
 
@@ -147,6 +149,33 @@ static void test_file_and_labels(const char* rules_dir) {
     parley_session_free(session);
 }
 
+/* Includes are confined as parley check confines them: a symlink out of the folder is refused. */
+static void test_confined_include(void) {
+    char folder[] = "/tmp/parley-capi-XXXXXX", path[4096], link[4096];
+    parley_script* script = NULL;
+    FILE* f;
+    if (!mkdtemp(folder)) {
+        CHECK(0);
+        return;
+    }
+    snprintf(link, sizeof link, "%s/link.rules", folder);
+    CHECK(symlink("/etc/passwd", link) == 0);
+    snprintf(path, sizeof path, "%s/main.rules", folder);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("include \"link.rules\"\nintent hi\nstate a initial\n  on hi -> stay\nend\n", f);
+        fclose(f);
+    }
+    CHECK(parley_compile_file(path, strlen(path), &script) == PARLEY_ERROR_COMPILE);
+    CHECK(contains(parley_script_errmsg(script, NULL), "is outside the folders includes may read from"));
+    CHECK(!contains(parley_script_errmsg(script, NULL), "root:"));
+    parley_script_free(script);
+    remove(path);
+    remove(link);
+    rmdir(folder);
+}
+
 static void test_steps(void) {
     parley_script* script = compile_rules();
     parley_session* session = NULL;
@@ -239,6 +268,10 @@ static void test_timers(void) {
     CHECK(contains(parley_session_errmsg(session, NULL), "time went backwards"));
     CHECK(parley_session_reply_count(session) == 0);
     CHECK(parley_session_advance(session, -1, NULL) == PARLEY_ERROR_TIME_BACKWARDS);
+    /* A time no call reaches is a limit, not time going backwards. */
+    CHECK(parley_session_advance(session, 1e300, NULL) == PARLEY_ERROR_LIMIT);
+    CHECK(contains(parley_session_errmsg(session, NULL), "finite number of seconds up to 4294967.295"));
+    CHECK(parley_session_advance(session, NAN, NULL) == PARLEY_ERROR_LIMIT);
     parley_session_free(session);
     parley_script_free(script);
 }
@@ -367,6 +400,39 @@ static void test_null_arguments(void) {
     parley_script_free(script);
 }
 
+/* A handle used after its free, freed twice, or of the other kind: refused, as SQLite refuses a
+   closed connection (caught while the handle's memory has not been given to something else). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuse-after-free" /* passing freed handles is the point */
+#endif
+static void test_freed_handles(void) {
+    parley_script* script = compile_rules();
+    parley_session* session = NULL;
+    parley_reply reply;
+    uint32_t label = 0;
+    CHECK(parley_session_new(script, NULL, 0, NULL, 0, NULL, 0, &session) == PARLEY_OK);
+    /* Of the other kind. */
+    CHECK(parley_session_start((parley_session*)(void*)script, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_script_label((const parley_script*)(const void*)session, S("hello"), &label) == PARLEY_ERROR_MISUSE);
+    parley_session_free(session);
+    CHECK(parley_session_start(session, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_step(session, S("hello"), 1.0, NULL, 0, &reply) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_advance(session, 1, NULL) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_session_reply_count(session) == 0);
+    CHECK(strcmp(parley_session_errmsg(session, NULL), "") == 0);
+    parley_session_free(session); /* not a second free */
+    parley_script_free(script);
+    CHECK(parley_script_ok(script) == 0);
+    CHECK(parley_script_label(script, S("hello"), &label) == PARLEY_ERROR_MISUSE);
+    CHECK(parley_script_diagnostic_count(script) == 0);
+    CHECK(parley_session_new(script, NULL, 0, NULL, 0, NULL, 0, &session) == PARLEY_ERROR_MISUSE && session == NULL);
+    parley_script_free(script);
+}
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
+
 int main(int argc, char** argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: capi_test RULES_DIR\n");
@@ -375,10 +441,12 @@ int main(int argc, char** argv) {
     test_version_and_names();
     test_bad_script();
     test_file_and_labels(argv[1]);
+    test_confined_include();
     test_steps();
     test_timers();
     test_snapshots();
     test_null_arguments();
+    test_freed_handles();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

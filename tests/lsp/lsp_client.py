@@ -262,6 +262,89 @@ def main():
         got = c.diagnostics(uri)
         check(got == [], f"back to the file on disk once closed: {got}")
 
+        # A hostile folder: includes that lead outside it are refused as 'parley check' refuses
+        # them, whatever they are (a symlink to /proc/self/pagemap once ended the server).
+        hostile = os.path.join(tmp, "hostile")
+        os.makedirs(os.path.join(hostile, "app"))
+        os.makedirs(os.path.join(hostile, "secret"))
+        with open(os.path.join(hostile, "secret", "x.rules"), "w") as f:
+            f.write("THE SECRET LINE\n")
+        os.symlink("/etc/passwd", os.path.join(hostile, "app", "passwd.rules"))
+        os.symlink("/proc/self/pagemap", os.path.join(hostile, "app", "pagemap.rules"))
+        os.symlink(os.path.join(hostile, "secret"), os.path.join(hostile, "app", "shared"))
+        hostile_uri = "file://" + urllib.parse.quote(os.path.join(hostile, "app", "main.rules"))
+        text = 'include "passwd.rules"\ninclude "pagemap.rules"\ninclude "shared/x.rules"\nintent hi\nstate a initial\n  on hi -> stay\nend\n'
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": hostile_uri, "languageId": "parley", "version": 1, "text": text}})
+        got = c.diagnostics(hostile_uri)
+        check(len(got) == 3 and all("is outside the folders includes may read from" in d["message"] for d in got), f"confined: {got}")
+        check("root:" not in json.dumps(got) and "SECRET" not in json.dumps(got), f"nothing of the files: {got}")
+        hover = c.result("textDocument/hover", {"textDocument": {"uri": hostile_uri}, "position": {"line": 5, "character": 6}})
+        check("**intent** `hi`" in hover["contents"]["value"], f"alive after a hostile include: {hover}")
+        c.notify("textDocument/didClose", {"textDocument": {"uri": hostile_uri}})
+
+        # Flows that use flows: refused at once, and hover answered (a 2.3 KB script once blocked
+        # hover for 6.7 s and took 1.8 GB).
+        flows = ["intent x\nintent y\nflow f0(a, b)\n  state s\n    on x -> a\n    on y -> b\n  end\nend\n"]
+        for k in range(1, 40):
+            flows.append(f"flow f{k}(a, b)\n  state s\n    on x -> f{k - 1}(a -> t, b -> t)\n    on y -> b\n  end\n"
+                         f"  state t\n    on x -> a\n    on y -> b\n  end\nend\n")
+        flows.append("state start initial\n  on x -> f39(a -> done, b -> done)\nend\nstate done action close\n")
+        flows_uri = "file:///virtual/flows.rules"
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": flows_uri, "languageId": "parley", "version": 1, "text": "".join(flows)}})
+        c.next_id += 1
+        hover_id = c.next_id
+        c.send({"jsonrpc": "2.0", "id": hover_id, "method": "textDocument/hover",
+                "params": {"textDocument": {"uri": flows_uri}, "position": {"line": 0, "character": 8}}})
+        hover, got = None, None  # in either order
+        while hover is None or got is None:
+            m = c.wait(lambda m: m.get("id") == hover_id or (m.get("method") == "textDocument/publishDiagnostics"
+                                                            and m["params"]["uri"] == flows_uri), "the hover and the diagnostics")
+            if m.get("id") == hover_id:
+                hover = m["result"]
+            else:
+                got = m["params"]["diagnostics"]
+        check("**intent** `x`" in hover["contents"]["value"], f"hover on the flows: {hover}")
+        check(any("the uses of flows copy more than" in d["message"] for d in got), f"the flows' limit: {got}")
+        c.notify("textDocument/didClose", {"textDocument": {"uri": flows_uri}})
+
+        # A slow compile does not hold up a hover on another document: the hover is answered first.
+        big = ["intent i%d\n" % i for i in range(100)]
+        for k in range(8000):
+            big.append("state s%d%s\n" % (k, " initial" if k == 0 else ""))
+            big.extend("  on i%d -> s%d\n" % ((k + j) % 100, (k + j + 1) % 8000) for j in range(10))
+            big.append("end\n")
+        big_uri = "file:///virtual/big.rules"
+        small_uri = "file:///virtual/small.rules"
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": big_uri, "languageId": "parley", "version": 1, "text": "".join(big)}})
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": small_uri, "languageId": "parley", "version": 1,
+                                                           "text": "intent hi\nstate a initial\n  on hi -> stay\nend\n"}})
+        c.next_id += 1
+        hover_id = c.next_id
+        c.send({"jsonrpc": "2.0", "id": hover_id, "method": "textDocument/hover",
+                "params": {"textDocument": {"uri": small_uri}, "position": {"line": 0, "character": 8}}})
+        first = c.wait(lambda m: m.get("id") == hover_id or (m.get("method") == "textDocument/publishDiagnostics"
+                                                            and m["params"]["uri"] == big_uri), "the hover or the big script's diagnostics")
+        check(first.get("id") == hover_id, f"the hover waited for the compile: {str(first)[:200]}")
+        c.diagnostics(big_uri)
+        c.notify("textDocument/didClose", {"textDocument": {"uri": big_uri}})
+        c.notify("textDocument/didClose", {"textDocument": {"uri": small_uri}})
+
+        # Frames past the limits: a header line of 64 MiB without its end (it is not kept), a body
+        # over 64 MiB (skipped); the server answers each with an error and goes on, its memory
+        # not grown by them.
+        def peak_kb():
+            with open(f"/proc/{c.proc.pid}/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        before = peak_kb()
+        c.send_raw(b"X-Long: " + b"x" * (64 << 20) + b"\r\n\r\n")
+        bad = c.wait(lambda m: "error" in m, "an answer to a header line too long")
+        check(bad["error"]["code"] == -32700 and "header line longer" in bad["error"]["message"], f"a long header line: {bad}")
+        c.send_raw(b"Content-Length: %d\r\n\r\n" % (65 << 20) + b" " * (65 << 20))
+        bad = c.wait(lambda m: "error" in m, "an answer to a frame too large")
+        check("larger than 64 MiB" in bad["error"]["message"], f"a large frame: {bad}")
+        check(peak_kb() - before < 32 << 10, f"memory grew by {peak_kb() - before} KB")
+        check(c.result("textDocument/hover", {"textDocument": doc, "position": {"line": 0, "character": 0}}) is None, "alive after them")
+
         check(c.result("shutdown", None) is None, "shutdown")
         c.notify("exit", None)
         status = c.proc.wait(timeout=20)

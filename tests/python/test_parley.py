@@ -72,6 +72,16 @@ def test_load_from_a_path_or_a_str():
         parley.load("no/such.rules")
 
 
+def test_includes_are_confined_as_parley_check_confines_them(tmp_path):
+    (tmp_path / "secret.rules").write_text("THE SECRET LINE\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "link.rules").symlink_to(tmp_path / "secret.rules")
+    (tmp_path / "app" / "main.rules").write_text('include "link.rules"\nintent hi\nstate a initial\n  on hi -> stay\nend\n')
+    with pytest.raises(parley.CompileError, match="is outside the folders includes may read from") as caught:
+        parley.load(tmp_path / "app" / "main.rules")
+    assert "SECRET" not in str(caught.value)
+
+
 def test_a_call_by_name_and_by_interned_label(script):
     call = parley.Session(script, language="en", variables={"company": "Initech"})
     assert call.start().phrase == "Hello, this is Initech. Who is calling?"
@@ -114,10 +124,25 @@ def test_step_takes_keywords_and_checks_its_arguments(script):
         parley.Reply()
 
 
-def test_slots_of_any_mapping_and_values_through_str(script):
+def test_slots_of_any_mapping_str_values_and_numbers_for_number_slots(script):
     call = parley.Session(script)
     assert call.step("give_name", slots=types.MappingProxyType({"name": "Bo", "days": 3})).phrase == "Nice to meet you, Bo."
     assert call.slot("days") == "3"
+    call.step("give_name", slots={"days": 2.5})
+    assert call.slot("days") == "2.5"
+    # Anything else is refused, not said as its str(): None would be spoken as "None".
+    for slots, message in [({"name": None}, "slot 'name' takes a str, not NoneType"),
+                           ({"name": 7}, "slot 'name' takes a str, not int"),
+                           ({"days": True}, "slot 'days' takes a str or a number, not bool"),
+                           ({"name": object()}, "slot 'name' takes a str, not object"),
+                           ({1: "x"}, "slot names are str, not int")]:
+        with pytest.raises(TypeError, match=f"^{message}$"):
+            call.step("give_name", slots=slots)
+    assert call.slot("name") == "Bo"
+    with pytest.raises(TypeError, match="^variable 'company' takes a str, not NoneType$"):
+        parley.Session(script, variables={"company": None})
+    with pytest.raises(TypeError, match="^slot 'name' takes a str, not list$"):
+        call.reset(slots={"name": ["Bo"]})
 
 
 def test_session_errors_say_what_cpp_says(script):
@@ -167,6 +192,11 @@ def test_advance_returns_every_timer_reply(script):
     with pytest.raises(parley.SessionError, match="time went backwards") as caught:
         call.advance(20)
     assert caught.value.code == "time_backwards"
+    for seconds in [1e300, float("nan"), float("inf")]:
+        with pytest.raises(parley.SessionError, match=r"^time must be a finite number of seconds up to 4294967.295 \(49.7 days") as caught:
+            call.advance(seconds)
+        assert caught.value.code == "limit"
+    assert call.now == 40.0
 
 
 def test_snapshots_exact_by_name_and_damaged(script):

@@ -15,13 +15,11 @@
 
 namespace parley::detail {
 
-// Renders `x` and returns the phrase, written at the start of `room(size)`: a buffer of at least
-// `size` bytes, which only grows (the one allocation, while it still does; shrinking and growing
-// again would fill it with zeros first), and may hold stale bytes past the phrase. `values` gives
-// each placeholder's text: variable(i), slot(i) and description() (of the intent a
-// confirmation asks about). Out of line: most texts have no placeholders and never come here.
-template <class Room, class Values>
-[[gnu::noinline]] std::string_view render(Room&& room, const script_tables& t, const text& x, const Values& values) {
+// Hands each piece of `x` that is said to `on_piece`, in order, as `values` have them (see
+// render()), skipping the conditional parts that are not: a part whose value is empty, and the
+// else part of one whose value is not.
+template <class Values, class OnPiece>
+[[gnu::always_inline]] inline void for_each_said(const script_tables& t, const text& x, const Values& values, OnPiece&& on_piece) {
     auto or_fallback = [&](std::string_view value, const segment& seg) { return value.empty() ? t.str(seg.literal) : value; };
     auto piece = [&](const segment& seg) -> std::string_view {
         switch (seg.kind) {
@@ -31,29 +29,34 @@ template <class Room, class Values>
             case segment_kind::intent_description: return values.description();
             case segment_kind::unless_slot:
             case segment_kind::unless_variable:
-            case segment_kind::jump: break;  // said nothing; walk() follows them
+            case segment_kind::jump: break;  // said nothing; the walk follows them
         }
         return {};
     };
     const segment* segments = t.segments.data() + x.first_segment;
     const std::size_t count = x.segment_count;
-    // Hands each piece that is said to `said`, in order, skipping the conditional parts that
-    // are not: a part whose value is empty, and the else part of one whose value is not.
-    auto walk = [&](auto&& on_piece) {
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto& seg = segments[i];
-            switch (seg.kind) {
-                case segment_kind::unless_slot:
-                    if (values.slot(seg.index).empty()) i += seg.skip;
-                    break;
-                case segment_kind::unless_variable:
-                    if (values.variable(seg.index).empty()) i += seg.skip;
-                    break;
-                case segment_kind::jump: i += seg.skip; break;
-                default: on_piece(piece(seg));
-            }
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& seg = segments[i];
+        switch (seg.kind) {
+            case segment_kind::unless_slot:
+                if (values.slot(seg.index).empty()) i += seg.skip;
+                break;
+            case segment_kind::unless_variable:
+                if (values.variable(seg.index).empty()) i += seg.skip;
+                break;
+            case segment_kind::jump: i += seg.skip; break;
+            default: on_piece(piece(seg));
         }
-    };
+    }
+}
+
+// Renders `x` and returns the phrase, written at the start of `room(size)`: a buffer of at least
+// `size` bytes, which only grows (the one allocation, while it still does; shrinking and growing
+// again would fill it with zeros first), and may hold stale bytes past the phrase. `values` gives
+// each placeholder's text: variable(i), slot(i) and description() (of the intent a
+// confirmation asks about). Out of line: most texts have no placeholders and never come here.
+template <class Room, class Values>
+[[gnu::noinline]] std::string_view render(Room&& room, const script_tables& t, const text& x, const Values& values) {
     // Resolve the pieces once (on the stack for the usual few), size the buffer once, write.
     struct part_view {
         const char* data;
@@ -61,7 +64,7 @@ template <class Room, class Values>
     };
     part_view parts[16];  // left uninitialised: only the first `said` are read
     std::size_t said = 0, size = 0;
-    walk([&](std::string_view part) {
+    for_each_said(t, x, values, [&](std::string_view part) {
         if (said < std::size(parts)) parts[said] = {part.data(), part.size()};
         ++said;
         size += part.size();
@@ -74,7 +77,7 @@ template <class Room, class Values>
     if (said <= std::size(parts))
         for (std::size_t i = 0; i < said; ++i) write(std::string_view(parts[i].data, parts[i].size));
     else
-        walk(write);
+        for_each_said(t, x, values, write);
     return {start, size};
 }
 
