@@ -506,7 +506,9 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     } else {
         const char* kind = v->kind == value_kind::slot ? "slot" : "variable";
         if (number)
-            sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
+            sink_.error(at(file, cmp), fmt::format("{} '{}' holds text and compares with a string; to compare it with numbers, declare "
+                                                   "it '{} {}: number'",
+                                                   kind, cmp.subject.text, kind, cmp.subject.text));
         else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='; a {} declared ': number' compares as a number",
                                                    kind, cmp.subject.text, kind));
@@ -817,7 +819,11 @@ void checker::check_form(const state_info& s) {
         check_phrase(f.prompt, s.file, false, false);
         if (f.reprompt) check_phrase(*f.reprompt, s.file, false, false);
     }
-    if (s.node->entry) sink_.error(at(s.file, *s.node->entry), "a form says the prompt of the first slot it lacks; it has no entry phrase");
+    if (s.node->entry)
+        sink_.error(at(s.file, *s.node->entry),
+                    fmt::format("form '{}' has no entry phrase: it says the prompt of the first slot it lacks; words to say on the way in "
+                                "belong in the 'say' of the handler that leads here, said before the prompt",
+                                s.node->name.text));
     if (is_terminal(s.action))
         sink_.error(at(s.file, s.node->name),
                     fmt::format("form '{}' cannot be a terminal state: the call would end before it asks", s.node->name.text));

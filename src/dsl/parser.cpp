@@ -7,6 +7,8 @@
 // is an ast::tagged node record the byte range they matched (X3 position tagging).
 #include "parser.hpp"
 
+#include "../compiler/text.hpp"
+
 #include <parley/detail/utf8.hpp>
 
 #include <boost/spirit/home/x3.hpp>
@@ -37,6 +39,7 @@ struct parse_state {
     bool state_has_body = false;
     bool in_flow = false;  // between a flow's name and its 'end'
     bool state_has_say = false;
+    bool state_has_fields = false;  // 'ask' lines: a form
     std::string state_name;
 };
 struct state_tag;
@@ -450,8 +453,12 @@ const auto cleared_slot_def = tag[identifier];
 const auto clear_clause_def =
     tag[kw("clear") > cleared_slot[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
         *(lit(',') > next_slot_name[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
-const auto host_action_name_def = tag[x3::raw[lexeme[name_start >> *(name_char | char_('-'))] - reserved]
-                                             [act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
+// A word of letters, digits, '_' and '-' that starts with a letter or '_', read whole: one that
+// begins like a reserved word ('end-call', 'set-x', 'on-hold') is a name, a reserved word alone is not.
+const auto action_word = lexeme[name_start >> *(name_char | (char_('-') >> !char_('>')))];
+const auto whole_reserved = lexeme[reserved_words >> !(name_char | (char_('-') >> !char_('>')))];
+const auto host_action_name_def =
+    tag[x3::raw[action_word >> !non_ascii] - whole_reserved][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })];
 const auto argument_value_def = tag[identifier | string_literal];
 const auto action_argument_def = tag[identifier[act([](ast::action_argument& v, ast::identifier& a) { v.name = std::move(a); })] >
                                      -(lit('=') > argument_value[([](auto& ctx) {
@@ -502,6 +509,7 @@ const auto state_decl_def =
             state_of(ctx).state_name = x3::_attr(ctx).text;
             state_of(ctx).state_has_body = false;
             state_of(ctx).state_has_say = false;
+            state_of(ctx).state_has_fields = false;
             x3::_val(ctx).name = std::move(x3::_attr(ctx));
         })] > -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
         -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
@@ -511,6 +519,7 @@ const auto state_decl_def =
               x3::_val(ctx).entry = std::move(x3::_attr(ctx));
           })]) > *entry_clause > *form_field[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
+            state_of(ctx).state_has_fields = true;
             x3::_val(ctx).fields.push_back(std::move(x3::_attr(ctx)));
         })] > *(handler[([](auto& ctx) {
                     state_of(ctx).state_has_body = true;
@@ -723,11 +732,52 @@ std::string statement_list() {
 
 constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
 
+// Whether an expectation is of a name, so that a word with non-ASCII letters there is a name
+// written in another alphabet, and a reserved word there is one used as a name.
+bool expects_name(const std::string& which) {
+    for (const char* what : {"name", "guard", "condition", "target", "argument"})
+        if (which.find(what) != std::string::npos) return true;
+    return false;
+}
+
+// The word at the start of a token: its name characters.
+std::string_view leading_word(std::string_view token) {
+    return token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
+}
+
+// "; did you mean 'say'?" when `found` is no keyword but close to one ('sya'), else empty.
+std::string misspelt_keyword(std::string_view found) {
+    if (found.empty() || reserved_words.find(found) != nullptr) return {};
+    std::vector<std::string_view> keywords(std::begin(statement_keywords), std::end(statement_keywords));
+    keywords.insert(keywords.end(), std::begin(inner_keywords), std::end(inner_keywords));
+    for (const auto k : keywords) {  // two letters swapped, the commonest slip of the fingers, is one mistake too
+        if (k.size() != found.size()) continue;
+        std::size_t i = 0;
+        while (i < k.size() && k[i] == found[i]) ++i;
+        if (i + 1 < k.size() && k[i] == found[i + 1] && k[i + 1] == found[i] && k.substr(i + 2) == found.substr(i + 2))
+            return fmt::format("; did you mean '{}'?", k);
+    }
+    return pipeline::suggest(found, keywords);
+}
+
 // `first_token`: the token starts its line, so it more likely begins the next construct than
 // misnames this one.
 std::string expectation_message(const std::string& which, const parse_state& s, std::string_view token, bool first_token) {
-    if (!first_token && which.find("name") != std::string::npos && reserved_words.find(token) != nullptr)
-        return fmt::format("'{}' is a reserved word; {} cannot be '{}'", token, which.substr(0, which.find(" after")), token);
+    const auto leading = leading_word(token);
+    // A reserved word where a name belongs: say so, and how to rename it. (In a guard, 'not' and
+    // 'known' begin a condition; anything else reserved there is a name.)
+    if (!first_token && !leading.empty() && expects_name(which) && reserved_words.find(leading) != nullptr &&
+        (which.find("name") != std::string::npos || (leading != "not" && leading != "known" && leading != "stay"))) {
+        if (which.find("action") != std::string::npos)
+            return fmt::format(
+                "'{}' is a reserved word; an action's name cannot be '{}' alone (a longer one that starts with it, as "
+                "'{}-now', is fine)",
+                leading, leading, leading);
+        return fmt::format(
+            "'{}' is a reserved word; {} cannot be '{}': rename it (as '{}_name') where it is declared and where it "
+            "is used",
+            leading, which.find("name") != std::string::npos ? which.substr(0, which.find(" after")) : "a name", leading, leading);
+    }
     if (which == close_quote_name) return "unterminated string: a string ends with '\"' on the line where it starts";
     if (which == "'->'") {
         if (s.guard) return "expected '->' after the guard";
@@ -741,8 +791,12 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
     if (which == "end" || which == "a statement") {
         // A clause where a state's statements end (it is no handler's: none came yet), or where a
         // statement should begin.
-        const auto keyword =
-            token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
+        const auto keyword = leading;
+        if (keyword == "say" && which == "end" && s.state_has_fields)
+            return fmt::format(
+                "form '{}' has no entry phrase: it says the prompt of the first slot it lacks; words to say on the way in "
+                "belong in the 'say' of the handler that leads here, said before the prompt",
+                s.state_name);
         if (keyword == "say" && which == "end" && s.state_has_say)
             return fmt::format("state '{}' already has its 'say'; a state says one entry phrase (separate variants with '|')",
                                s.state_name);
@@ -763,17 +817,9 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
                 keyword, s.state_name);
         if (entry_keyword)
             return fmt::format("'{}' is outside any state; it belongs to a state's entry (after its 'say') or to a handler", keyword);
-        if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
+        if (which == "end") return fmt::format("expected 'end' to close state '{}'{}", s.state_name, misspelt_keyword(keyword));
     }
     return "expected " + which;
-}
-
-// Whether an expectation is of a name, so that a word with non-ASCII letters there is a name
-// written in another alphabet.
-bool expects_name(const std::string& which) {
-    for (const char* what : {"name", "guard", "condition", "target"})
-        if (which.find(what) != std::string::npos) return true;
-    return false;
 }
 
 // The bytes at p of a word that may have non-ASCII letters, and whether it does.
@@ -791,9 +837,10 @@ diagnostic no_statement(const source_file& source, const char* start, const char
     std::size_t shown = std::min<std::size_t>(n, 40);
     while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
     const std::string_view found(start, shown);
-    return source.make(severity::error, static_cast<std::size_t>(start - source.text().data()), n,
-                       fmt::format("expected a statement ({}){}", statement_list(),
-                                   printable(found) ? fmt::format(", found '{}'", found) : std::string()));
+    return source.make(
+        severity::error, static_cast<std::size_t>(start - source.text().data()), n,
+        fmt::format("expected a statement ({}){}", statement_list(),
+                    printable(found) ? fmt::format(", found '{}'{}", found, misspelt_keyword(leading_word(found))) : std::string()));
 }
 
 // After an error at `where` in the statement that began at `start`: the offending token when it
