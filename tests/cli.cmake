@@ -148,6 +148,10 @@ parley_written(test_junit 0 [["$0" test tests/cli/timers.rules tests/cli/hints.t
 parley_written(test_lcov 0 [["$0" test tests/cli/values.rules tests/cli/values.tests --coverage-format lcov -o "$1/t.info" >/dev/null 2>&1 || cat "$1/t.info" && "$0" graph tests/cli/values.rules --coverage "$1/t.info" | tail -n 3]])
 # Why a step answered so: parley run --trace, and chat's :why, :slots, :counters, :vars and :undo.
 parley_golden(run_trace 1 stdout run tests/cli/values.rules --trace --input tests/cli/run_trace.jsonl)
+# What a step says: a handler's words, then a form's question, one phrase; the rule is the
+# handler's; the trace and the coverage count every handler that fired on the way.
+parley_golden(run_join 0 stdout run tests/cli/join.rules --trace --input tests/cli/join.jsonl)
+parley_golden(test_join_coverage 0 stdout test tests/cli/join.rules --coverage)
 add_test(NAME cli.chat_why COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/values.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.txt
          -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.expected -DSTATUS=0 -P ${golden}

@@ -320,6 +320,77 @@ end
     CHECK(r.actions[0].argument("email") == "ana@example.com");
 }
 
+TEST_CASE("construct: a handler's words before a form come first, then the form's question, in one phrase", "[constructs][forms]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot address
+slot name
+intent yes
+intent no
+intent later
+flow collect(done)
+  state asking
+    ask address "And the address, {name|friend}?"
+    complete -> done
+  end
+end
+state offer initial
+  say "Shall I send it?"
+  on yes -> get_address
+    say "Good news, {name|friend}: it ships today."
+  on no -> anything_else
+    say "All right. Anything else?"
+  on later -> collect(done -> anything_else)
+    say "Let us note it down."
+  after 30s -> get_address
+    say "Still there?  "
+end
+state get_address
+  ask address "What is your address?"
+  complete -> anything_else
+    say "Thank you, it is on its way."
+end
+state anything_else
+  say "Is there anything else I can help with?"
+  on no -> done
+end
+state done action close
+)");
+    const auto* line_of_yes = "test.rules:15";
+    parley::session call(s);
+    (void)call.start();
+    auto r = call.step("yes");
+    CHECK(r.phrase == "Good news, friend: it ships today. What is your address?");  // both render: one phrase
+    CHECK(r.state_name() == "get_address");
+    CHECK(fmt::format("{}:{}", r.rule().file, r.rule().line) == line_of_yes);  // the handler fired, not the `ask`
+    r = call.step("yes");                                                      // the form's own turn: the `ask` line speaks, alone
+    CHECK(r.phrase == "What is your address?");
+    CHECK(r.rule().line == 25);
+
+    call.reset();  // the form has everything: the handler's words, then its 'complete' handler's
+    r = call.step("yes", 1.0, std::vector<parley::slot_value>{{"address", "1 Main St"}});
+    CHECK(r.phrase == "Good news, friend: it ships today. Thank you, it is on its way.");
+    CHECK(r.rule().line == 26);
+
+    call.reset();  // an ordinary state: the handler's words replace its entry phrase
+    CHECK(call.step("no").phrase == "All right. Anything else?");
+
+    call.reset();  // a flow whose first state asks, its question rendered too
+    r = call.step("later", 1.0, std::vector<parley::slot_value>{{"name", "Ana"}});
+    CHECK(r.phrase == "Let us note it down. And the address, Ana?");
+    CHECK(r.state_name() == "collect(anything_else).asking");
+
+    call.reset();  // a timer into a form: one space between, however the words end
+    std::string joined;
+    call.advance(30, [&](const parley::reply& timer) { joined = timer.phrase; });
+    CHECK(joined == "Still there?  What is your address?");
+
+    std::string lent;  // into a buffer the host lends, as into the session's own
+    call.reset();
+    r = call.step(*s.find_label("yes"), 1.0, {}, lent);
+    CHECK(r.phrase == "Good news, friend: it ships today. What is your address?");
+    CHECK(r.phrase.data() == lent.data());
+}
+
 TEST_CASE("construct: known(a, b, ...) counts the known slots", "[constructs][guards]") {
     auto s = compile_or_fail(R"(setting language = en
 slot phone

@@ -78,7 +78,16 @@ outcome play(parley::session& call, const input& in, coverage* seen) {
     }
     std::vector<parley::slot_value> slots;
     for (const auto& [name, value] : in.slots) slots.push_back({name, value});
-    add(call.step(std::string_view(in.label), in.confidence, slots));
+    if (!seen) {
+        add(call.step(std::string_view(in.label), in.confidence, slots));
+        return out;
+    }
+    // Traced, so that coverage sees every handler that fired: a form that completes on the
+    // way fires its 'complete' handler after the one the input fired.
+    parley::step_trace why;
+    const auto r = call.step(std::string_view(in.label), in.confidence, slots, why);
+    out.add(r);
+    seen->observe(before, r, &why);
     return out;
 }
 
