@@ -152,6 +152,8 @@ parley_golden(run_trace 1 stdout run tests/cli/values.rules --trace --input test
 # handler's; the trace and the coverage count every handler that fired on the way.
 parley_golden(run_join 0 stdout run tests/cli/join.rules --trace --input tests/cli/join.jsonl)
 parley_golden(test_join_coverage 0 stdout test tests/cli/join.rules --coverage)
+# A confirmation no test reaches is named on its own, without an empty "()" for a state.
+parley_golden(test_confirm_coverage 0 stdout test tests/cli/confirm.rules --coverage)
 add_test(NAME cli.chat_why COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/values.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.txt
          -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.expected -DSTATUS=0 -P ${golden}

@@ -155,7 +155,9 @@ std::string coverage::report() const {
             case kind::field:
             case kind::confirm:
                 ++rules.total, rules.covered += hit;
-                if (!hit) missed.emplace_back(e.file, e.line, fmt::format("'{}' ({}) never fired", e.name, e.owner));
+                if (!hit)  // (the confirmation belongs to no state: its name says what it is)
+                    missed.emplace_back(e.file, e.line,
+                                        fmt::format("'{}'{} never fired", e.name, e.owner.empty() ? "" : fmt::format(" ({})", e.owner)));
                 break;
             case kind::variant:
                 if (!recognisable(e)) break;
