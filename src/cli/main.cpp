@@ -53,7 +53,8 @@ pickup). Limits: 1 MiB per line, 256 bytes per call id; a longer line is an erro
 Output, exactly one line per input line, in order:
   {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
    "rule": "rules/x.rules:12", "ended": false}
-'hint' only when the rule has one; 'rule' is "" when no rule fired; 'actions' only when the
+'hint' only when the rule has one; 'rule' is "" when no rule fired, and a step's line then
+says why: "note": "nothing in state 'intake' handles 'dance'"; 'actions' only when the
 rule asks the host for some: [{"name": "notify-team", "args": {"manager": "Ana"}}].
 A bad line gives
   {"line": 7, "call": "c1", "error": "..."}

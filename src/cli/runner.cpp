@@ -242,11 +242,13 @@ line_answerer::outcome line_answerer::finish(const parley::script& script, parle
         error(number, &call, wrong, out);
         return {.refused = true};
     }
-    if (tracing_) {
-        const auto r = id ? session.step(*id, f.confidence, f.slots, trace_) : session.step(f.label(), f.confidence, f.slots, trace_);
-        return answer(out, call, r, {}, true);
-    }
-    return answer(out, call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots));
+    const auto r = !tracing_
+                       ? (id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots))
+                       : (id ? session.step(*id, f.confidence, f.slots, trace_) : session.step(f.label(), f.confidence, f.slots, trace_));
+    // A reply with neither words nor a rule says why: no handler of the call's state took the input.
+    if (r.phrase.empty() && !r.rule()) [[unlikely]]
+        return answer(out, call, r, {}, tracing_, fmt::format("nothing in state '{}' handles '{}'", r.state_name(), f.label()));
+    return answer(out, call, r, {}, tracing_);
 }
 
 void line_answerer::note_expired(std::string_view call) {
@@ -257,7 +259,7 @@ void line_answerer::note_expired(std::string_view call) {
 // The line's answer: its reply, the replies of the timers that fired before it, and, when a
 // timer ended the call first, why the line's own input was not handled.
 line_answerer::outcome line_answerer::answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored,
-                                             bool traced) {
+                                             bool traced, std::string_view note) {
     out += "{\"call\": ";
     support::append_json_string(out, call);
     out += ", ";
@@ -270,6 +272,10 @@ line_answerer::outcome line_answerer::answer(std::string& out, std::string_view 
     if (!ignored.empty()) {
         out += ", \"ignored\": ";
         support::append_json_string(out, ignored);
+    }
+    if (!note.empty()) {
+        out += ", \"note\": ";
+        support::append_json_string(out, note);
     }
     if (traced) append_trace(out);
     finish_line(out);

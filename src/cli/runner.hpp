@@ -51,7 +51,8 @@ public:
     void trace(bool on) noexcept { tracing_ = on; }
 
 private:
-    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false);
+    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false,
+                   std::string_view note = {});
     void append_reply(std::string& out, const parley::reply& r);
     void finish_line(std::string& out) const;
     void append_trace(std::string& out) const;

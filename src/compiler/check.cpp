@@ -98,6 +98,9 @@ public:
         check_silence_timeout();
         check_counters();
         check_dispatch_size();
+        if (!sink_.failed())  // the guards' names resolve
+            for (const auto& s : symbols_.state_list)
+                if (!s.node->fields.empty()) check_form_completes(symbols_, s, sink_);
         return std::move(used_);
     }
 

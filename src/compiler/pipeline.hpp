@@ -186,6 +186,9 @@ struct usage {
 };
 
 [[nodiscard]] usage check(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink);
+// That the 'complete' handlers of a form take every call that completes it (completes.cpp); for a
+// script whose names all resolve.
+void check_form_completes(const symbol_table& symbols, const state_info& form, diagnostic_sink& sink);
 
 // ---- analyse ------------------------------------------------------------------------------------
 
