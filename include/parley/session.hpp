@@ -609,6 +609,7 @@ private:
         std::size_t longest = max_slot_value_bytes;
         for (const auto& e : tables().effects)
             if (e.kind == detail::effect_kind::set_variable && e.index == index) longest = std::max<std::size_t>(longest, e.value.size);
+        // (a rendered `set` is cut at max_slot_value_bytes: see apply)
         return longest;
     }
 
@@ -1083,10 +1084,30 @@ private:
                     break;
                 }
                 case detail::effect_kind::clear_slot: store_.erase(value_key(slot_kind, e.index)); break;
+                case detail::effect_kind::render_variable: set_rendered(e, slots); break;
                 case detail::effect_kind::host_action: return {i, end - i};  // they come last
             }
         }
         return {end, 0};
+    }
+
+    // `set VARIABLE = "... {slot} ..."`: the text rendered with the call's values as they are now
+    // (the utterance's slots first), in the script's default language, into the session's own
+    // room, and kept for every language; at most max_slot_value_bytes, cut at a character.
+    [[gnu::noinline]] void set_rendered(const detail::effect& e, std::span<const slot_value> slots) {
+        const auto& t = tables();
+        const auto& text = t.texts[e.slot];
+        auto value =
+            detail::render([&](std::size_t size) { return own_room(size); }, t, text, scope{*this, slots, detail::none, text.language});
+        if (value.size() > max_slot_value_bytes) {
+            std::size_t cut = max_slot_value_bytes;
+            while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+            value = value.substr(0, cut);
+        }
+        const auto key = value_key(variable_kind, e.index);
+        store_.erase_named(key);
+        set_value(key, value);
+        variables_set_ = true;
     }
 
     // Remembers the doubtful intent and its slots, and asks the caller about it.

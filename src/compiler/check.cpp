@@ -130,6 +130,7 @@ private:
     void check_descriptions();
     void check_value_types();
     void check_set_type(const ast::set_clause& set, std::uint32_t file);
+    void check_set_text(const ast::set_clause& set, std::uint32_t file);
     void check_fits(const ast::value_type& type, const std::string& what, const ast::string_literal& value, std::uint32_t file);
     void check_groups();
     void check_form(const state_info& s);
@@ -330,7 +331,7 @@ void checker::check_effect(const ast::clause& clause, std::uint32_t file) {
         for (const auto& slot : keep->slots) need_value(slot, file, value_kind::slot, "slot");
     } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
         need_value(set->variable, file, value_kind::variable, "variable");
-        if (!set->copies) check_forbidden(set->value, file);
+        if (!set->copies) check_set_text(*set, file);
         if (set->copies) need_value(set->from, file, value_kind::slot, "slot");
         check_set_type(*set, file);
     } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
@@ -911,6 +912,25 @@ void checker::check_value_types() {
     }
 }
 
+// `set VARIABLE = "TEXT"` is a phrase's text: its placeholders are rendered when the set runs,
+// with the same syntax ('{name}', '{name|default}', '{name?...}', '{{' for a brace). A typed
+// variable takes a value of its type as written, not a rendered text.
+void checker::check_set_text(const ast::set_clause& set, std::uint32_t file) {
+    ast::text as_text;
+    as_text.value = set.value;
+    if (!check_placeholders(as_text, file, false, false)) return;
+    check_forbidden(set.value, file);
+    std::vector<template_piece> pieces;
+    template_error bad;
+    const auto* variable = symbols_.find_value(set.variable.text);
+    if (!variable || variable->kind != value_kind::variable || symbols_.type_of(*variable)->any_text()) return;
+    if (split_template(set.value.value, pieces, bad) &&
+        std::any_of(pieces.begin(), pieces.end(), [](const template_piece& p) { return p.reads_value(); }))
+        sink_.error(at(file, set.value), fmt::format("variable '{}' has a type: it takes a value of its type as written, or a slot's "
+                                                     "('set {} = SLOT'), not a text with placeholders",
+                                                     set.variable.text, set.variable.text));
+}
+
 // `set VARIABLE = "VALUE"` gives a value of the variable's type; `set VARIABLE = SLOT` copies a
 // slot whose every value the variable takes.
 void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
@@ -919,7 +939,11 @@ void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
     const auto& type = *symbols_.type_of(*variable);
     if (type.any_text()) return;
     if (!set.copies) {
-        check_fits(type, "variable '" + set.variable.text + "'", set.value, file);
+        std::vector<template_piece> pieces;
+        template_error bad;
+        if (split_template(set.value.value, pieces, bad) &&
+            std::none_of(pieces.begin(), pieces.end(), [](const template_piece& p) { return p.reads_value(); }))
+            check_fits(type, "variable '" + set.variable.text + "'", set.value, file);  // (with placeholders: check_set_text)
         return;
     }
     const auto* slot = symbols_.find_value(set.from.text);

@@ -404,10 +404,19 @@ void table_builder::lower_effects(const ast::clause& clause, std::uint32_t& phra
         effect e;
         e.kind = s->copies ? effect_kind::copy_slot : effect_kind::set_variable;
         e.index = value_index(s->variable);
-        if (s->copies)
+        if (s->copies) {
             e.slot = value_index(s->from);
-        else
+        } else {
             e.value = l_.intern(s->value.value);
+            const auto rendered = l_.make_text(s->value.value);
+            if (rendered.has_placeholders) {  // rendered when the set runs
+                e.kind = effect_kind::render_variable;
+                e.slot = static_cast<std::uint32_t>(t_.texts.size());
+                t_.texts.push_back(rendered);
+            } else {
+                e.value = rendered.whole;  // `{{` and `}}` are braces, as in a phrase
+            }
+        }
         t_.effects.push_back(e);
     } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
         for (const auto& slot : clear->slots) {

@@ -94,13 +94,15 @@ struct guard_node {
 
 // A handler's (or a state entry's) effects, in this order: the changes to the call in the order
 // written, then the host actions it asks for, which are resolved when the reply is made.
-enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, copy_slot, clear_slot, host_action };
+// A `set` whose value has placeholders renders it when it runs (render_variable), from the text
+// `slot` names, the value as written kept in `value` for the graph.
+enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, copy_slot, clear_slot, host_action, render_variable };
 struct effect {
     effect_kind kind = effect_kind::increment;
     std::uint32_t index = 0;  // counter, slot, variable, or host action (into host_actions)
     string_ref slot_name;     // keep_slot: the key looked up in the utterance's slots
-    string_ref value;         // set_variable
-    std::uint32_t slot = 0;   // copy_slot: the slot copied into variable `index`
+    string_ref value;         // set_variable, render_variable (as written)
+    std::uint32_t slot = 0;   // copy_slot: the slot copied into variable `index`; render_variable: the text (into texts)
 };
 
 // `do notify-team(manager, urgent = "yes")`: an action for the host, with named arguments.
