@@ -53,6 +53,8 @@ parley_golden(check_errors 1 stderr check tests/cli/errors.rules)
 parley_golden(check_json 1 stdout check --json tests/cli/errors.rules)
 parley_golden(check_missing_json 1 stdout check --json tests/cli/no_such_file.rules)
 parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl)
+# A line's fields: an unknown one is an error that names it; 'vars' give a pickup's call its variables.
+parley_golden(run_fields 1 stdout run tests/cli/values.rules --set company=Lily --input tests/cli/fields.jsonl)
 # Timers that fall due between two lines: every reply reaches the host, once, in order.
 parley_golden(run_timer_replies 0 stdout run tests/cli/timers.rules --input tests/cli/timer_replies.jsonl)
 parley_golden(run_hold_expired 0 stdout run rules/callcenter.rules --input tests/cli/hold_expired.jsonl)

@@ -8,8 +8,9 @@ namespace parley::cli {
 // (AVX-512, AVX2, SSE4.2), while On-Demand code is compiled for the build's baseline CPU.
 std::string read_input_line(simdjson::dom::parser& parser, std::string_view line, input_line& f) {
     using simdjson::dom::element_type;
-    f = input_line{.slots = std::move(f.slots)};
+    f = input_line{.slots = std::move(f.slots), .vars = std::move(f.vars)};
     f.slots.clear();
+    f.vars.clear();
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return "empty line: every line must be one JSON object";
     simdjson::dom::element doc;
     if (auto error = parser.parse(line.data(), line.size(), false).get(doc))
@@ -43,12 +44,32 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
                 if (text.get(v) != simdjson::SUCCESS) return fmt::format("slot '{}' must be a string", name);
                 f.slots.push_back({name, v});
             }
+        } else if (key == "vars") {
+            simdjson::dom::object vars;
+            if (value.get(vars) != simdjson::SUCCESS) return "'vars' must be an object of strings";
+            for (auto [name, text] : vars) {
+                std::string_view v;
+                if (text.get(v) != simdjson::SUCCESS) return fmt::format("variable '{}' must be a string", name);
+                f.vars.emplace_back(name, v);
+            }
+            f.has_vars = true;
+        } else {  // a misspelt field would otherwise be dropped without a word
+            return fmt::format("unknown field '{}'; a line's fields are call, intent, event, confidence, slots, lang, at, seq and vars",
+                               key);
         }
     }
     if (!f.has_call) return "missing 'call'";
     if (f.call.size() > max_call_id) return fmt::format("'call' is longer than {} bytes", max_call_id);
     if (!has_label) return "a line needs 'intent' or 'event'";
+    if (f.has_vars && !f.is_pickup()) return "'vars' go on a call's pickup: {\"call\": ..., \"event\": \"pickup\", \"vars\": {...}}";
     return {};
+}
+
+parley::session_options options_for(const parley::session_options& defaults, const input_line& in) {
+    auto options = defaults;
+    if (!in.lang.empty()) options.language = std::string(in.lang);
+    for (const auto& [name, value] : in.vars) options.variables.emplace_back(name, value);
+    return options;
 }
 
 std::string resolve_label(const parley::script& script, const input_line& in, std::optional<parley::label_id>& id) {

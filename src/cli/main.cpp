@@ -49,7 +49,10 @@ int main(int argc, char** argv) {
   {"call": "c1", "event": "tick", "at": 60}
 'call' is required; then 'intent', or 'event' (pickup, tick, caller_hangup, or a declared
 event); optional 'confidence' (0..1, default 1), 'slots' (strings), 'lang', 'at' (seconds since
-pickup). Limits: 1 MiB per line, 256 bytes per call id; a longer line is an error line.
+pickup), 'seq' (parley serve's); on the pickup that starts a call, 'vars': its variables, as
+--set gives them to every call ({"company": "Acme", "company.ru": "..."}; they win over
+--set). Any other field is an error that names it. Limits: 1 MiB per line, 256 bytes per
+call id; a longer line is an error line.
 Output, exactly one line per input line, in order:
   {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
    "rule": "rules/x.rules:12", "ended": false}

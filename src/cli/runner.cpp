@@ -383,14 +383,11 @@ public:
         std::uint32_t slot = calls_.find(call, h);
         if (slot == call_table::ended) return refuse(number, &call, "call has ended", out);
         if (slot == call_table::expired) return refuse(number, &call, "call has ended: it was expired after being idle", out);
+        if (slot != call_table::unknown && f.has_vars) return refuse(number, &call, vars_too_late, out);
         try {
             if (slot == call_table::unknown) {
-                parley::session_options with_language;
-                if (!f.lang.empty()) {
-                    with_language = defaults_;
-                    with_language.language = std::string(f.lang);
-                }
-                slot = calls_.add(call, h, script_, f.lang.empty() ? defaults_ : with_language);  // may throw: nothing is added then
+                const bool own = !f.lang.empty() || f.has_vars;                                    // else the run's options, not copied
+                slot = calls_.add(call, h, script_, own ? options_for(defaults_, f) : defaults_);  // may throw: nothing is added then
                 calls_.info(slot).offset = now_ - f.at.value_or(0.0);
             } else if (!f.lang.empty()) {
                 calls_.at(slot).set_language(f.lang);

@@ -291,19 +291,17 @@ private:
                     return record->reply.starts_with("{\"line\"") ? 400 : 200;
                 }
                 if (record && record->ended) return refuse(400, "call has ended");
+                if (record && f.has_vars) return refuse(400, vars_too_late);
                 w.answer.clear();
                 w.answerer.start();
                 std::optional<parley::session> session;
                 line_answerer::outcome done;
                 try {
                     if (!record) {
-                        if (f.lang.empty()) {
+                        if (f.lang.empty() && !f.has_vars)
                             session.emplace(p.script, p.defaults);
-                        } else {
-                            auto with_language = p.defaults;
-                            with_language.language = std::string(f.lang);
-                            session.emplace(p.script, with_language);
-                        }
+                        else
+                            session.emplace(p.script, options_for(p.defaults, f));
                     } else {
                         try {
                             session.emplace(parley::session::restore(p.script, record->snapshot, parley::restore_mode::by_name));
