@@ -1224,6 +1224,32 @@ TEST_CASE("a traced step lists the handlers tried, in order, with what a guard t
     CHECK(why.handlers[0].read == "clarifications = 0");
 }
 
+TEST_CASE("a traced step names no_match and no_input in what a guard read", "[session][trace]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+counter asked
+intent question
+intent silence
+state talk initial
+  say "How can I help?"
+  on silence if no_input >= 2 and asked < 3 -> stay
+    say "Are you there?"
+  on silence -> stay
+  otherwise if no_match >= 2 -> stay
+    say "Let me put it another way."
+  otherwise -> stay
+    say "Sorry?"
+end
+)");
+    session call(s);
+    parley::step_trace why;
+    (void)call.step("question", 1.0, {}, why);
+    REQUIRE(why.handlers.size() == 2);
+    CHECK(why.handlers[0].read == "no_match = 1");
+    (void)call.step("silence", 1.0, {}, why);
+    REQUIRE(why.handlers.size() == 2);
+    CHECK(why.handlers[0].read == "no_input = 1, asked = 0");
+}
+
 TEST_CASE("a traced step notes a confirmation question and the yes that settles it", "[session][trace]") {
     auto compiled = parley::compile_file(PARLEY_SOURCE_DIR "/rules/callcenter.rules");
     REQUIRE(compiled.script);

@@ -795,7 +795,12 @@ private:
             case detail::guard_op::known_slot:
             case detail::guard_op::slot_cmp:
             case detail::guard_op::slot_number_cmp: read(t.str(t.slots[g.a]), text(values.slot(g.a))); break;
-            case detail::guard_op::counter_cmp: read(t.str(t.counters[g.a]), values.counter(g.a)); break;
+            case detail::guard_op::counter_cmp:  // the state's counts follow the counters: no_match, then no_input
+                read(g.a < t.counters.size()    ? t.str(t.counters[g.a])
+                     : g.a == t.counters.size() ? "no_match"
+                                                : "no_input",
+                     values.counter(g.a));
+                break;
             case detail::guard_op::variable_cmp:
             case detail::guard_op::variable_number_cmp: read(t.str(t.variables[g.a]), text(values.variable(g.a))); break;
             case detail::guard_op::known_count_cmp:
