@@ -74,6 +74,11 @@ add_test(NAME cli.chat_piped_input COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/timers.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.txt
          -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.expected -DSTATUS=0 -P ${golden}
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# A chat shows the host actions each reply asks for, in order, with their arguments.
+add_test(NAME cli.chat_actions COMMAND ${CMAKE_COMMAND}
+         "-DCOMMAND=${parley_bin};chat;tests/cli/actions.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_actions.txt
+         -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_actions.expected -DSTATUS=0 -P ${golden}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # bench refuses the lines that run answers with an error, and counts them the same: 12 in bad_lines.
 add_test(NAME cli.bench_counts_bad_lines_like_run COMMAND ${parley_bin} bench tests/cli/timers.rules --input tests/cli/bad_lines.jsonl
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
