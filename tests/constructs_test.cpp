@@ -969,3 +969,53 @@ state bye action close
     const auto box = dot.substr(dot.find("label=\"outer(bye)\""));
     CHECK(box.substr(0, box.find('}')).find("\"outer(bye).two\" [label=\"two\"]") != std::string::npos);
 }
+
+TEST_CASE("construct: an exit may lead into another flow's use, chained where it is written", "[constructs][flows]") {
+    auto s = compile_or_fail(R"(setting language = en
+intent go
+intent ok
+intent help
+flow pull_up(done)
+  state pulling
+    say "Pulling up the account."
+    on ok -> done
+  end
+end
+flow validate(done, failed)
+  state validating
+    say "Validating the purchase."
+    on ok -> done
+    on help -> failed
+  end
+end
+flow refund(finished)
+  state start
+    say "A refund, then."
+    on go -> pull_up(done -> validate(done -> finished, failed -> start))
+  end
+end
+flow music
+  state playing
+    say "Please hold."
+    on ok -> start
+  end
+end
+state start initial
+  say "How can I help?"
+  on go -> pull_up(done -> validate(done -> start, failed -> music))
+  on help -> refund(finished -> start)
+end
+)");
+    parley::session call(s);
+    CHECK(call.step("go").state_name() == "pull_up(validate(start,music.playing).validating).pulling");
+    auto r = call.step("ok");
+    CHECK(r.state_name() == "validate(start,music.playing).validating");
+    CHECK(r.phrase == "Validating the purchase.");
+    CHECK(call.step("help").state_name() == "music.playing");  // an exit into a flow without exits
+    CHECK(call.step("ok").state_name() == "start");
+    // Inside a flow, a chained use's exits go to the flow's own states and exits.
+    CHECK(call.step("help").state_name() == "refund(start).start");
+    CHECK(call.step("go").state_name() == "pull_up(validate(start,refund(start).start).validating).pulling");
+    CHECK(call.step("ok").state_name() == "validate(start,refund(start).start).validating");
+    CHECK(call.step("ok").state_name() == "start");
+}

@@ -160,15 +160,22 @@ private:
             }
         }
     }
+    // `FLOW(EXIT -> STATE, EXIT -> OTHER(...))`: the flow, its exits, and what they go to.
+    void use_flow(const ast::identifier& flow, const std::vector<ast::exit_binding>& bindings) {
+        use(flows_, flow);
+        for (const auto& b : bindings) {
+            use(exits_[flow.text], b.exit);
+            if (b.uses_flow)
+                use_flow(b.target, b.bindings);
+            else
+                use_target(b.target);
+        }
+    }
     void use_handler(const ast::handler& h) {
         for (const auto& l : h.when.labels) use(labels_, l);
         if (h.guard) use_guard(*h.guard);
         if (h.uses_flow) {
-            use(flows_, h.target);
-            for (const auto& b : h.bindings) {
-                use(exits_[h.target.text], b.exit);
-                use_target(b.target);
-            }
+            use_flow(h.target, h.bindings);
         } else if (h.target.text != "stay") {
             use_target(h.target);
         }

@@ -131,10 +131,13 @@ struct trigger : tagged {
     number_literal seconds;          // after
 };
 
-// `EXIT -> STATE` in a flow's use: where the call goes when the flow leaves through EXIT.
+// `EXIT -> STATE` in a flow's use: where the call goes when the flow leaves through EXIT; or
+// `EXIT -> FLOW(EXIT -> STATE, ...)`: into another flow's use, chained where it is written.
 struct exit_binding : tagged {
     identifier exit;
     identifier target;
+    bool uses_flow = false;              // the target is a flow's use with bindings of its own
+    std::vector<exit_binding> bindings;  // when uses_flow
 };
 
 struct handler : tagged {

@@ -33,6 +33,7 @@ namespace {
 struct parse_state {
     const char* begin = nullptr;
     std::size_t depth = 0;
+    std::size_t use_depth = 0;  // flows chained in a use
     std::size_t max_depth = 32;
     enum class trigger { on, otherwise, after, complete } trigger = trigger::on;
     bool guard = false;
@@ -46,6 +47,7 @@ struct state_tag;
 
 struct nesting_error {
     const char* where;
+    bool flow_use = false;  // flows chained in a use, not a guard
 };
 
 parse_state& state_of(const auto& context) { return x3::get<state_tag>(context).get(); }
@@ -107,6 +109,34 @@ struct nested_gen {
 };
 constexpr nested_gen nested{};
 
+// The same for flows chained in a use, `-> a(done -> b(done -> c(...)))`, with its own count.
+template <class Subject>
+struct nested_use_parser : x3::unary_parser<Subject, nested_use_parser<Subject>> {
+    using base_type = x3::unary_parser<Subject, nested_use_parser<Subject>>;
+    static const bool is_pass_through_unary = true;
+    constexpr nested_use_parser(const Subject& s) : base_type(s) {}
+
+    template <class Iterator, class Context, class RContext, class Attribute>
+    bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
+        auto& s = state_of(context);
+        x3::skip_over(first, last, context);
+        if (++s.use_depth > s.max_depth) {
+            --s.use_depth;
+            throw nesting_error{first, true};
+        }
+        const bool ok = this->subject.parse(first, last, context, rcontext, attr);
+        --s.use_depth;
+        return ok;
+    }
+};
+struct nested_use_gen {
+    template <class Subject>
+    constexpr nested_use_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
+        return {x3::as_parser(s)};
+    }
+};
+constexpr nested_use_gen nested_use{};
+
 }  // namespace
 }  // namespace parley::dsl
 
@@ -132,6 +162,11 @@ template <class Subject>
 struct get_info<parley::dsl::nested_parser<Subject>> {
     using result_type = std::string;
     std::string operator()(const parley::dsl::nested_parser<Subject>& p) const { return what(p.subject); }
+};
+template <class Subject>
+struct get_info<parley::dsl::nested_use_parser<Subject>> {
+    using result_type = std::string;
+    std::string operator()(const parley::dsl::nested_use_parser<Subject>& p) const { return what(p.subject); }
 };
 }  // namespace boost::spirit::x3
 
@@ -294,7 +329,7 @@ PARLEY_RULE(do_clause, ast::do_clause, "'do'")
 PARLEY_RULE(exit_binding, ast::exit_binding, "an exit and where it goes: EXIT -> STATE")
 PARLEY_RULE(exit_target, ast::identifier, "a state after the exit's '->'")
 PARLEY_RULE(exit_arrow, x3::unused_type, "'->' after the exit, and the state it goes to")
-PARLEY_RULE(close_bindings, x3::unused_type, "',' or ')' after an exit's state")
+PARLEY_RULE(close_bindings, x3::unused_type, "',' or ')' after an exit's state, or '(' after a flow's name")
 PARLEY_RULE(binding_list, std::vector<ast::exit_binding>, "')', or an exit and where it goes: EXIT -> STATE")
 PARLEY_RULE(flow_decl, ast::flow_decl, "'flow'")
 PARLEY_RULE(flow_name, ast::identifier, "a flow's name after 'flow'")
@@ -543,8 +578,14 @@ const auto group_decl_def = tag[kw("handlers") > group_name[act([](ast::group_de
 
 const auto exit_target_def = tag[identifier];
 const auto exit_arrow_def = tag[lit("->")];
-const auto exit_binding_def = tag[identifier[act([](ast::exit_binding& v, ast::identifier& a) { v.exit = std::move(a); })] > exit_arrow >
-                                  exit_target[act([](ast::exit_binding& v, ast::identifier& a) { v.target = std::move(a); })]];
+// An exit may lead into another flow's use, chained where it is written: `done -> validate(done -> s)`.
+const auto exit_binding_def =
+    tag[identifier[act([](ast::exit_binding& v, ast::identifier& a) { v.exit = std::move(a); })] > exit_arrow >
+        exit_target[act([](ast::exit_binding& v, ast::identifier& a) { v.target = std::move(a); })] >
+        -(&lit('(') >> nested_use[lit('(') > binding_list[act([](ast::exit_binding& v, std::vector<ast::exit_binding>& a) {
+                                      v.uses_flow = true;
+                                      v.bindings = std::move(a);
+                                  })]])];
 const auto close_bindings_def = tag[lit(')')];
 const auto binding_list_def =
     (lit(')') >> x3::attr(std::vector<ast::exit_binding>{})) | ((exit_binding >> *(lit(',') > exit_binding)) > close_bindings);
@@ -917,9 +958,15 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 }
             } catch (const nesting_error& e) {
                 where = e.where;
-                out.push_back(source.make(severity::error, offset_of(where), 1,
-                                          fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
+                if (e.flow_use)
+                    out.push_back(
+                        source.make(severity::error, offset_of(where), 1,
+                                    fmt::format("flows are chained too deeply in one use (the limit is {})", limits.max_guard_depth)));
+                else
+                    out.push_back(source.make(severity::error, offset_of(where), 1,
+                                              fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
                 state.depth = 0;
+                state.use_depth = 0;
             }
             ++errors;
             unclosed_flow = std::exchange(state.in_flow, false);
