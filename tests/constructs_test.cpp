@@ -266,6 +266,38 @@ state done action close
     CHECK(say(call, "returns") == "returns_flow: ");
 }
 
+TEST_CASE("construct: a group may use another group, whose handlers take its place", "[constructs][groups]") {
+    auto s = compile_or_fail(R"(setting language = en
+intent returns
+intent refund
+intent bye
+handlers closing
+  on bye -> done
+    say "Goodbye."
+end
+handlers openers
+  on returns -> stay
+    say "Returns."
+  handlers closing
+  on bye -> stay
+    say "Never: the closing group's comes first."
+  on refund -> stay
+    say "Refunds."
+end
+state greeting initial
+  say "How can I help?"
+  on refund -> stay
+    say "The state's own, before the group."
+  handlers openers
+end
+state done action close
+)");
+    parley::session call(s);
+    CHECK(say(call, "refund") == "greeting: The state's own, before the group.");
+    CHECK(say(call, "returns") == "greeting: Returns.");
+    CHECK(say(call, "bye") == "done: Goodbye.");
+}
+
 TEST_CASE("construct: a mistake in a group is reported once, whichever states use it", "[constructs][groups]") {
     auto result = parley::compile_string(R"(intent hi
 handlers openers

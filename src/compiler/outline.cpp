@@ -206,6 +206,7 @@ private:
     }
     void use_item(const ast::group_decl& g) {
         for (const auto& h : g.handlers) use_handler(h);
+        for (const auto& u : g.groups) use(groups_, u.name);
     }
     void use_item(const ast::confirm_decl& c) {
         use_target(c.target);

@@ -103,7 +103,10 @@ struct handler_group {
     const ast::group_decl* node = nullptr;
     std::uint32_t file = 0;
     origin where;
-    bool used = false;
+    bool used = false;                  // a state or another group names it
+    std::vector<handler_ref> handlers;  // its own and those of the groups it uses, in place (declare: expand_groups)
+    bool expanded = false;
+    bool broken = false;  // it uses itself, directly or through others
 };
 
 struct state_info {

@@ -179,10 +179,12 @@ struct global_decl : tagged {
     std::vector<handler> handlers;
 };
 
-// `handlers NAME ... end`: handlers that the states naming the group share.
+// `handlers NAME ... end`: handlers that the states naming the group share. A group may use
+// other groups as a state does (`handlers OTHER` among its handlers).
 struct group_decl : tagged {
     identifier name;
     std::vector<handler> handlers;
+    std::vector<group_use> groups;
 };
 
 // `flow NAME(EXIT, ...) ... end`: states that several places use, each use with its own copy

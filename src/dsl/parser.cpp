@@ -293,7 +293,7 @@ PARLEY_RULE(global_end, x3::unused_type, "'end' to close 'global'")
 PARLEY_RULE(global_decl, ast::global_decl, "'global'")
 PARLEY_RULE(group_decl, ast::group_decl, "'handlers'")
 PARLEY_RULE(group_name, ast::identifier, "the name of a group of handlers after 'handlers'")
-PARLEY_RULE(group_end, x3::unused_type, "a handler, or 'end' to close the group")
+PARLEY_RULE(group_end, x3::unused_type, "a handler, 'handlers' and a group's name, or 'end' to close the group")
 PARLEY_RULE(group_use, ast::group_use, "'handlers'")
 PARLEY_RULE(form_field, ast::form_field, "'ask'")
 PARLEY_RULE(field_slot, ast::identifier, "the slot a form asks for after 'ask'")
@@ -574,7 +574,12 @@ const auto group_name_def = tag[identifier];
 const auto group_use_def = tag[kw("handlers") > group_name[act([](ast::group_use& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto group_end_def = tag[kw("end")];
 const auto group_decl_def = tag[kw("handlers") > group_name[act([](ast::group_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-                                *handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] > group_end];
+                                *(handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] |
+                                  group_use[([](auto& ctx) {  // another group's handlers, in place, as in a state
+                                      auto use = std::move(x3::_attr(ctx));
+                                      use.position = x3::_val(ctx).handlers.size();
+                                      x3::_val(ctx).groups.push_back(std::move(use));
+                                  })]) > group_end];
 
 const auto exit_target_def = tag[identifier];
 const auto exit_arrow_def = tag[lit("->")];
