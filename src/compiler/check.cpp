@@ -814,7 +814,6 @@ void checker::check_descriptions() {
 // A form asks for each of its slots once, in order; it says its prompts, not an entry phrase;
 // 'complete' says where the call goes once every slot is known.
 void checker::check_form(const state_info& s) {
-    std::fill(used_.label_handled.begin(), used_.label_handled.end(), true);  // a form takes any utterance
     std::set<std::string_view> asked;
     for (const auto& f : s.node->fields) {
         need_value(f.slot, s.file, value_kind::slot, "slot");
