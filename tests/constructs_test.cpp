@@ -1051,3 +1051,61 @@ end
     CHECK(call.step("ok").state_name() == "validate(start,refund(start).start).validating");
     CHECK(call.step("ok").state_name() == "start");
 }
+
+TEST_CASE("construct: quoted choices, two values compared, and a part said for one value", "[constructs][types][phrases]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot method: "by mail" | "in store"
+slot days: number
+slot email
+slot backup
+slot level: gold | silver
+variable window: number = "30"
+variable tier: gold | silver | basic = "basic"
+counter tries
+intent returns
+intent check
+intent again
+state talk initial
+  say "How can I help?"
+  on returns if days <= window -> stay
+    keep method
+    say "Within the window.{method=by mail? We will mail a label.}{method=in store? Bring it to a store.}"
+  on returns -> stay
+    say "{days=31?One day late.|Outside the window.}"
+  on check if email == backup and known(email) -> stay
+    say "The same address."
+  on check if level == tier -> stay
+    say "{tier=gold?Gold|Silver} member."
+  on check -> stay
+    say "Different."
+  on again if tries < days -> stay
+    increment tries
+    say "Once more."
+  on again -> stay
+    say "No more tries."
+end
+)");
+    parley::session call(s);
+    using slots = std::vector<parley::slot_value>;
+    CHECK(call.step("returns", 1.0, slots{{"days", "12"}, {"method", "by mail"}}).phrase == "Within the window. We will mail a label.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "30.0"}, {"method", "in store"}}).phrase == "Within the window. Bring it to a store.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "31"}}).phrase == "One day late.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "45"}}).phrase == "Outside the window.");
+    CHECK(call.step("returns").phrase == "Outside the window.");  // no number: no comparison holds
+    CHECK_THROWS_AS(call.step("returns", 1.0, slots{{"method", "by post"}}), parley::session_error);  // not one of its values
+
+    CHECK(call.step("check", 1.0, slots{{"email", "a@x"}, {"backup", "a@x"}}).phrase == "The same address.");
+    CHECK(call.step("check", 1.0, slots{{"email", "a@x"}, {"backup", "b@x"}}).phrase == "Different.");
+    parley::step_trace why;  // what a guard of two values read: both
+    (void)call.step("check", 1.0, slots{{"email", "a@x"}}, why);
+    REQUIRE_FALSE(why.handlers.empty());
+    CHECK(why.handlers[0].read == "email = \"a@x\", backup = unknown, email = \"a@x\"");
+    CHECK(call.step("check", 1.0, slots{{"level", "silver"}}).phrase == "Different.");  // the tier is basic
+    parley::session gold(s, {.variables = {{"tier", "gold"}}});
+    CHECK(gold.step("check", 1.0, slots{{"level", "gold"}}).phrase == "Gold member.");
+
+    const slots two_days{{"days", "2"}};
+    CHECK(call.step("again", 1.0, two_days).phrase == "Once more.");  // a counter against a number slot
+    CHECK(call.step("again", 1.0, two_days).phrase == "Once more.");
+    CHECK(call.step("again", 1.0, two_days).phrase == "No more tries.");
+}

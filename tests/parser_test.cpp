@@ -419,7 +419,7 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"state a\n  on x if c > 1 or -> b\nend", "2:20: expected a condition after 'or'"},
         {"state a\n  on x if c > 1 and -> b\nend", "2:21: expected a condition after 'and'"},
         {"state a\n  on x if c = 1 -> b\nend", "2:13: expected a comparison operator: '==', '!=', '<', '<=', '>' or '>='"},
-        {"state a\n  on x if c > -> b\nend", "2:15: expected a number or a string to compare with"},
+        {"state a\n  on x if c > -> b\nend", "2:15: expected a number, a string, or a counter, slot or variable to compare with"},
         {"state a\n  on x if (c > 1 -> b\nend", "2:18: expected ')'"},
         {"state a\n  on x if known name -> b\nend", "2:17: expected '('"},
         {"state a\n  on x -> b\n    say \"a\" |\nend", "4:1: expected a variant after '|': a string, or language tags and strings"},

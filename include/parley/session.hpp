@@ -808,6 +808,16 @@ private:
                     read(t.str(t.slots[t.guard_children[i]]), text(values.slot(t.guard_children[i])));
                 break;
             case detail::guard_op::confidence_cmp: read("confidence", values.confidence); break;
+            case detail::guard_op::values_cmp:
+            case detail::guard_op::values_number_cmp:
+                for (const auto& [source, index] : {std::pair{g.number & 3, g.a}, std::pair{g.number >> 2 & 3, g.b}}) {
+                    if (source == detail::counter_value)
+                        read(t.str(t.counters[index]), values.counter(index));
+                    else
+                        read(t.str(source == detail::slot_value ? t.slots[index] : t.variables[index]),
+                             text(detail::text_of(static_cast<std::uint32_t>(source), index, values)));
+                }
+                break;
         }
     }
 

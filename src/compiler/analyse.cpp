@@ -320,8 +320,8 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
         const auto& label = symbols.label_list[l];
         const auto* kind = label.is_event ? "event" : "intent";
         if (forms)
-            sink.warning(label.where, fmt::format("{} '{}' is declared but no handler names it; a form takes it only for the slots it "
-                                                  "carries",
+            sink.warning(label.where, fmt::format("{} '{}' is declared but no handler names it: a form takes it only for the slots it "
+                                                  "carries, and outside forms nothing answers it",
                                                   kind, label.name));
         else
             sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", kind, label.name));

@@ -116,9 +116,11 @@ private:
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
     bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
+    void check_part_value(const template_piece& piece, const value_symbol& named, const origin& here);
     void check_forbidden(const ast::string_literal& text, std::uint32_t file);
     void check_guard(const ast::disjunction& g, std::uint32_t file);
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
+    void check_values_compared(const ast::comparison& cmp, const value_symbol& v, const ast::identifier& other, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_empty_slots(const handler_ref& h, const ast::phrase& p);
     using counter_values = std::map<std::string, std::bitset<256>, std::less<>>;
@@ -403,8 +405,25 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
                                           suggest(piece.text, keys_of(symbols_.values))));
         else if (named->kind == value_kind::counter)
             sink_.error(here, fmt::format("'{}' is a counter; phrases show slots and variables", piece.text));
+        else if (piece.has_value)
+            check_part_value(piece, *named, here);
     }
     return true;
+}
+
+// `{level=gold?...}`: a value the slot or variable can have.
+void checker::check_part_value(const template_piece& piece, const value_symbol& named, const origin& here) {
+    const auto& type = *symbols_.type_of(named);
+    double number = 0;
+    if (piece.value.empty())
+        sink_.error(here, fmt::format("write the value after '=', as in '{{{}=VALUE?...}}'; '{{{}?...}}' is said whenever it has one",
+                                      piece.text, piece.text));
+    else if (type.number && !detail::number_in(piece.value, number))
+        sink_.error(here, fmt::format("{} '{}' is a number: '{}' is none", kind_name(named.kind), piece.text, piece.value));
+    else if (const auto choices = choices_of(type);
+             !choices.empty() && std::find(choices.begin(), choices.end(), piece.value) == choices.end())
+        sink_.error(here, fmt::format("'{}' is not a value of {} '{}' ({}){}", piece.value, kind_name(named.kind), piece.text,
+                                      fmt::join(choices, ", "), suggest(piece.value, choices)));
 }
 
 // Whatever the operator may end up saying: phrases, variable defaults, `set` values. A forbidden
@@ -489,6 +508,10 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
                                                        suggest(cmp.subject.text, keys_of(symbols_.values))));
         return;
     }
+    if (const auto* other = boost::get<ast::identifier>(&cmp.value)) {
+        check_values_compared(cmp, *v, *other, file);
+        return;
+    }
     const auto* typed = symbols_.type_of(*v);
     if (typed && typed->number) {
         if (!number)
@@ -517,6 +540,42 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='; a {} declared ': number' compares as a number",
                                                    kind, cmp.subject.text, kind));
     }
+}
+
+// `days <= window`, `email == backup_email`: two values compared, as numbers (counters, number
+// slots and variables: while either has no number, no comparison holds) or as text ('==' and
+// '!=' only; an unknown value is empty).
+void checker::check_values_compared(const ast::comparison& cmp, const value_symbol& v, const ast::identifier& other_name,
+                                    std::uint32_t file) {
+    const auto* other = symbols_.find_value(other_name.text);
+    if (!other) {
+        sink_.error(at(file, other_name), fmt::format("undefined counter, slot or variable '{}'{}", other_name.text,
+                                                      suggest(other_name.text, keys_of(symbols_.values))));
+        return;
+    }
+    auto is_number = [&](const value_symbol& x) { return x.kind == value_kind::counter || symbols_.type_of(x)->number; };
+    auto what = [&](const value_symbol& x, const std::string& name) {
+        return fmt::format("{} '{}' {}", kind_name(x.kind), name, is_number(x) ? "is a number" : "holds text");
+    };
+    if (is_number(v) != is_number(*other)) {
+        sink_.error(at(file, cmp),
+                    fmt::format("{} and {}: they cannot be compared", what(v, cmp.subject.text), what(*other, other_name.text)));
+        return;
+    }
+    if (is_number(v)) return;
+    if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne) {
+        sink_.error(at(file, cmp),
+                    fmt::format("'{}' and '{}' hold text: they compare only with '==' or '!='", cmp.subject.text, other_name.text));
+        return;
+    }
+    const auto& left = *symbols_.type_of(v);
+    const auto& right = *symbols_.type_of(*other);
+    if (left.choices.empty() || right.choices.empty()) return;
+    const auto theirs = choices_of(right);
+    if (std::none_of(left.choices.begin(), left.choices.end(),
+                     [&](const ast::identifier& c) { return std::find(theirs.begin(), theirs.end(), c.text) != theirs.end(); }))
+        sink_.error(at(file, cmp), fmt::format("{} '{}' and {} '{}' take no value in common: they are equal only while both are unknown",
+                                               kind_name(v.kind), cmp.subject.text, kind_name(other->kind), other_name.text));
 }
 
 // A handler that an earlier one for the same trigger always beats: one without a guard, or one
@@ -888,7 +947,10 @@ void checker::check_value_types() {
         const auto file = symbols_.find_value(name)->where.file;
         std::set<std::string_view> seen;
         for (const auto& c : type.choices)
-            if (!seen.insert(c.text).second)
+            if (c.text.empty())
+                sink_.error(at(file, c), fmt::format("a value of {} '{}' cannot be empty: an empty value means it is unknown",
+                                                     kind_name(symbols_.find_value(name)->kind), name));
+            else if (!seen.insert(c.text).second)
                 sink_.error(at(file, c),
                             fmt::format("value '{}' appears twice in {} '{}'", c.text, kind_name(symbols_.find_value(name)->kind), name));
     };
@@ -1072,9 +1134,10 @@ void checker::check_counters() {
                 for (const auto& term : conj.terms) {
                     const ast::operand* o = &term;
                     while (const auto* n = boost::get<ast::x3::forward_ast<ast::negation>>(o)) o = &n->get().subject;
-                    if (const auto* cmp = boost::get<ast::comparison>(o))
+                    if (const auto* cmp = boost::get<ast::comparison>(o)) {
                         compared.insert(cmp->subject.text);
-                    else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
+                        if (const auto* other = boost::get<ast::identifier>(&cmp->value)) compared.insert(other->text);
+                    } else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
                         todo.push_back(&inner->get());
                 }
         }

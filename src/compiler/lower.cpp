@@ -27,11 +27,11 @@ constexpr std::size_t max_subject_texts = 1u << 16;
 
 class lowering {
 public:
-    lowering(script_tables& t, const std::vector<std::string>& languages, const std::string& fallback,
-             const std::map<std::string, value_symbol, std::less<>>& values)
-        : t_(t), languages_(languages), values_(values) {
-        for (std::uint32_t i = 0; i < languages.size(); ++i)
-            if (languages[i] == fallback) t_.fallback_language = i;
+    lowering(script_tables& t, const symbol_table& symbols)
+        : t_(t), languages_(symbols.languages), values_(symbols.values), types_(&symbols) {
+        const auto& fallback = symbols.settings.fallback;
+        for (std::uint32_t i = 0; i < languages_.size(); ++i)
+            if (languages_[i] == fallback) t_.fallback_language = i;
     }
 
     string_ref intern(std::string_view s) {
@@ -99,6 +99,10 @@ public:
                 case piece_kind::when: {
                     const auto& v = values_.find(p.text)->second;
                     s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot : segment_kind::unless_variable;
+                    if (p.has_value) {
+                        s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot_is : segment_kind::unless_variable_is;
+                        s.literal = intern(p.value);
+                    }
                     s.index = v.index;
                     skipping = t_.segments.size();
                     out.has_placeholders = true;
@@ -209,6 +213,17 @@ private:
                 }
                 const auto& v = it->second;
                 n.a = v.index;
+                if (const auto* other = boost::get<ast::identifier>(&c.value)) {  // two values compared
+                    const auto& w = l.values_.find(other->text)->second;
+                    auto source = [](const value_symbol& x) {
+                        return x.kind == value_kind::counter ? counter_value : x.kind == value_kind::slot ? slot_value : variable_value;
+                    };
+                    const bool as_numbers = v.kind == value_kind::counter || (l.types_ && l.types_->type_of(v)->number);
+                    n.op = as_numbers ? guard_op::values_number_cmp : guard_op::values_cmp;
+                    n.b = w.index;
+                    n.number = source(v) | source(w) << 2;
+                    return l.add(n);
+                }
                 if (v.kind != value_kind::counter && boost::get<ast::number_literal>(&c.value)) {  // a number slot or variable
                     n.op = v.kind == value_kind::slot ? guard_op::slot_number_cmp : guard_op::variable_number_cmp;
                     n.real = boost::get<ast::number_literal>(c.value).value;
@@ -253,6 +268,7 @@ private:
     script_tables& t_;
     const std::vector<std::string>& languages_;
     const std::map<std::string, value_symbol, std::less<>>& values_;
+    const symbol_table* types_;  // what the slots and variables hold
     std::unordered_map<std::string, string_ref, string_hash, std::equal_to<>> interned_;
 };
 
@@ -260,8 +276,7 @@ private:
 // handlers, the globals, the dispatch table, settings, then the fingerprint and the name indices.
 class table_builder {
 public:
-    table_builder(const parsed_files& files, const symbol_table& symbols)
-        : files_(files), symbols_(symbols), l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
+    table_builder(const parsed_files& files, const symbol_table& symbols) : files_(files), symbols_(symbols), l_(t_, symbols) {}
 
     std::unique_ptr<const script_tables> build() {
         lower_names();
@@ -691,7 +706,7 @@ void table_builder::lower_plans() {
         bool slot = false, intent = false;
         for (auto i = x.first_segment; i < x.first_segment + x.segment_count; ++i) {
             const auto kind = t_.segments[i].kind;
-            slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot;
+            slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot || kind == segment_kind::unless_slot_is;
             intent = intent || kind == segment_kind::intent_description;
         }
         x.variables_only = !slot && !intent;

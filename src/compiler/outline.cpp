@@ -130,7 +130,10 @@ private:
             for (const auto& term : c.terms) use_operand(term);
     }
     void use_operand(const ast::operand& o) {
-        if (const auto* c = boost::get<ast::comparison>(&o)) use(values_, c->subject);
+        if (const auto* c = boost::get<ast::comparison>(&o)) {
+            use(values_, c->subject);
+            if (const auto* other = boost::get<ast::identifier>(&c->value)) use(values_, *other);
+        }
         if (const auto* k = boost::get<ast::known_check>(&o)) use(values_, k->name);
         if (const auto* k = boost::get<ast::known_count>(&o))
             for (const auto& n : k->names) use(values_, n);

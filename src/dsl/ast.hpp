@@ -52,7 +52,7 @@ struct number_literal : tagged {
 struct comparison : tagged {
     identifier subject;  // a counter, slot or variable
     compare_op op = compare_op::eq;
-    x3::variant<number_literal, string_literal> value;
+    x3::variant<number_literal, string_literal, identifier> value;  // an identifier: another counter, slot or variable
 };
 
 struct known_check : tagged {

@@ -218,7 +218,7 @@ const auto inner_reserved = lexeme[inner_reserved_words >> !name_char];
 
 auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
 
-using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal>;
+using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
 using setting_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
 using argument_value_attribute = x3::variant<ast::identifier, ast::string_literal>;
 using set_value_attribute = x3::variant<ast::string_literal, ast::identifier>;
@@ -258,7 +258,7 @@ PARLEY_RULE(known_count, ast::known_count, "'known(slot, ...)' and a comparison"
 PARLEY_RULE(known_count_value, ast::number_literal, "a whole number after the comparison")
 PARLEY_RULE(comparison, ast::comparison, "a comparison")
 PARLEY_RULE(compare_op, ast::compare_op, "a comparison operator: '==', '!=', '<', '<=', '>' or '>='")
-PARLEY_RULE(compare_value, compare_value_attribute, "a number or a string to compare with")
+PARLEY_RULE(compare_value, compare_value_attribute, "a number, a string, or a counter, slot or variable to compare with")
 PARLEY_RULE(close_paren, x3::unused_type, "')'")
 PARLEY_RULE(open_paren, x3::unused_type, "'('")
 
@@ -311,7 +311,8 @@ PARLEY_RULE(declared_name, ast::identifier, "a name to declare")
 PARLEY_RULE(event_name, ast::identifier, "a name to declare")
 PARLEY_RULE(slot_decl, ast::slot_decl, "'slot'")
 PARLEY_RULE(value_type, ast::value_type, "a type after ':': 'number', or its values as a | b | c")
-PARLEY_RULE(slot_choice, ast::identifier, "a value after '|'")
+PARLEY_RULE(slot_choice, ast::identifier, "a value after '|': a word, or words in double quotes")
+PARLEY_RULE(first_choice, ast::identifier, "a value: a word, or words in double quotes")
 PARLEY_RULE(counter_decl, ast::counter_decl, "'counter'")
 PARLEY_RULE(event_decl, ast::event_decl, "'event'")
 PARLEY_RULE(intent_name, ast::identifier, "an intent name after 'intent'")
@@ -423,7 +424,7 @@ x3::symbols<ast::compare_op> make_ops() {
 }
 const x3::symbols<ast::compare_op> compare_ops = make_ops();
 const auto compare_op_def = tag[compare_ops];
-const auto compare_value_def = tag[number | string_literal];
+const auto compare_value_def = tag[number | string_literal | identifier];
 const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::identifier& a) { v.subject = std::move(a); })] >
                                 compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
                                 compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
@@ -632,13 +633,17 @@ const auto variable_decl_def =
     tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
         -(lit(':') > value_type[act([](ast::variable_decl& v, ast::value_type& a) { v.type = std::move(a); })]) >
         -(lit('=') > variable_value[act([](ast::variable_decl& v, std::vector<ast::text>& a) { v.value = std::move(a); })])];
-const auto slot_choice_def = tag[identifier];
+// A choice is a word, or any text in double quotes ("by mail"): either way its text is the value.
+const auto choice = identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })] |
+                    string_literal[act([](ast::identifier& v, ast::string_literal& a) { v.text = std::move(a.value); })];
+const auto slot_choice_def = tag[choice];
+const auto first_choice_def = tag[choice];
 const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
                                -(lit(':') > value_type[act([](ast::slot_decl& v, ast::value_type& a) { v.type = std::move(a); })])];
 // After a slot's or a variable's ':': `number`, or `a | b | c` (names: not reserved words, and not
 // 'number' alone).
 const auto value_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_val(ctx).number = true; })] |
-                            (identifier[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
+                            (first_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
                              *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
@@ -676,7 +681,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
-BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, value_type)
+BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, first_choice, value_type)
 BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
