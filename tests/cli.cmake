@@ -37,6 +37,11 @@ add_test(NAME example.retail.check COMMAND ${parley_bin} check examples/retail/r
 set_tests_properties(example.retail.check PROPERTIES FAIL_REGULAR_EXPRESSION "warning|error")
 add_test(NAME example.retail.test COMMAND ${parley_bin} test examples/retail/retail.rules examples/retail/retail.tests
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# Every state, handler, transition and phrase variant of it, by its own tests.
+add_test(NAME example.retail.coverage COMMAND ${parley_bin} test examples/retail/retail.rules examples/retail/retail.tests --coverage
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(example.retail.coverage PROPERTIES PASS_REGULAR_EXPRESSION "handlers fired +44/44 +100.0%\n  transitions +56/56"
+                                                        FAIL_REGULAR_EXPRESSION "not covered")
 add_test(NAME example.retail.calls
          COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${parley_bin};run;examples/retail/retail.rules;--set;caller_phone=+1 555 0100;--input;examples/retail/calls.jsonl"
                  -DEXPECTED=${PROJECT_SOURCE_DIR}/examples/retail/calls.expected -DSTATUS=0 -P ${golden}
