@@ -81,61 +81,37 @@ struct tag_gen {
 };
 constexpr tag_gen tag{};
 
-// Counts guard nesting so that '((((...' cannot exhaust the stack.
-template <class Subject>
-struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject>> {
-    using base_type = x3::unary_parser<Subject, nested_parser<Subject>>;
+// Counts guard nesting so that '((((...' cannot exhaust the stack; with FlowUse, flows chained in
+// a use (`-> a(done -> b(done -> c(...)))`), with a count and a message of their own.
+template <class Subject, bool FlowUse>
+struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject, FlowUse>> {
+    using base_type = x3::unary_parser<Subject, nested_parser<Subject, FlowUse>>;
     static const bool is_pass_through_unary = true;
     constexpr nested_parser(const Subject& s) : base_type(s) {}
 
     template <class Iterator, class Context, class RContext, class Attribute>
     bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
         auto& s = state_of(context);
+        auto& depth = FlowUse ? s.use_depth : s.depth;
         x3::skip_over(first, last, context);
-        if (++s.depth > s.max_depth) {
-            --s.depth;
-            throw nesting_error{first};
+        if (++depth > s.max_depth) {
+            --depth;
+            throw nesting_error{first, FlowUse};
         }
         const bool ok = this->subject.parse(first, last, context, rcontext, attr);
-        --s.depth;
+        --depth;
         return ok;
     }
 };
+template <bool FlowUse>
 struct nested_gen {
     template <class Subject>
-    constexpr nested_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
+    constexpr nested_parser<typename x3::extension::as_parser<Subject>::value_type, FlowUse> operator[](const Subject& s) const {
         return {x3::as_parser(s)};
     }
 };
-constexpr nested_gen nested{};
-
-// The same for flows chained in a use, `-> a(done -> b(done -> c(...)))`, with its own count.
-template <class Subject>
-struct nested_use_parser : x3::unary_parser<Subject, nested_use_parser<Subject>> {
-    using base_type = x3::unary_parser<Subject, nested_use_parser<Subject>>;
-    static const bool is_pass_through_unary = true;
-    constexpr nested_use_parser(const Subject& s) : base_type(s) {}
-
-    template <class Iterator, class Context, class RContext, class Attribute>
-    bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
-        auto& s = state_of(context);
-        x3::skip_over(first, last, context);
-        if (++s.use_depth > s.max_depth) {
-            --s.use_depth;
-            throw nesting_error{first, true};
-        }
-        const bool ok = this->subject.parse(first, last, context, rcontext, attr);
-        --s.use_depth;
-        return ok;
-    }
-};
-struct nested_use_gen {
-    template <class Subject>
-    constexpr nested_use_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
-        return {x3::as_parser(s)};
-    }
-};
-constexpr nested_use_gen nested_use{};
+constexpr nested_gen<false> nested{};
+constexpr nested_gen<true> nested_use{};
 
 }  // namespace
 }  // namespace parley::dsl
@@ -158,15 +134,10 @@ struct get_info<parley::dsl::tag_parser<Subject>> {
     using result_type = std::string;
     std::string operator()(const parley::dsl::tag_parser<Subject>& p) const { return what(p.subject); }
 };
-template <class Subject>
-struct get_info<parley::dsl::nested_parser<Subject>> {
+template <class Subject, bool FlowUse>
+struct get_info<parley::dsl::nested_parser<Subject, FlowUse>> {
     using result_type = std::string;
-    std::string operator()(const parley::dsl::nested_parser<Subject>& p) const { return what(p.subject); }
-};
-template <class Subject>
-struct get_info<parley::dsl::nested_use_parser<Subject>> {
-    using result_type = std::string;
-    std::string operator()(const parley::dsl::nested_use_parser<Subject>& p) const { return what(p.subject); }
+    std::string operator()(const parley::dsl::nested_parser<Subject, FlowUse>& p) const { return what(p.subject); }
 };
 }  // namespace boost::spirit::x3
 
