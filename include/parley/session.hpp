@@ -699,12 +699,15 @@ private:
         spill.push_back(text);
         d.leads_spilled = true;
     }
-    void add_actions(decision& d, effect_range r) {
+    [[gnu::always_inline]] void add_actions(decision& d, effect_range r) {
         if (r.count == 0) return;
-        if (d.action_ranges < d.actions.size()) {
+        if (d.action_ranges < d.actions.size()) [[likely]] {
             d.actions[d.action_ranges++] = r;
             return;
         }
+        spill_actions(d, r);
+    }
+    [[gnu::noinline]] void spill_actions(decision& d, effect_range r) {
         auto& spill = scratch().spill;
         if (!d.spilled) spill.clear();
         spill.push_back(r);
