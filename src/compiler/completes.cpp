@@ -20,8 +20,10 @@ namespace parley::pipeline {
 
 namespace {
 
-// How many combinations of values are tried at most: past it, the guards count as undecided.
+// How many combinations of values are tried at most, and how many conditions evaluated over all of
+// them: past either, the guards count as undecided.
 constexpr std::size_t max_combinations = std::size_t{1} << 14;
+constexpr std::size_t max_evaluations = std::size_t{1} << 22;
 // How many of the combinations no guard takes an error names.
 constexpr std::size_t max_named = 4;
 
@@ -80,7 +82,7 @@ public:
             total *= d.size();
             if (total > max_combinations) return false;
         }
-        return true;
+        return total * conditions_ <= max_evaluations;
     }
 
     // The combinations that no guard takes, in order.
@@ -180,6 +182,7 @@ private:
         return true;
     }
     bool visit(const ast::operand& o) {
+        ++conditions_;
         if (const auto* cmp = comparison_of(o)) return visit(*cmp);
         if (const auto* k = boost::get<ast::known_check>(&o)) return dimension_of(k->name.text) != nullptr;
         if (const auto* k = boost::get<ast::known_count>(&o))
@@ -248,6 +251,7 @@ private:
     const symbol_table& symbols_;
     const state_info& form_;
     std::vector<dimension> dims_;
+    std::size_t conditions_ = 0;  // in all the guards: what one combination costs to try
 };
 
 }  // namespace

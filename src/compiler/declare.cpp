@@ -158,7 +158,8 @@ private:
     const compile_options& options_;
     diagnostic_sink& sink_;
     symbol_table symbols_;
-    std::size_t handlers_ = 0;  // all states' and global handlers, groups' uses included
+    std::size_t handlers_ = 0;        // all states' and global handlers, groups' uses included
+    std::size_t group_handlers_ = 0;  // what the groups hold of the groups they use, all together
     bool too_many_states_ = false;
     std::uint32_t file_ = 0;
     std::uint32_t copy_ = none;
@@ -261,6 +262,12 @@ const std::vector<handler_ref>* declarer::group_handlers(handler_group& group, s
             continue;
         }
         it->second.used = true;
+        if (chain.size() >= options_.limits.max_guard_depth) {  // a chain of groups as deep as a guard, and no deeper
+            sink_.error(at(group.file, use.name), fmt::format("groups of handlers use each other too deeply here (the limit is {})",
+                                                              options_.limits.max_guard_depth));
+            group.broken = true;
+            continue;
+        }
         if (const auto loop = std::find(chain.begin(), chain.end(), use.name.text); loop != chain.end()) {
             std::string path;
             for (auto g = loop; g != chain.end(); ++g) path += *g + " -> ";
@@ -269,10 +276,21 @@ const std::vector<handler_ref>* declarer::group_handlers(handler_group& group, s
             group.broken = true;
             continue;
         }
-        if (const auto* inner = group_handlers(it->second, chain))
+        if (const auto* inner = group_handlers(it->second, chain)) {
+            // Groups used twice over, level after level, or many groups using a large one: all the
+            // groups' handlers, each with those of the groups it uses, stay within the script's limit.
+            group_handlers_ += inner->size();
+            if (group_handlers_ > options_.limits.max_handlers) {
+                sink_.error(at(group.file, use.name),
+                            fmt::format("the groups of handlers hold more than {} handlers with the groups they use (here, '{}')",
+                                        options_.limits.max_handlers, node.name.text));
+                group.broken = true;
+                continue;
+            }
             out.insert(out.end(), inner->begin(), inner->end());
-        else
+        } else {
             group.broken = true;
+        }
     }
     take_own(node.handlers.size());
     chain.pop_back();
