@@ -1091,7 +1091,7 @@ end
     CHECK(call.step("returns", 1.0, slots{{"days", "30.0"}, {"method", "in store"}}).phrase == "Within the window. Bring it to a store.");
     CHECK(call.step("returns", 1.0, slots{{"days", "31"}}).phrase == "One day late.");
     CHECK(call.step("returns", 1.0, slots{{"days", "45"}}).phrase == "Outside the window.");
-    CHECK(call.step("returns").phrase == "Outside the window.");  // no number: no comparison holds
+    CHECK(call.step("returns").phrase == "Outside the window.");                                      // no number: no comparison holds
     CHECK_THROWS_AS(call.step("returns", 1.0, slots{{"method", "by post"}}), parley::session_error);  // not one of its values
 
     CHECK(call.step("check", 1.0, slots{{"email", "a@x"}, {"backup", "a@x"}}).phrase == "The same address.");
