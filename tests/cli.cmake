@@ -37,6 +37,11 @@ add_test(NAME example.retail.check COMMAND ${parley_bin} check examples/retail/r
 set_tests_properties(example.retail.check PROPERTIES FAIL_REGULAR_EXPRESSION "warning|error")
 add_test(NAME example.retail.test COMMAND ${parley_bin} test examples/retail/retail.rules examples/retail/retail.tests
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# Every state, handler, transition and phrase variant of it, by its own tests.
+add_test(NAME example.retail.coverage COMMAND ${parley_bin} test examples/retail/retail.rules examples/retail/retail.tests --coverage
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(example.retail.coverage PROPERTIES PASS_REGULAR_EXPRESSION "handlers fired +44/44 +100.0%\n  transitions +56/56"
+                                                        FAIL_REGULAR_EXPRESSION "not covered")
 add_test(NAME example.retail.calls
          COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${parley_bin};run;examples/retail/retail.rules;--set;caller_phone=+1 555 0100;--input;examples/retail/calls.jsonl"
                  -DEXPECTED=${PROJECT_SOURCE_DIR}/examples/retail/calls.expected -DSTATUS=0 -P ${golden}
@@ -53,6 +58,8 @@ parley_golden(check_errors 1 stderr check tests/cli/errors.rules)
 parley_golden(check_json 1 stdout check --json tests/cli/errors.rules)
 parley_golden(check_missing_json 1 stdout check --json tests/cli/no_such_file.rules)
 parley_golden(run_bad_lines 1 stdout run tests/cli/timers.rules --input tests/cli/bad_lines.jsonl)
+# A line's fields: an unknown one is an error that names it; 'vars' give a pickup's call its variables.
+parley_golden(run_fields 1 stdout run tests/cli/values.rules --set company=Lily --input tests/cli/fields.jsonl)
 # Timers that fall due between two lines: every reply reaches the host, once, in order.
 parley_golden(run_timer_replies 0 stdout run tests/cli/timers.rules --input tests/cli/timer_replies.jsonl)
 parley_golden(run_hold_expired 0 stdout run rules/callcenter.rules --input tests/cli/hold_expired.jsonl)
@@ -71,6 +78,11 @@ parley_golden(screen_hits 1 stdout screen rules/callcenter.rules "Алло, НЕ
 add_test(NAME cli.chat_piped_input COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/timers.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.txt
          -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat.expected -DSTATUS=0 -P ${golden}
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+# A chat shows the host actions each reply asks for, in order, with their arguments.
+add_test(NAME cli.chat_actions COMMAND ${CMAKE_COMMAND}
+         "-DCOMMAND=${parley_bin};chat;tests/cli/actions.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_actions.txt
+         -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_actions.expected -DSTATUS=0 -P ${golden}
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 # bench refuses the lines that run answers with an error, and counts them the same: 15 in bad_lines.
 add_test(NAME cli.bench_counts_bad_lines_like_run COMMAND ${parley_bin} bench tests/cli/timers.rules --input tests/cli/bad_lines.jsonl
@@ -150,6 +162,12 @@ parley_written(test_junit 0 [["$0" test tests/cli/timers.rules tests/cli/hints.t
 parley_written(test_lcov 0 [["$0" test tests/cli/values.rules tests/cli/values.tests --coverage-format lcov -o "$1/t.info" >/dev/null 2>&1 || cat "$1/t.info" && "$0" graph tests/cli/values.rules --coverage "$1/t.info" | tail -n 3]])
 # Why a step answered so: parley run --trace, and chat's :why, :slots, :counters, :vars and :undo.
 parley_golden(run_trace 1 stdout run tests/cli/values.rules --trace --input tests/cli/run_trace.jsonl)
+# What a step says: a handler's words, then a form's question, one phrase; the rule is the
+# handler's; the trace and the coverage count every handler that fired on the way.
+parley_golden(run_join 0 stdout run tests/cli/join.rules --trace --input tests/cli/join.jsonl)
+parley_golden(test_join_coverage 0 stdout test tests/cli/join.rules --coverage)
+# A confirmation no test reaches is named on its own, without an empty "()" for a state.
+parley_golden(test_confirm_coverage 0 stdout test tests/cli/confirm.rules --coverage)
 add_test(NAME cli.chat_why COMMAND ${CMAKE_COMMAND}
          "-DCOMMAND=${parley_bin};chat;tests/cli/values.rules" -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.txt
          -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/cli/chat_why.expected -DSTATUS=0 -P ${golden}

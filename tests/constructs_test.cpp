@@ -266,6 +266,38 @@ state done action close
     CHECK(say(call, "returns") == "returns_flow: ");
 }
 
+TEST_CASE("construct: a group may use another group, whose handlers take its place", "[constructs][groups]") {
+    auto s = compile_or_fail(R"(setting language = en
+intent returns
+intent refund
+intent bye
+handlers closing
+  on bye -> done
+    say "Goodbye."
+end
+handlers openers
+  on returns -> stay
+    say "Returns."
+  handlers closing
+  on bye -> stay
+    say "Never: the closing group's comes first."
+  on refund -> stay
+    say "Refunds."
+end
+state greeting initial
+  say "How can I help?"
+  on refund -> stay
+    say "The state's own, before the group."
+  handlers openers
+end
+state done action close
+)");
+    parley::session call(s);
+    CHECK(say(call, "refund") == "greeting: The state's own, before the group.");
+    CHECK(say(call, "returns") == "greeting: Returns.");
+    CHECK(say(call, "bye") == "done: Goodbye.");
+}
+
 TEST_CASE("construct: a mistake in a group is reported once, whichever states use it", "[constructs][groups]") {
     auto result = parley::compile_string(R"(intent hi
 handlers openers
@@ -318,6 +350,77 @@ end
     REQUIRE(r.actions.size() == 1);
     CHECK(r.actions[0].argument("order_id") == "A-7");
     CHECK(r.actions[0].argument("email") == "ana@example.com");
+}
+
+TEST_CASE("construct: a handler's words before a form come first, then the form's question, in one phrase", "[constructs][forms]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot address
+slot name
+intent yes
+intent no
+intent later
+flow collect(done)
+  state asking
+    ask address "And the address, {name|friend}?"
+    complete -> done
+  end
+end
+state offer initial
+  say "Shall I send it?"
+  on yes -> get_address
+    say "Good news, {name|friend}: it ships today."
+  on no -> anything_else
+    say "All right. Anything else?"
+  on later -> collect(done -> anything_else)
+    say "Let us note it down."
+  after 30s -> get_address
+    say "Still there?  "
+end
+state get_address
+  ask address "What is your address?"
+  complete -> anything_else
+    say "Thank you, it is on its way."
+end
+state anything_else
+  say "Is there anything else I can help with?"
+  on no -> done
+end
+state done action close
+)");
+    const auto* line_of_yes = "test.rules:15";
+    parley::session call(s);
+    (void)call.start();
+    auto r = call.step("yes");
+    CHECK(r.phrase == "Good news, friend: it ships today. What is your address?");  // both render: one phrase
+    CHECK(r.state_name() == "get_address");
+    CHECK(fmt::format("{}:{}", r.rule().file, r.rule().line) == line_of_yes);  // the handler fired, not the `ask`
+    r = call.step("yes");                                                      // the form's own turn: the `ask` line speaks, alone
+    CHECK(r.phrase == "What is your address?");
+    CHECK(r.rule().line == 25);
+
+    call.reset();  // the form has everything: the handler's words, then its 'complete' handler's
+    r = call.step("yes", 1.0, std::vector<parley::slot_value>{{"address", "1 Main St"}});
+    CHECK(r.phrase == "Good news, friend: it ships today. Thank you, it is on its way.");
+    CHECK(r.rule().line == 26);
+
+    call.reset();  // an ordinary state: the handler's words replace its entry phrase
+    CHECK(call.step("no").phrase == "All right. Anything else?");
+
+    call.reset();  // a flow whose first state asks, its question rendered too
+    r = call.step("later", 1.0, std::vector<parley::slot_value>{{"name", "Ana"}});
+    CHECK(r.phrase == "Let us note it down. And the address, Ana?");
+    CHECK(r.state_name() == "collect(anything_else).asking");
+
+    call.reset();  // a timer into a form: one space between, however the words end
+    std::string joined;
+    call.advance(30, [&](const parley::reply& timer) { joined = timer.phrase; });
+    CHECK(joined == "Still there?  What is your address?");
+
+    std::string lent;  // into a buffer the host lends, as into the session's own
+    call.reset();
+    r = call.step(*s.find_label("yes"), 1.0, {}, lent);
+    CHECK(r.phrase == "Good news, friend: it ships today. What is your address?");
+    CHECK(r.phrase.data() == lent.data());
 }
 
 TEST_CASE("construct: known(a, b, ...) counts the known slots", "[constructs][guards]") {
@@ -897,4 +1000,112 @@ state bye action close
     // The outer copy's box holds both its states.
     const auto box = dot.substr(dot.find("label=\"outer(bye)\""));
     CHECK(box.substr(0, box.find('}')).find("\"outer(bye).two\" [label=\"two\"]") != std::string::npos);
+}
+
+TEST_CASE("construct: an exit may lead into another flow's use, chained where it is written", "[constructs][flows]") {
+    auto s = compile_or_fail(R"(setting language = en
+intent go
+intent ok
+intent help
+flow pull_up(done)
+  state pulling
+    say "Pulling up the account."
+    on ok -> done
+  end
+end
+flow validate(done, failed)
+  state validating
+    say "Validating the purchase."
+    on ok -> done
+    on help -> failed
+  end
+end
+flow refund(finished)
+  state start
+    say "A refund, then."
+    on go -> pull_up(done -> validate(done -> finished, failed -> start))
+  end
+end
+flow music
+  state playing
+    say "Please hold."
+    on ok -> start
+  end
+end
+state start initial
+  say "How can I help?"
+  on go -> pull_up(done -> validate(done -> start, failed -> music))
+  on help -> refund(finished -> start)
+end
+)");
+    parley::session call(s);
+    CHECK(call.step("go").state_name() == "pull_up(validate(start,music.playing).validating).pulling");
+    auto r = call.step("ok");
+    CHECK(r.state_name() == "validate(start,music.playing).validating");
+    CHECK(r.phrase == "Validating the purchase.");
+    CHECK(call.step("help").state_name() == "music.playing");  // an exit into a flow without exits
+    CHECK(call.step("ok").state_name() == "start");
+    // Inside a flow, a chained use's exits go to the flow's own states and exits.
+    CHECK(call.step("help").state_name() == "refund(start).start");
+    CHECK(call.step("go").state_name() == "pull_up(validate(start,refund(start).start).validating).pulling");
+    CHECK(call.step("ok").state_name() == "validate(start,refund(start).start).validating");
+    CHECK(call.step("ok").state_name() == "start");
+}
+
+TEST_CASE("construct: quoted choices, two values compared, and a part said for one value", "[constructs][types][phrases]") {
+    auto s = compile_or_fail(R"(setting language = en
+slot method: "by mail" | "in store"
+slot days: number
+slot email
+slot backup
+slot level: gold | silver
+variable window: number = "30"
+variable tier: gold | silver | basic = "basic"
+counter tries
+intent returns
+intent check
+intent again
+state talk initial
+  say "How can I help?"
+  on returns if days <= window -> stay
+    keep method
+    say "Within the window.{method=by mail? We will mail a label.}{method=in store? Bring it to a store.}"
+  on returns -> stay
+    say "{days=31?One day late.|Outside the window.}"
+  on check if email == backup and known(email) -> stay
+    say "The same address."
+  on check if level == tier -> stay
+    say "{tier=gold?Gold|Silver} member."
+  on check -> stay
+    say "Different."
+  on again if tries < days -> stay
+    increment tries
+    say "Once more."
+  on again -> stay
+    say "No more tries."
+end
+)");
+    parley::session call(s);
+    using slots = std::vector<parley::slot_value>;
+    CHECK(call.step("returns", 1.0, slots{{"days", "12"}, {"method", "by mail"}}).phrase == "Within the window. We will mail a label.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "30.0"}, {"method", "in store"}}).phrase == "Within the window. Bring it to a store.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "31"}}).phrase == "One day late.");
+    CHECK(call.step("returns", 1.0, slots{{"days", "45"}}).phrase == "Outside the window.");
+    CHECK(call.step("returns").phrase == "Outside the window.");                                      // no number: no comparison holds
+    CHECK_THROWS_AS(call.step("returns", 1.0, slots{{"method", "by post"}}), parley::session_error);  // not one of its values
+
+    CHECK(call.step("check", 1.0, slots{{"email", "a@x"}, {"backup", "a@x"}}).phrase == "The same address.");
+    CHECK(call.step("check", 1.0, slots{{"email", "a@x"}, {"backup", "b@x"}}).phrase == "Different.");
+    parley::step_trace why;  // what a guard of two values read: both
+    (void)call.step("check", 1.0, slots{{"email", "a@x"}}, why);
+    REQUIRE_FALSE(why.handlers.empty());
+    CHECK(why.handlers[0].read == "email = \"a@x\", backup = unknown, email = \"a@x\"");
+    CHECK(call.step("check", 1.0, slots{{"level", "silver"}}).phrase == "Different.");  // the tier is basic
+    parley::session gold(s, {.variables = {{"tier", "gold"}}});
+    CHECK(gold.step("check", 1.0, slots{{"level", "gold"}}).phrase == "Gold member.");
+
+    const slots two_days{{"days", "2"}};
+    CHECK(call.step("again", 1.0, two_days).phrase == "Once more.");  // a counter against a number slot
+    CHECK(call.step("again", 1.0, two_days).phrase == "Once more.");
+    CHECK(call.step("again", 1.0, two_days).phrase == "No more tries.");
 }

@@ -5,7 +5,10 @@
 #include <parley/outline.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -100,4 +103,40 @@ TEST_CASE("the keywords and settings an editor completes are the grammar's and t
     const auto settings = parley::setting_names();
     CHECK(std::find(settings.begin(), settings.end(), "threshold") != settings.end());
     CHECK(std::is_sorted(settings.begin(), settings.end()));
+}
+
+namespace {
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+}  // namespace
+
+// The reserved words live in the grammar (src/dsl/parser.cpp); the editor's completion reads them
+// from there (parley::keywords), and the language reference and the TextMate grammar must say
+// the same words: a keyword added to the parser fails here until both know it.
+TEST_CASE("the reserved words of the reference and of the editor grammar are the parser's", "[outline][docs]") {
+    const auto words = parley::keywords();
+    const std::set<std::string> reserved(words.begin(), words.end());
+
+    const auto reference = read_text(PARLEY_SOURCE_DIR "/rules/README.md");
+    const std::string intro = "These words are reserved and cannot name anything: `";
+    const auto start = reference.find(intro);
+    REQUIRE(start != std::string::npos);
+    const auto end = reference.find('`', start + intro.size());
+    std::istringstream listed(reference.substr(start + intro.size(), end - start - intro.size()));
+    std::set<std::string> documented;
+    for (std::string w; listed >> w;) documented.insert(w);
+    CHECK(documented == reserved);
+
+    // Each keyword is one alternative of a pattern: "(word)", "(word|", "|word|" or "|word)".
+    const auto grammar = read_text(PARLEY_SOURCE_DIR "/editors/vscode/syntaxes/parley.tmLanguage.json");
+    for (const auto& w : reserved) {
+        CAPTURE(w);
+        const bool highlighted = grammar.find("(" + w + ")") != std::string::npos || grammar.find("(" + w + "|") != std::string::npos ||
+                                 grammar.find("|" + w + "|") != std::string::npos || grammar.find("|" + w + ")") != std::string::npos;
+        CHECK(highlighted);
+    }
 }

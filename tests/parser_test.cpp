@@ -377,6 +377,17 @@ TEST_CASE("keywords are whole words: 'state' does not start 'statement'", "[pars
     CHECK(s.handlers[0].target.text == "staying");
 }
 
+TEST_CASE("an action's name is any word of letters, digits, '_' and '-', even one that starts like a keyword", "[parser]") {
+    const auto s = only<ast::state_decl>(
+        parse("state a initial\n  on x -> b\n    do ask-the-oracle\n    do set-x\n    do on-hold\n    do end-call\n    do "
+              "known_1\nend"));
+    REQUIRE(s.handlers.size() == 1);
+    std::vector<std::string> names;
+    for (const auto& c : s.handlers[0].clauses) names.push_back(boost::get<ast::do_clause>(c).name.text);
+    CHECK(names == std::vector<std::string>{"ask-the-oracle", "set-x", "on-hold", "end-call", "known_1"});
+    CHECK(has_message(parse("state a initial\n  on x -> b\n    do end\nend"), "'end' is a reserved word"));
+}
+
 TEST_CASE("comments and blank lines are skipped anywhere", "[parser]") {
     auto p = parse(
         "# head\n\nstate a # name\n  # inside\n  on x # label\n    -> b # target\n\n    say \"# not a comment\" # said\nend # done\n");
@@ -395,7 +406,8 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"state\n", "2:1: expected a state name after 'state'"},
         {"state 1a", "1:7: expected a state name after 'state'"},
         {"state statement\n  say \"x\"\n", "3:1: expected 'end' to close state 'statement'"},
-        {"state intake\n  on hi -> b\n  sya \"x\"\nend", "3:3: expected 'end' to close state 'intake'"},
+        {"state intake\n  on hi -> b\n  sya \"x\"\nend", "3:3: expected 'end' to close state 'intake'; did you mean 'say'?"},
+        {"state intake\n  on hi -> b\n  thing \"x\"\nend", "3:3: expected 'end' to close state 'intake'"},
         {"global\n  on a -> b\n", "3:1: expected 'end' to close 'global'"},
         {"intent hi: ru 3", "1:15: expected a string after the language tag"},
         {"intent hi: 3", "1:12: expected a description after ':': a string, or language tags and strings"},
@@ -407,7 +419,7 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"state a\n  on x if c > 1 or -> b\nend", "2:20: expected a condition after 'or'"},
         {"state a\n  on x if c > 1 and -> b\nend", "2:21: expected a condition after 'and'"},
         {"state a\n  on x if c = 1 -> b\nend", "2:13: expected a comparison operator: '==', '!=', '<', '<=', '>' or '>='"},
-        {"state a\n  on x if c > -> b\nend", "2:15: expected a number or a string to compare with"},
+        {"state a\n  on x if c > -> b\nend", "2:15: expected a number, a string, or a counter, slot or variable to compare with"},
         {"state a\n  on x if (c > 1 -> b\nend", "2:18: expected ')'"},
         {"state a\n  on x if known name -> b\nend", "2:17: expected '('"},
         {"state a\n  on x -> b\n    say \"a\" |\nend", "4:1: expected a variant after '|': a string, or language tags and strings"},
@@ -420,7 +432,8 @@ TEST_CASE("syntax errors name what was expected, where", "[parser][diagnostics]"
         {"setting x =", "1:12: expected a setting value: a number, a name or a string"},
         {"slot", "1:5: expected a name to declare"},
         {"slot\nstate a", "2:1: expected a name to declare"},
-        {"slot say", "1:6: 'say' is a reserved word; a name to declare cannot be 'say'"},
+        {"slot say",
+         "1:6: 'say' is a reserved word; a name to declare cannot be 'say': rename it (as 'say_name') where it is declared and where it is used"},
         {"forbid \"a\" \"b\"", "1:12: expected 'use' and the replacement phrase"},
         {"confirm clarify", "1:9: expected '->' after 'confirm'"},
         {"confirm -> c\n  repeat \"x\"\nend", "2:3: expected 'ask' and the phrase that confirms the intent"},

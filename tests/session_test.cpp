@@ -905,6 +905,49 @@ end
     CHECK(call.step("adopt").phrase == "Noted, dear customer.");
 }
 
+TEST_CASE("a set's placeholders are rendered when it runs, and the value stays as rendered", "[session][placeholders]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+setting fallback = en
+slot window
+slot name
+variable news = ""
+variable store = en "the shop" ru "магазин"
+variable log = ""
+intent give
+intent again
+intent greet
+state talk initial
+  say "Hello."
+  on give -> stay
+    keep window
+    set news = "It is within {window|the usual time}{name?, {name}}, at {store}. {{not a placeholder}}"
+    say "{news}"
+  on again -> stay
+    set log = "{log}x"
+    say "{log}"
+  on greet -> stay
+    say ru "{news}" en "{news}"
+end
+)");
+    session call(s, {.language = "ru"});
+    const parley::slot_value window[] = {{"window", "30 days"}, {"name", "Ana"}};
+    // The text is the default language's, so its variables speak it too.
+    CHECK(call.step("give", 1.0, window).phrase == "It is within 30 days, Ana, at the shop. {not a placeholder}");
+    CHECK(call.slot("name").empty());  // read from the utterance, not kept
+    const parley::slot_value later[] = {{"window", "a week"}};
+    CHECK(call.step("greet", 1.0, later).phrase == "It is within 30 days, Ana, at the shop. {not a placeholder}");  // as rendered then
+    CHECK(call.variable("news") == "It is within 30 days, Ana, at the shop. {not a placeholder}");
+    CHECK(call.step("give").phrase == "It is within 30 days, at the shop. {not a placeholder}");  // the call's window now
+    // A value that reads itself grows, but never past the longest value a slot may have.
+    std::string_view last;
+    for (int i = 0; i < 5000; ++i) last = call.step("again").phrase;
+    CHECK(last.size() == parley::max_slot_value_bytes);
+    // It survives a snapshot, as any value a `set` gave.
+    const auto restored = session::restore(s, call.snapshot());
+    CHECK(restored.variable("news") == "It is within 30 days, at the shop. {not a placeholder}");
+    CHECK(restored.variable("log").size() == parley::max_slot_value_bytes);
+}
+
 TEST_CASE("a text of variables only is said as compiled until the call gives a variable a value", "[session][placeholders]") {
     const auto s = parley::test::compile_or_fail(R"(setting language = en
 slot name
@@ -1197,6 +1240,32 @@ TEST_CASE("a traced step lists the handlers tried, in order, with what a guard t
     REQUIRE_FALSE(why.handlers.empty());
     CHECK(why.handlers[0].trigger == "unclear");
     CHECK(why.handlers[0].read == "clarifications = 0");
+}
+
+TEST_CASE("a traced step names no_match and no_input in what a guard read", "[session][trace]") {
+    const auto s = parley::test::compile_or_fail(R"(setting language = en
+counter asked
+intent question
+intent silence
+state talk initial
+  say "How can I help?"
+  on silence if no_input >= 2 and asked < 3 -> stay
+    say "Are you there?"
+  on silence -> stay
+  otherwise if no_match >= 2 -> stay
+    say "Let me put it another way."
+  otherwise -> stay
+    say "Sorry?"
+end
+)");
+    session call(s);
+    parley::step_trace why;
+    (void)call.step("question", 1.0, {}, why);
+    REQUIRE(why.handlers.size() == 2);
+    CHECK(why.handlers[0].read == "no_match = 1");
+    (void)call.step("silence", 1.0, {}, why);
+    REQUIRE(why.handlers.size() == 2);
+    CHECK(why.handlers[0].read == "no_input = 1, asked = 0");
 }
 
 TEST_CASE("a traced step notes a confirmation question and the yes that settles it", "[session][trace]") {

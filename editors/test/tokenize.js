@@ -68,6 +68,7 @@ function check_sample(grammar) {
     'end',                                                       // 9
     'flow recover(found)',                                       // 10
     '  on bye -> recover(found -> close_call) # "not a string"', // 11
+    '  say "{level=gold?As a gold member, |}welcome." do end-call', // 12
   ];
   const lines = tokenize(grammar, sample.join('\n'));
   const at = (line, text, scope, nth = 0) => {
@@ -117,6 +118,9 @@ function check_sample(grammar) {
   at(11, 'recover', 'entity.name.type.state.parley');
   at(11, 'close_call', 'entity.name.type.state.parley');
   at(11, '# "not', 'comment.line.number-sign.parley');
+  at(12, 'level', 'variable.other.placeholder.parley');
+  at(12, 'gold', 'string.unquoted.value.parley');
+  at(12, 'end-call', 'entity.name.function.action.parley');
 }
 
 // On a shipped script: the tokens a line's shape says the role of.

@@ -56,6 +56,7 @@ struct graph_view {
                 case detail::effect_kind::keep_slot: out.push_back("keep " + std::string(t.str(t.slots[e.index]))); break;
                 case detail::effect_kind::clear_slot: out.push_back("clear " + std::string(t.str(t.slots[e.index]))); break;
                 case detail::effect_kind::set_variable:
+                case detail::effect_kind::render_variable:
                     out.push_back("set " + std::string(t.str(t.variables[e.index])) + " = \"" + std::string(t.str(e.value)) + "\"");
                     break;
                 case detail::effect_kind::copy_slot:

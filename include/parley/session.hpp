@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -128,8 +129,11 @@ struct traced_handler {
     std::string read;  // what a guard that did not hold read: "insults = 0, confidence = 0.55"
 };
 struct step_trace {
-    std::vector<traced_handler> handlers;  // in the order tried; the one that fired comes last
-    std::string note;                      // what happened before any handler: a confirmation, a low confidence
+    // In the order tried. The one that fired comes last, unless it led into a form: then the
+    // form's 'complete' handlers follow (and so on, through forms that complete at once), or the
+    // form's `ask` line that spoke (trigger "ask", fired).
+    std::vector<traced_handler> handlers;
+    std::string note;  // what happened before any handler: a confirmation, a low confidence
     void clear() noexcept {
         handlers.clear();
         note.clear();
@@ -464,7 +468,7 @@ private:
             if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this})) continue;
             if (pending_label_ != detail::none) clear_pending();
             ++fired;
-            const reply r = respond(buffer, fire(h, {}, due));
+            const reply r = respond(buffer, fire(h, {}, due, decision{}, no_trace{}));
             on_reply(r);
         }
         return fired;
@@ -475,7 +479,7 @@ private:
         decision d{.text = choose(st.entry), .rule = st.where};
         add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, {}));
         if (st.form != detail::none) [[unlikely]]
-            return respond(buffer, form_turn(st.form, d, {}, now_ms_, true));
+            return respond(buffer, form_turn(st.form, d, {}, now_ms_, true, no_trace{}));
         return respond(buffer, d);
     }
 
@@ -616,6 +620,7 @@ private:
         std::size_t longest = max_slot_value_bytes;
         for (const auto& e : tables().effects)
             if (e.kind == detail::effect_kind::set_variable && e.index == index) longest = std::max<std::size_t>(longest, e.value.size);
+        // (a rendered `set` is cut at max_slot_value_bytes: see apply)
         return longest;
     }
 
@@ -687,13 +692,33 @@ private:
         std::array<effect_range, 2> actions{};
         std::uint8_t action_ranges = 0;
         bool spilled = false;
+        bool fired = false;  // a handler fired: the rule is its line, also when a form it led to asks
+        // What is said before `text`, in order: the phrase of a handler that led into a form, whose
+        // question (or 'complete' handler's words) follows. The first is kept here; a chain of
+        // forms spills the rest into the session's scratch.
+        bool leads_spilled = false;
+        std::uint32_t lead = detail::none;  // into texts
     };
-    void add_actions(decision& d, effect_range r) {
+    void add_lead(decision& d, std::uint32_t text) {
+        if (text == detail::none) return;
+        if (d.lead == detail::none) {
+            d.lead = text;
+            return;
+        }
+        auto& spill = scratch().leads;
+        if (!d.leads_spilled) spill.clear();
+        spill.push_back(text);
+        d.leads_spilled = true;
+    }
+    [[gnu::always_inline]] void add_actions(decision& d, effect_range r) {
         if (r.count == 0) return;
-        if (d.action_ranges < d.actions.size()) {
+        if (d.action_ranges < d.actions.size()) [[likely]] {
             d.actions[d.action_ranges++] = r;
             return;
         }
+        spill_actions(d, r);
+    }
+    [[gnu::noinline]] void spill_actions(decision& d, effect_range r) {
         auto& spill = scratch().spill;
         if (!d.spilled) spill.clear();
         spill.push_back(r);
@@ -733,6 +758,7 @@ private:
     struct no_trace {
         static constexpr bool on = false;
         void tried(std::uint32_t, bool, std::optional<scope>) const noexcept {}
+        void asked(const detail::form_field&) const noexcept {}
         template <class Note>
         void note(Note&&) const noexcept {}
     };
@@ -751,6 +777,13 @@ private:
             e.guard = t.str(text.guard);
             e.fired = fired;
             if (values && h.guard != detail::none) call.describe_reads(h.guard, *values, e.read);
+            out.handlers.push_back(std::move(e));
+        }
+        void asked(const detail::form_field& field) const {  // a form asked for a slot: its `ask` line speaks
+            traced_handler e;
+            e.rule = {call.tables().files[field.where.file], field.where.line};
+            e.trigger = "ask";
+            e.fired = true;
             out.handlers.push_back(std::move(e));
         }
         template <class Note>
@@ -776,7 +809,12 @@ private:
             case detail::guard_op::known_slot:
             case detail::guard_op::slot_cmp:
             case detail::guard_op::slot_number_cmp: read(t.str(t.slots[g.a]), text(values.slot(g.a))); break;
-            case detail::guard_op::counter_cmp: read(t.str(t.counters[g.a]), values.counter(g.a)); break;
+            case detail::guard_op::counter_cmp:  // the state's counts follow the counters: no_match, then no_input
+                read(g.a < t.counters.size()    ? t.str(t.counters[g.a])
+                     : g.a == t.counters.size() ? "no_match"
+                                                : "no_input",
+                     values.counter(g.a));
+                break;
             case detail::guard_op::variable_cmp:
             case detail::guard_op::variable_number_cmp: read(t.str(t.variables[g.a]), text(values.variable(g.a))); break;
             case detail::guard_op::known_count_cmp:
@@ -784,6 +822,16 @@ private:
                     read(t.str(t.slots[t.guard_children[i]]), text(values.slot(t.guard_children[i])));
                 break;
             case detail::guard_op::confidence_cmp: read("confidence", values.confidence); break;
+            case detail::guard_op::values_cmp:
+            case detail::guard_op::values_number_cmp:
+                for (const auto& [source, index] : {std::pair{g.number & 3, g.a}, std::pair{g.number >> 2 & 3, g.b}}) {
+                    if (source == detail::counter_value)
+                        read(t.str(t.counters[index]), values.counter(index));
+                    else
+                        read(t.str(source == detail::slot_value ? t.slots[index] : t.variables[index]),
+                             text(detail::text_of(static_cast<std::uint32_t>(source), index, values)));
+                }
+                break;
         }
     }
 
@@ -921,7 +969,7 @@ private:
                 const auto& h = t.handlers[index];
                 if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence})) {
                     if constexpr (Trace::on) trace.tried(index, true, {});
-                    return fire(h, slots, now_ms_);
+                    return fire(h, slots, now_ms_, decision{}, trace);
                 }
                 if constexpr (Trace::on) trace.tried(index, false, scope{*this, slots, detail::none, language_, confidence});
             }
@@ -948,26 +996,28 @@ private:
             const auto& h = t.handlers[index];
             if (h.guard == detail::none || detail::holds(t, h.guard, scope{*this, slots, detail::none, language_, confidence})) {
                 if constexpr (Trace::on) trace.tried(index, true, {});
-                return fire(h, slots, now_ms_);
+                return fire(h, slots, now_ms_, decision{}, trace);
             }
             if constexpr (Trace::on) trace.tried(index, false, scope{*this, slots, detail::none, language_, confidence});
         }
         if (counts && !missed) count_in_state(0);
         if (form != detail::none) [[unlikely]]
-            return form_turn(form, decision{.slots = slots}, slots, now_ms_, false);
+            return form_turn(form, decision{.slots = slots}, slots, now_ms_, false, trace);
         return {};
     }
 
-    // A handler's effects, then its target (entered at `at`), then its phrase: its own, or the
-    // entry phrase of the state it goes to.
-    // `d` holds what led here (a form that completed): its actions come first.
-    [[gnu::always_inline]] decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at) {
-        return fire(h, slots, at, decision{});
-    }
-    [[gnu::always_inline]] decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at, decision d) {
+    // A handler's effects, then its target (entered at `at`), then its phrase: its own, which
+    // replaces the entry phrase of an ordinary state it goes to, or that entry phrase. A form
+    // says what it asks, or what its 'complete' handler says: the handler's own phrase then
+    // comes first, in the same reply (the lead).
+    // `d` holds what led here (a form that completed): its actions and its lead come first.
+    template <class Trace>
+    [[gnu::always_inline]] decision fire(const detail::handler& h, std::span<const slot_value> slots, std::int64_t at, decision d,
+                                         Trace trace) {
         const auto& t = tables();
         d.hint = h.hint;
         d.rule = h.rule;
+        d.fired = true;
         d.slots = slots;
         add_actions(d, apply({h.first_effect, h.effect_count}, slots));
         std::uint32_t phrase = h.phrase;
@@ -975,9 +1025,11 @@ private:
             enter(h.target, at);
             const auto& st = t.states[h.target];
             add_actions(d, apply({st.first_entry_effect, st.entry_effect_count}, slots));
+            if (st.form != detail::none) [[unlikely]] {
+                if (phrase != detail::none) add_lead(d, choose(phrase));
+                return form_turn(st.form, std::move(d), slots, at, true, trace);
+            }
             if (phrase == detail::none) phrase = st.entry;
-            if (st.form != detail::none) [[unlikely]]
-                return form_turn(st.form, std::move(d), slots, at, true);
         }
         d.text = choose(phrase);
         return d;
@@ -986,9 +1038,11 @@ private:
     // A form's turn, on entering it or on an utterance its own handlers did not take: it keeps
     // the slots of its fields the utterance carries; when it has them all, its first 'complete'
     // handler whose guard holds fires; else it asks for the first slot it lacks (again, with the
-    // reprompt, when the utterance filled nothing). `d` is what led here: its actions stay.
+    // reprompt, when the utterance filled nothing). `d` is what led here: its actions and its lead
+    // stay, and so does its rule when a handler led here (else the rule is the field's `ask`).
+    template <class Trace>
     [[gnu::noinline]] decision form_turn(std::uint32_t form_index, decision d, std::span<const slot_value> slots, std::int64_t at,
-                                         bool entered) {
+                                         bool entered, Trace trace) {
         const auto& t = tables();
         const auto& f = t.forms[form_index];
         bool filled = false;
@@ -1006,16 +1060,25 @@ private:
             if (!value(value_key(slot_kind, field.slot)).empty()) continue;
             const auto phrase = entered || filled || field.reprompt == detail::none ? field.prompt : field.reprompt;
             d.text = choose(phrase);
-            d.rule = field.where;
+            if (!d.fired) d.rule = field.where;
+            if constexpr (Trace::on) trace.asked(field);
             return d;
         }
         for (std::uint32_t i = f.first_complete; i < f.first_complete + f.complete_count; ++i) {
-            const auto& h = t.handlers[t.form_completes[i]];
-            if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this, slots})) continue;
+            const auto index = t.form_completes[i];
+            const auto& h = t.handlers[index];
+            if (h.guard != detail::none && !detail::holds(t, h.guard, scope{*this, slots})) {
+                if constexpr (Trace::on) trace.tried(index, false, scope{*this, slots});
+                continue;
+            }
+            if constexpr (Trace::on) trace.tried(index, true, {});
             d.subject = detail::none;
-            return fire(h, slots, at, std::move(d));
+            return fire(h, slots, at, std::move(d), trace);
         }
-        d.text = detail::none;  // complete, and no 'complete' handler's guard holds: nothing to say
+        // Complete, and no 'complete' handler's guard holds: the compiler refuses a form whose
+        // 'complete' handlers may all fail (check_form_completes), so this says nothing only
+        // for a script compiled past that check.
+        d.text = detail::none;
         return d;
     }
 
@@ -1050,10 +1113,30 @@ private:
                     break;
                 }
                 case detail::effect_kind::clear_slot: store_.erase(value_key(slot_kind, e.index)); break;
+                case detail::effect_kind::render_variable: set_rendered(e, slots); break;
                 case detail::effect_kind::host_action: return {i, end - i};  // they come last
             }
         }
         return {end, 0};
+    }
+
+    // `set VARIABLE = "... {slot} ..."`: the text rendered with the call's values as they are now
+    // (the utterance's slots first), in the script's default language, into the session's own
+    // room, and kept for every language; at most max_slot_value_bytes, cut at a character.
+    [[gnu::noinline]] void set_rendered(const detail::effect& e, std::span<const slot_value> slots) {
+        const auto& t = tables();
+        const auto& text = t.texts[e.slot];
+        auto value =
+            detail::render([&](std::size_t size) { return own_room(size); }, t, text, scope{*this, slots, detail::none, text.language});
+        if (value.size() > max_slot_value_bytes) {
+            std::size_t cut = max_slot_value_bytes;
+            while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+            value = value.substr(0, cut);
+        }
+        const auto key = value_key(variable_kind, e.index);
+        store_.erase_named(key);
+        set_value(key, value);
+        variables_set_ = true;
     }
 
     // Remembers the doubtful intent and its slots, and asks the caller about it.
@@ -1140,11 +1223,52 @@ private:
         const auto& st = t.states[state_];
         ended_ = is_terminal(st.action);
         std::string_view phrase;
-        if (d.text != detail::none) {
+        if (d.lead != detail::none) [[unlikely]] {
+            phrase = say_joined(buffer, d);
+        } else if (d.text != detail::none) {
             const auto& text = t.texts[d.text];
             phrase = say(buffer, text, d.slots, d.subject);
         }
         return make_reply(phrase, st.action, d.hint, d.rule, d.action_ranges != 0 ? resolve_actions(d) : std::span<const host_action>());
+    }
+
+    // The decision's leads, then its text, as one phrase: each rendered where the one before it
+    // ends, a space between two that do not end or start with one. Into `buffer`, or the own.
+    [[gnu::noinline]] std::string_view say_joined(std::string* buffer, const decision& d) {
+        const auto& t = tables();
+        std::size_t used = 0;
+        auto room = [&](std::size_t size) { return (buffer ? detail::room_in(*buffer, used + size) : own_room(used + size, used)) + used; };
+        auto base = [&] { return buffer ? buffer->data() : actions_->render(); };
+        auto add = [&](std::uint32_t which) {
+            if (which == detail::none) return;
+            const auto& text = t.texts[which];
+            const auto before = used;
+            if (before != 0) *room(1) = ' ', ++used;  // taken back below when either side has its own space
+            std::size_t size = 0;
+            if (text.has_placeholders) {
+                size = detail::render(room, t, text, scope{*this, d.slots, d.subject, text.language}).size();
+            } else {
+                const auto whole = t.str(text.whole);
+                if (!whole.empty()) std::memcpy(room(whole.size()), whole.data(), whole.size());
+                size = whole.size();
+            }
+            char* const at = base();
+            if (size == 0) {
+                used = before;
+                return;
+            }
+            if (before != 0 &&
+                (std::isspace(static_cast<unsigned char>(at[before - 1])) || std::isspace(static_cast<unsigned char>(at[used])))) {
+                std::memmove(at + before, at + used, size);  // one space between is enough
+                used = before;
+            }
+            used += size;
+        };
+        add(d.lead);
+        if (d.leads_spilled)
+            for (const auto lead : actions_->leads) add(lead);
+        add(d.text);
+        return used == 0 ? std::string_view() : std::string_view(base(), used);
     }
 
     // A text as said: as written, or as the compiler rendered it (with the script's values, and
@@ -1194,17 +1318,19 @@ private:
     // The session's own render buffer, at least `size` bytes: the scratch's tail, which grows
     // with it, in one allocation. Its size is known from the session's own line (render_room_),
     // so that a render reads nothing of the scratch: with many live calls, it is rarely in cache.
-    [[nodiscard]] char* own_room(std::size_t size) {
+    // `keep`: how many of its first bytes must survive its growth (a phrase joined piece by piece).
+    [[nodiscard]] char* own_room(std::size_t size, std::size_t keep = 0) {
         if (!actions_ || own_room_bytes() < size) [[unlikely]]  // (a moved-from session keeps its render_room_)
-            grow_own_room(size);
+            grow_own_room(size, keep);
         return actions_->render();
     }
     [[nodiscard]] std::size_t own_room_bytes() const noexcept { return render_room_ == 0 ? 0 : std::size_t{32} << render_room_; }
     // At least double, in powers of two from 64 bytes.
-    [[gnu::noinline]] void grow_own_room(std::size_t size) {
+    [[gnu::noinline]] void grow_own_room(std::size_t size, std::size_t keep = 0) {
         auto room = static_cast<unsigned>(render_room_) + 1;
         while ((std::size_t{32} << room) < size) ++room;
         auto bigger = action_scratch::make(std::size_t{32} << room);
+        if (actions_ && keep != 0) std::memcpy(bigger->render(), actions_->render(), std::min(keep, own_room_bytes()));
         if (actions_) bigger->take(std::move(*actions_));
         actions_ = std::move(bigger);
         render_room_ = room & 63u;  // under 64: no phrase comes near 2^63 bytes
@@ -1300,7 +1426,8 @@ private:
         std::vector<host_action> actions;
         std::vector<host_argument> arguments;
         std::string text;
-        std::vector<effect_range> spill;  // a decision's action ranges past its own few
+        std::vector<effect_range> spill;   // a decision's action ranges past its own few
+        std::vector<std::uint32_t> leads;  // a decision's leads past its first (texts)
 
         struct free_block {
             void operator()(action_scratch* s) const noexcept {
@@ -1318,6 +1445,7 @@ private:
             arguments = std::move(other.arguments);
             text = std::move(other.text);
             spill = std::move(other.spill);
+            leads = std::move(other.leads);
         }
         [[nodiscard]] char* render() noexcept { return reinterpret_cast<char*>(this + 1); }
     };

@@ -46,6 +46,12 @@ void show(const parley::reply& r) {
     if (!r.hint().empty()) std::cout << "  hint: " << r.hint();
     if (r.rule()) std::cout << "  rule: " << r.rule().file << ':' << r.rule().line;
     std::cout << '\n';
+    // What the host is asked to do, in order, as a .tests step asserts it.
+    for (const auto& a : r.actions) {
+        std::cout << "    do " << a.name;
+        for (const auto& argument : a.arguments) std::cout << ' ' << argument.name << '=' << in_quotes(argument.value);
+        std::cout << '\n';
+    }
 }
 
 // `--record`: each call becomes a test of what it answered, rewritten to the file after every

@@ -82,29 +82,52 @@ coverage::coverage(const parley::script& script, parley::coverage_points outline
                 transitions_.push_back({std::nullopt, *to, "below the confidence threshold (confirm)", {e.file, e.line}, 0});
 }
 
-void coverage::observe(std::optional<state_id> before, const parley::reply& r) {
-    const bool entered = !before || *before != r.state;
-    if (entered && r.state < state_entry_.size() && state_entry_[r.state] != npos) ++hits_[state_entry_[r.state]];
-    const auto rule = r.rule();
-    if (rule) {
-        for (std::size_t i = 0; i < outline_.entries.size(); ++i) {
-            const auto& e = outline_.entries[i];
-            if (e.what != kind::state && e.what != kind::variant && e.line == rule.line && e.file == rule.file) ++hits_[i];
+void coverage::entered(state_id s) {
+    if (s < state_entry_.size() && state_entry_[s] != npos) ++hits_[state_entry_[s]];
+}
+
+void coverage::fired(const rule_location& rule) {
+    for (std::size_t i = 0; i < outline_.entries.size(); ++i) {
+        const auto& e = outline_.entries[i];
+        if (e.what != kind::state && e.what != kind::variant && e.line == rule.line && e.file == rule.file) ++hits_[i];
+    }
+}
+
+void coverage::observe(std::optional<state_id> before, const parley::reply& r, const parley::step_trace* trace) {
+    // The edge of `rule` from the state the call was in; else (an accepted confirmation, which
+    // answers from the state that asked) an edge of that rule to `to`, when it is known.
+    auto take = [&](const rule_location& rule, std::optional<state_id> to) -> transition* {
+        for (auto& t : transitions_)
+            if (same_place(t.rule, rule) && (!to || t.to == *to) && (!t.from || (before && *t.from == *before))) return &t;
+        if (to)
+            for (auto& t : transitions_)
+                if (same_place(t.rule, rule) && t.to == *to) return &t;
+        return nullptr;
+    };
+    // With a trace, every handler that fired on the way counts, each with the transition it took:
+    // one that led into a form, the form's 'complete' handler, or the `ask` line that spoke.
+    bool counted = false;
+    if (trace)
+        for (const auto& h : trace->handlers) {
+            if (!h.fired) continue;
+            fired(h.rule);
+            counted = same_place(h.rule, r.rule());
+            if (auto* t = take(h.rule, std::nullopt)) {
+                ++t->hits;
+                if (!before || *before != t->to) entered(t->to);
+                before = t->to;
+            }
         }
-        // The edge from the state the call was in; else (an accepted confirmation, which answers
-        // from the state that asked) any edge of that rule to the same state.
-        auto matches = [&](const transition& t, bool from_here) {
-            return t.to == r.state && same_place(t.rule, rule) && (!from_here || !t.from || (before && *t.from == *before));
-        };
+    if (!before || *before != r.state) entered(r.state);
+    const auto rule = r.rule();
+    if (rule && !counted) {
+        fired(rule);
+        // From the state the call was in, to where it is; the confirmation's own edges too.
         bool found = false;
         for (auto& t : transitions_)
-            if (matches(t, true)) ++t.hits, found = true;
+            if (t.to == r.state && same_place(t.rule, rule) && (!t.from || (before && *t.from == *before))) ++t.hits, found = true;
         if (!found)
-            for (auto& t : transitions_)
-                if (matches(t, false)) {
-                    ++t.hits;
-                    break;
-                }
+            if (auto* t = take(rule, r.state)) ++t->hits;
     }
     if (r.phrase.empty()) return;
     for (std::size_t i = 0; i < outline_.entries.size(); ++i) {
@@ -132,7 +155,9 @@ std::string coverage::report() const {
             case kind::field:
             case kind::confirm:
                 ++rules.total, rules.covered += hit;
-                if (!hit) missed.emplace_back(e.file, e.line, fmt::format("'{}' ({}) never fired", e.name, e.owner));
+                if (!hit)  // (the confirmation belongs to no state: its name says what it is)
+                    missed.emplace_back(e.file, e.line,
+                                        fmt::format("'{}'{} never fired", e.name, e.owner.empty() ? "" : fmt::format(" ({})", e.owner)));
                 break;
             case kind::variant:
                 if (!recognisable(e)) break;

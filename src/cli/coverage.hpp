@@ -20,8 +20,10 @@ class coverage {
 public:
     coverage(const parley::script& script, parley::coverage_points outline);
 
-    // A reply the call gave; `before` is the state it was in (nullopt for the pickup).
-    void observe(std::optional<state_id> before, const parley::reply& r);
+    // A reply the call gave; `before` is the state it was in (nullopt for the pickup). With the
+    // step's trace, every handler that fired on the way counts, not only the reply's rule: a
+    // handler that led into a form that completed at once, then its 'complete' handler.
+    void observe(std::optional<state_id> before, const parley::reply& r, const parley::step_trace* trace = nullptr);
 
     // Totals, then every uncovered item by file:line.
     [[nodiscard]] std::string report() const;
@@ -39,6 +41,8 @@ private:
         std::uint64_t hits = 0;
     };
     [[nodiscard]] std::size_t outline_state(state_id s) const;
+    void entered(state_id s);
+    void fired(const rule_location& rule);
 
     parley::script script_;
     parley::graph_view graph_;

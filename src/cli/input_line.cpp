@@ -27,7 +27,7 @@ std::string_view twice(std::vector<std::string_view>& names) {
 }
 
 // The keys a line may have, in the order of read_input_line's switch; one bit each in `seen`.
-constexpr std::string_view known_keys[] = {"call", "intent", "event", "confidence", "at", "seq", "lang", "slots"};
+constexpr std::string_view known_keys[] = {"call", "intent", "event", "confidence", "at", "seq", "lang", "slots", "vars"};
 
 }  // namespace
 
@@ -35,8 +35,9 @@ constexpr std::string_view known_keys[] = {"call", "intent", "event", "confidenc
 // (AVX-512, AVX2, SSE4.2), while On-Demand code is compiled for the build's baseline CPU.
 std::string read_input_line(simdjson::dom::parser& parser, std::string_view line, input_line& f) {
     using simdjson::dom::element_type;
-    f = input_line{.slots = std::move(f.slots), .names = std::move(f.names)};
+    f = input_line{.slots = std::move(f.slots), .vars = std::move(f.vars), .names = std::move(f.names)};
     f.slots.clear();
+    f.vars.clear();
     f.names.clear();
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return "empty line: every line must be one JSON object";
     simdjson::dom::element doc;
@@ -48,10 +49,9 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
     unsigned seen = 0;
     for (auto [key, value] : object) {
         const auto known = static_cast<std::size_t>(std::find(std::begin(known_keys), std::end(known_keys), key) - std::begin(known_keys));
-        if (known == std::size(known_keys)) {
-            f.names.push_back(key);  // not read, but not given twice either
-            continue;
-        }
+        if (known == std::size(known_keys))  // a misspelt field would otherwise be dropped without a word
+            return fmt::format("unknown field '{}'; a line's fields are call, intent, event, confidence, slots, lang, at, seq and vars",
+                               key);
         if (seen & (1u << known)) return fmt::format("key '{}' is given twice", key);
         seen |= 1u << known;
         switch (known) {
@@ -78,7 +78,7 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
             case 6:
                 if (value.get(f.lang) != simdjson::SUCCESS) return "'lang' must be a string";
                 break;
-            default: {
+            case 7: {
                 simdjson::dom::object slots;
                 if (value.get(slots) != simdjson::SUCCESS) return "'slots' must be an object of strings";
                 for (auto [name, text] : slots) {
@@ -86,10 +86,20 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
                     if (text.get(v) != simdjson::SUCCESS) return fmt::format("slot '{}' must be a string", name);
                     f.slots.push_back({name, v});
                 }
+                break;
+            }
+            default: {
+                simdjson::dom::object vars;
+                if (value.get(vars) != simdjson::SUCCESS) return "'vars' must be an object of strings";
+                for (auto [name, text] : vars) {
+                    std::string_view v;
+                    if (text.get(v) != simdjson::SUCCESS) return fmt::format("variable '{}' must be a string", name);
+                    f.vars.emplace_back(name, v);
+                }
+                f.has_vars = true;
             }
         }
     }
-    if (const auto key = twice(f.names); !key.empty()) return fmt::format("key '{}' is given twice", key);
     if (!f.has_call) return "missing 'call'";
     if (auto wrong = call_id_problem(f.call); !wrong.empty()) return fmt::format("'call': {}", wrong);
     if (f.slots.size() > 1) {
@@ -97,8 +107,21 @@ std::string read_input_line(simdjson::dom::parser& parser, std::string_view line
         for (const auto& s : f.slots) f.names.push_back(s.name);
         if (const auto slot = twice(f.names); !slot.empty()) return fmt::format("slot '{}' is given twice", slot);
     }
+    if (f.vars.size() > 1) {
+        f.names.clear();
+        for (const auto& v : f.vars) f.names.push_back(v.first);
+        if (const auto name = twice(f.names); !name.empty()) return fmt::format("variable '{}' is given twice", name);
+    }
     if (!has_label) return "a line needs 'intent' or 'event'";
+    if (f.has_vars && !f.is_pickup()) return "'vars' go on a call's pickup: {\"call\": ..., \"event\": \"pickup\", \"vars\": {...}}";
     return {};
+}
+
+parley::session_options options_for(const parley::session_options& defaults, const input_line& in) {
+    auto options = defaults;
+    if (!in.lang.empty()) options.language = std::string(in.lang);
+    for (const auto& [name, value] : in.vars) options.variables.emplace_back(name, value);
+    return options;
 }
 
 std::string resolve_label(const parley::script& script, const input_line& in, std::optional<parley::label_id>& id) {

@@ -28,6 +28,10 @@ struct input_line {
     std::optional<double> at;
     bool has_call = false;
     std::vector<parley::slot_value> slots;
+    // `"vars": {"company": "Acme", "company.ru": "..."}` on a pickup: the variables of the call it
+    // starts, as --set gives them to every call (views into the parser, as above).
+    std::vector<std::pair<std::string_view, std::string_view>> vars;
+    bool has_vars = false;
     std::vector<std::string_view> names;  // scratch for the duplicate-key check; keeps its capacity
     // `parley serve`'s per-call sequence number, unread here (`parley run` ignores it).
     std::optional<simdjson::dom::element> seq;
@@ -45,6 +49,14 @@ struct input_line {
 // that is not one JSON object: every input line gets its output line. A key given twice, in the
 // line or in its slots, is refused: JSON leaves its meaning open, and readers differ on it.
 [[nodiscard]] std::string read_input_line(simdjson::dom::parser& parser, std::string_view line, input_line& out);
+
+// Why a line with 'vars' is refused for a call that has already started.
+inline constexpr std::string_view vars_too_late =
+    "'vars' give a call its variables when its pickup starts it; this call has already started";
+
+// The options of the call a line starts: the run's, with the line's 'lang' and 'vars' (which
+// come after the run's --set, so they win).
+[[nodiscard]] parley::session_options options_for(const parley::session_options& defaults, const input_line& in);
 
 // The line's label as the script knows it: its id, or nullopt for a label the script does not
 // declare (a session_error or `otherwise`, as the script says). The error: an intent sent as an

@@ -88,12 +88,15 @@ int main(int argc, char** argv) {
   {"call": "c1", "event": "tick", "at": 60}
 'call' is required; then 'intent', or 'event' (pickup, tick, caller_hangup, or a declared
 event); optional 'confidence' (0..1, default 1), 'slots' (strings), 'lang', 'at' (seconds since
-pickup). Limits: 1 MiB per line, 1 to 256 bytes per call id; a longer line, or a line that
-gives a key twice, is an error line.
+pickup), 'seq' (parley serve's); on the pickup that starts a call, 'vars': its variables, as
+--set gives them to every call ({"company": "Acme", "company.ru": "..."}; they win over
+--set). Any other field is an error that names it. Limits: 1 MiB per line, 1 to 256 bytes
+per call id; a longer line, or a line that gives a key twice, is an error line.
 Output, exactly one line per input line, in order:
   {"call": "c1", "state": "intake", "action": "continue", "phrase": "...", "hint": "...",
    "rule": "rules/x.rules:12", "ended": false}
-'hint' only when the rule has one; 'rule' is "" when no rule fired; 'actions' only when the
+'hint' only when the rule has one; 'rule' is "" when no rule fired, and a step's line then
+says why: "note": "nothing in state 'intake' handles 'dance'"; 'actions' only when the
 rule asks the host for some: [{"name": "notify-team", "args": {"manager": "Ana"}}].
 A bad line gives
   {"line": 7, "call": "c1", "error": "..."}

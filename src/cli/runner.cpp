@@ -246,11 +246,13 @@ line_answerer::outcome line_answerer::finish(const parley::script& script, parle
         error(number, &call, wrong, out);
         return {.refused = true};
     }
-    if (tracing_) {
-        const auto r = id ? session.step(*id, f.confidence, f.slots, trace_) : session.step(f.label(), f.confidence, f.slots, trace_);
-        return answer(out, call, r, {}, true);
-    }
-    return answer(out, call, id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots));
+    const auto r = !tracing_
+                       ? (id ? session.step(*id, f.confidence, f.slots) : session.step(f.label(), f.confidence, f.slots))
+                       : (id ? session.step(*id, f.confidence, f.slots, trace_) : session.step(f.label(), f.confidence, f.slots, trace_));
+    // A reply with neither words nor a rule says why: no handler of the call's state took the input.
+    if (r.phrase.empty() && !r.rule()) [[unlikely]]
+        return answer(out, call, r, {}, tracing_, fmt::format("nothing in state '{}' handles '{}'", r.state_name(), f.label()));
+    return answer(out, call, r, {}, tracing_);
 }
 
 void line_answerer::note_expired(std::string_view call) { expired_.emplace_back(call); }
@@ -258,7 +260,7 @@ void line_answerer::note_expired(std::string_view call) { expired_.emplace_back(
 // The line's answer: its reply, the replies of the timers that fired before it, and, when a
 // timer ended the call first, why the line's own input was not handled.
 line_answerer::outcome line_answerer::answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored,
-                                             bool traced) {
+                                             bool traced, std::string_view note) {
     out += "{\"call\": ";
     support::append_json_string(out, call);
     out += ", ";
@@ -272,6 +274,10 @@ line_answerer::outcome line_answerer::answer(std::string& out, std::string_view 
     if (!ignored.empty()) {
         out += ", \"ignored\": ";
         support::append_json_string(out, ignored);
+    }
+    if (!note.empty()) {
+        out += ", \"note\": ";
+        support::append_json_string(out, note);
     }
     if (traced) append_trace(out);
     finish_line(out);
@@ -384,14 +390,11 @@ public:
         std::uint32_t slot = calls_.find(call, h);
         if (slot == call_table::ended) return refuse(number, &call, "call has ended", out);
         if (slot == call_table::expired) return refuse(number, &call, "call has ended: it was expired after being idle", out);
+        if (slot != call_table::unknown && f.has_vars) return refuse(number, &call, vars_too_late, out);
         try {
             if (slot == call_table::unknown) {
-                parley::session_options with_language;
-                if (!f.lang.empty()) {
-                    with_language = defaults_;
-                    with_language.language = std::string(f.lang);
-                }
-                slot = calls_.add(call, h, script_, f.lang.empty() ? defaults_ : with_language);  // may throw: nothing is added then
+                const bool own = !f.lang.empty() || f.has_vars;                                    // else the run's options, not copied
+                slot = calls_.add(call, h, script_, own ? options_for(defaults_, f) : defaults_);  // may throw: nothing is added then
                 calls_.info(slot).offset = now_ - f.at.value_or(0.0);
             } else if (!f.lang.empty()) {
                 calls_.at(slot).set_language(f.lang);

@@ -69,7 +69,8 @@ public:
     void limit(std::size_t bytes) noexcept { limit_ = bytes; }
 
 private:
-    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false);
+    outcome answer(std::string& out, std::string_view call, const parley::reply& r, std::string_view ignored = {}, bool traced = false,
+                   std::string_view note = {});
     void append_reply(std::string& out, const parley::reply& r);
     void finish_line(std::string& out);
     void append_trace(std::string& out) const;

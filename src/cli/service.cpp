@@ -83,6 +83,13 @@ std::uint64_t line_hash(const input_line& f, std::string& scratch, std::vector<p
         field('n', s.name);
         field('v', s.value);
     }
+    slots.clear();  // the call's variables, in name order too
+    for (const auto& [name, value] : f.vars) slots.push_back({name, value});
+    std::sort(slots.begin(), slots.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    for (const auto& s : slots) {
+        field('N', s.name);
+        field('V', s.value);
+    }
     return hash(scratch) | 1;  // 0: unknown
 }
 
@@ -354,6 +361,7 @@ int service::turn(worker& w, const program& p, std::string_view text, std::size_
                 return record->reply.starts_with("{\"line\"") ? 400 : 200;
             }
             if (record && record->ended) return refuse(400, "call has ended");
+            if (record && f.has_vars) return refuse(400, vars_too_late);
             if (!record && !f.is_pickup() && seq != 1) {
                 metrics_->lost.fetch_add(1, std::memory_order_relaxed);
                 if (seq)
@@ -370,13 +378,10 @@ int service::turn(worker& w, const program& p, std::string_view text, std::size_
             line_answerer::outcome done;
             try {
                 if (!record) {
-                    if (f.lang.empty()) {
+                    if (f.lang.empty() && !f.has_vars)
                         session.emplace(p.script, p.defaults);
-                    } else {
-                        auto with_language = p.defaults;
-                        with_language.language = std::string(f.lang);
-                        session.emplace(p.script, with_language);
-                    }
+                    else
+                        session.emplace(p.script, options_for(p.defaults, f));
                 } else {
                     try {
                         session.emplace(parley::session::restore(p.script, record->snapshot, parley::restore_mode::by_name));

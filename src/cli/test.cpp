@@ -36,12 +36,18 @@ struct outcome {
             for (const auto& argument : a.arguments) kept.arguments.emplace_back(argument.name, argument.value);
         }
     }
-    [[nodiscard]] bool has(const expected_action& wanted) const {
-        return std::any_of(actions.begin(), actions.end(), [&](const expected_action& a) {
-            return a.name == wanted.name && std::all_of(wanted.arguments.begin(), wanted.arguments.end(), [&](const auto& argument) {
-                       return std::find(a.arguments.begin(), a.arguments.end(), argument) != a.arguments.end();
-                   });
-        });
+    // Whether the actions are the expected list: the same actions in the same order, each with
+    // the values of the arguments given; `do ...` stands for any actions, none included.
+    [[nodiscard]] bool are(const std::vector<expected_action>& wanted) const { return match(wanted, 0, 0); }
+    [[nodiscard]] bool match(const std::vector<expected_action>& wanted, std::size_t w, std::size_t a) const {
+        if (w == wanted.size()) return a == actions.size();
+        if (wanted[w].any) return match(wanted, w + 1, a) || (a < actions.size() && match(wanted, w, a + 1));
+        return a < actions.size() && is(actions[a], wanted[w]) && match(wanted, w + 1, a + 1);
+    }
+    [[nodiscard]] static bool is(const expected_action& got, const expected_action& wanted) {
+        return got.name == wanted.name && std::all_of(wanted.arguments.begin(), wanted.arguments.end(), [&](const auto& argument) {
+                   return std::find(got.arguments.begin(), got.arguments.end(), argument) != got.arguments.end();
+               });
     }
     [[nodiscard]] std::string actions_text() const {
         std::string out;
@@ -49,6 +55,7 @@ struct outcome {
         return out.empty() ? "none" : out;
     }
     static std::string action_text(const expected_action& a) {
+        if (a.any) return "...";
         std::string out = a.name;
         for (const auto& [name, value] : a.arguments) out += fmt::format(" {}=\"{}\"", name, value);
         return out;
@@ -78,7 +85,16 @@ outcome play(parley::session& call, const input& in, coverage* seen) {
     }
     std::vector<parley::slot_value> slots;
     for (const auto& [name, value] : in.slots) slots.push_back({name, value});
-    add(call.step(std::string_view(in.label), in.confidence, slots));
+    if (!seen) {
+        add(call.step(std::string_view(in.label), in.confidence, slots));
+        return out;
+    }
+    // Traced, so that coverage sees every handler that fired: a form that completes on the
+    // way fires its 'complete' handler after the one the input fired.
+    parley::step_trace why;
+    const auto r = call.step(std::string_view(in.label), in.confidence, slots, why);
+    out.add(r);
+    seen->observe(before, r, &why);
     return out;
 }
 
@@ -114,8 +130,11 @@ std::vector<std::string> mismatches(const outcome& r, const expectation& e) {
     for (const auto& w : e.words)
         if (!parley::contains_folded(r.phrase, w)) problems.push_back(fmt::format("expected the phrase to contain \"{}\"", w));
     if (e.no_actions && !r.actions.empty()) problems.push_back(fmt::format("expected no action, got {}", r.actions_text()));
-    for (const auto& a : e.actions)
-        if (!r.has(a)) problems.push_back(fmt::format("expected the action {}, got {}", outcome::action_text(a), r.actions_text()));
+    if (!e.actions.empty() && !r.are(e.actions)) {
+        std::string wanted;
+        for (const auto& a : e.actions) wanted += (wanted.empty() ? "" : ", ") + outcome::action_text(a);
+        problems.push_back(fmt::format("expected the actions {}, in this order, got {}", wanted, r.actions_text()));
+    }
     for (const auto& w : e.hint_words) {
         if (w.empty() && !r.hint.empty())  // `hint ""`: the step gives the operator no hint
             problems.push_back(fmt::format("expected no hint, got \"{}\"", r.hint));

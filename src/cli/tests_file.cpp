@@ -271,13 +271,26 @@ std::optional<step> parse_step(line_parser& p, std::uint32_t line) {
             else
                 s.expect.words.push_back(words);
         } else if (p.at_word("do")) {
-            p.take();
+            const auto& keyword = p.take();
             if (p.at(token::kind::string) && p.peek().text.empty()) {
-                p.take();
+                const auto& none = p.take();
+                if (!s.expect.actions.empty()) {
+                    p.error(keyword, none, "'do \"\"' says the step asks for no action; it cannot follow another 'do'");
+                    return std::nullopt;
+                }
                 s.expect.no_actions = true;
                 continue;
             }
-            const token* name = p.expect(token::kind::word, "an action's name after 'do', or \"\" for none");
+            if (s.expect.no_actions) {
+                p.error(keyword, "'do \"\"' said the step asks for no action; no other 'do' can follow it");
+                return std::nullopt;
+            }
+            if (p.at_word("...")) {
+                p.take();
+                s.expect.actions.push_back({.name = {}, .arguments = {}, .any = true});
+                continue;
+            }
+            const token* name = p.expect(token::kind::word, "an action's name after 'do', '...' for any actions, or \"\" for none");
             if (!name) return std::nullopt;
             expected_action action{name->text, {}};
             while (p.at(token::kind::word) && p.peek(1).what == token::kind::equals) {

@@ -31,11 +31,12 @@ struct input {
 // `text` in double quotes, with '"' and '\\' escaped as the parser reads them.
 [[nodiscard]] std::string in_quotes(std::string_view text);
 
-// `do NAME [ARGUMENT="VALUE"]...`: the reply asks the host for this action, with at least these
-// arguments.
+// `do NAME [ARGUMENT="VALUE"]...`: an action the step asks the host for, with these values for
+// the arguments given (the others are not checked); `do ...`: any actions, none included.
 struct expected_action {
     std::string name;
     std::vector<std::pair<std::string, std::string>> arguments;
+    bool any = false;  // `do ...`
 };
 
 // What the call holds after a step: `slot NAME="VALUE"` (`""`: unknown), `counter NAME=N`,
@@ -54,6 +55,8 @@ struct expectation {
     std::vector<std::string> words;        // each occurs in the phrase, ignoring case
     bool silent = false;                   // `""`: the phrase is empty
     std::vector<std::string> hint_words;
+    // The step's `do` clauses: with any, the exact list of its actions, in order (every timer's
+    // after a wait); `do ...` stands for any actions there.
     std::vector<expected_action> actions;
     bool no_actions = false;  // `do ""`: the reply asks for no action
     std::vector<expected_value> values;

@@ -317,9 +317,18 @@ void warn(const findings& found, const symbol_table& symbols, diagnostic_sink& s
     auto returns = [&](std::uint32_t s) { return in_copy(s) && symbols.copies[states[s].copy].has_exits; };
     for (auto s : found.dead_ends)
         if (!returns(s)) sink.warning(where(s), fmt::format("no terminal state can be reached from state '{}'", name_of(s)));
+    // A form takes any utterance its handlers do not, but only for the slots it carries: a label
+    // no handler names is still one that nothing answers.
+    const bool forms = std::any_of(states.begin(), states.end(), [](const state_info& s) { return !s.node->fields.empty(); });
     for (auto l : found.unused_labels) {
         const auto& label = symbols.label_list[l];
-        sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", label.is_event ? "event" : "intent", label.name));
+        const auto* kind = label.is_event ? "event" : "intent";
+        if (forms)
+            sink.warning(label.where, fmt::format("{} '{}' is declared but no handler names it: a form takes it only for the slots it "
+                                                  "carries, and outside forms nothing answers it",
+                                                  kind, label.name));
+        else
+            sink.warning(label.where, fmt::format("{} '{}' is declared but never handled", kind, label.name));
     }
     for (const auto& [s, f] : found.unasked_fields) {
         const auto& field = states[s].node->fields[f];

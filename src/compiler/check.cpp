@@ -99,6 +99,9 @@ public:
         check_silence_timeout();
         check_counters();
         check_dispatch_size();
+        if (!sink_.failed())  // the guards' names resolve
+            for (const auto& s : symbols_.state_list)
+                if (!s.node->fields.empty()) check_form_completes(symbols_, s, sink_);
         return std::move(used_);
     }
 
@@ -114,9 +117,11 @@ private:
     void check_phrase(const ast::phrase& p, std::uint32_t file, bool allow_intent, bool is_hint);
     void check_text(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
     bool check_placeholders(const ast::text& t, std::uint32_t file, bool allow_intent, bool is_hint);
+    void check_part_value(const template_piece& piece, const value_symbol& named, const origin& here);
     void check_forbidden(const ast::string_literal& text, std::uint32_t file);
     void check_guard(const ast::disjunction& g, std::uint32_t file);
     void check_comparison(const ast::comparison& cmp, std::uint32_t file);
+    void check_values_compared(const ast::comparison& cmp, const value_symbol& v, const ast::identifier& other, std::uint32_t file);
     void check_shadowing(const std::vector<handler_ref>& handlers);
     void check_empty_slots(const handler_ref& h, const ast::phrase& p);
     using counter_values = std::map<std::string, std::bitset<256>, std::less<>>;
@@ -128,6 +133,7 @@ private:
     void check_descriptions();
     void check_value_types();
     void check_set_type(const ast::set_clause& set, std::uint32_t file);
+    void check_set_text(const ast::set_clause& set, std::uint32_t file);
     void check_fits(const ast::value_type& type, const std::string& what, const ast::string_literal& value, std::uint32_t file);
     void check_groups();
     void check_form(const state_info& s);
@@ -338,7 +344,7 @@ void checker::check_effect(const ast::clause& clause, std::uint32_t file) {
         for (const auto& slot : keep->slots) need_value(slot, file, value_kind::slot, "slot");
     } else if (const auto* set = boost::get<ast::set_clause>(&clause)) {
         need_value(set->variable, file, value_kind::variable, "variable");
-        if (!set->copies) check_forbidden(set->value, file);
+        if (!set->copies) check_set_text(*set, file);
         if (set->copies) need_value(set->from, file, value_kind::slot, "slot");
         check_set_type(*set, file);
     } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
@@ -410,8 +416,25 @@ bool checker::check_placeholders(const ast::text& t, std::uint32_t file, bool al
                                           suggest(piece.text, keys_of(symbols_.values))));
         else if (named->kind == value_kind::counter)
             sink_.error(here, fmt::format("'{}' is a counter; phrases show slots and variables", piece.text));
+        else if (piece.has_value)
+            check_part_value(piece, *named, here);
     }
     return true;
+}
+
+// `{level=gold?...}`: a value the slot or variable can have.
+void checker::check_part_value(const template_piece& piece, const value_symbol& named, const origin& here) {
+    const auto& type = *symbols_.type_of(named);
+    double number = 0;
+    if (piece.value.empty())
+        sink_.error(here, fmt::format("write the value after '=', as in '{{{}=VALUE?...}}'; '{{{}?...}}' is said whenever it has one",
+                                      piece.text, piece.text));
+    else if (type.number && !detail::number_in(piece.value, number))
+        sink_.error(here, fmt::format("{} '{}' is a number: '{}' is none", kind_name(named.kind), piece.text, piece.value));
+    else if (const auto choices = choices_of(type);
+             !choices.empty() && std::find(choices.begin(), choices.end(), piece.value) == choices.end())
+        sink_.error(here, fmt::format("'{}' is not a value of {} '{}' ({}){}", piece.value, kind_name(named.kind), piece.text,
+                                      fmt::join(choices, ", "), suggest(piece.value, choices)));
 }
 
 // Whatever the operator may end up saying: phrases, variable defaults, `set` values. A forbidden
@@ -496,6 +519,10 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
                                                        suggest(cmp.subject.text, keys_of(symbols_.values))));
         return;
     }
+    if (const auto* other = boost::get<ast::identifier>(&cmp.value)) {
+        check_values_compared(cmp, *v, *other, file);
+        return;
+    }
     const auto* typed = symbols_.type_of(*v);
     if (typed && typed->number) {
         if (!number)
@@ -518,11 +545,49 @@ void checker::check_comparison(const ast::comparison& cmp, std::uint32_t file) {
     } else {
         const char* kind = v->kind == value_kind::slot ? "slot" : "variable";
         if (number)
-            sink_.error(at(file, cmp), fmt::format("{} '{}' compares with a string", kind, cmp.subject.text));
+            sink_.error(at(file, cmp), fmt::format("{} '{}' holds text and compares with a string; to compare it with numbers, declare "
+                                                   "it '{} {}: number'",
+                                                   kind, cmp.subject.text, kind, cmp.subject.text));
         else if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne)
             sink_.error(at(file, cmp), fmt::format("{} '{}' compares only with '==' or '!='; a {} declared ': number' compares as a number",
                                                    kind, cmp.subject.text, kind));
     }
+}
+
+// `days <= window`, `email == backup_email`: two values compared, as numbers (counters, number
+// slots and variables: while either has no number, no comparison holds) or as text ('==' and
+// '!=' only; an unknown value is empty).
+void checker::check_values_compared(const ast::comparison& cmp, const value_symbol& v, const ast::identifier& other_name,
+                                    std::uint32_t file) {
+    const auto* other = symbols_.find_value(other_name.text);
+    if (!other) {
+        sink_.error(at(file, other_name), fmt::format("undefined counter, slot or variable '{}'{}", other_name.text,
+                                                      suggest(other_name.text, keys_of(symbols_.values))));
+        return;
+    }
+    auto is_number = [&](const value_symbol& x) { return x.kind == value_kind::counter || symbols_.type_of(x)->number; };
+    auto what = [&](const value_symbol& x, const std::string& name) {
+        return fmt::format("{} '{}' {}", kind_name(x.kind), name, is_number(x) ? "is a number" : "holds text");
+    };
+    if (is_number(v) != is_number(*other)) {
+        sink_.error(at(file, cmp),
+                    fmt::format("{} and {}: they cannot be compared", what(v, cmp.subject.text), what(*other, other_name.text)));
+        return;
+    }
+    if (is_number(v)) return;
+    if (cmp.op != ast::compare_op::eq && cmp.op != ast::compare_op::ne) {
+        sink_.error(at(file, cmp),
+                    fmt::format("'{}' and '{}' hold text: they compare only with '==' or '!='", cmp.subject.text, other_name.text));
+        return;
+    }
+    const auto& left = *symbols_.type_of(v);
+    const auto& right = *symbols_.type_of(*other);
+    if (left.choices.empty() || right.choices.empty()) return;
+    const auto theirs = choices_of(right);
+    if (std::none_of(left.choices.begin(), left.choices.end(),
+                     [&](const ast::identifier& c) { return std::find(theirs.begin(), theirs.end(), c.text) != theirs.end(); }))
+        sink_.error(at(file, cmp), fmt::format("{} '{}' and {} '{}' take no value in common: they are equal only while both are unknown",
+                                               kind_name(v.kind), cmp.subject.text, kind_name(other->kind), other_name.text));
 }
 
 // A handler that an earlier one for the same trigger always beats: one without a guard, or one
@@ -820,7 +885,6 @@ void checker::check_descriptions() {
 // A form asks for each of its slots once, in order; it says its prompts, not an entry phrase;
 // 'complete' says where the call goes once every slot is known.
 void checker::check_form(const state_info& s) {
-    std::fill(used_.label_handled.begin(), used_.label_handled.end(), true);  // a form takes any utterance
     std::set<std::string_view> asked;
     for (const auto& f : s.node->fields) {
         need_value(f.slot, s.file, value_kind::slot, "slot");
@@ -829,7 +893,11 @@ void checker::check_form(const state_info& s) {
         check_phrase(f.prompt, s.file, false, false);
         if (f.reprompt) check_phrase(*f.reprompt, s.file, false, false);
     }
-    if (s.node->entry) sink_.error(at(s.file, *s.node->entry), "a form says the prompt of the first slot it lacks; it has no entry phrase");
+    if (s.node->entry)
+        sink_.error(at(s.file, *s.node->entry),
+                    fmt::format("form '{}' has no entry phrase: it says the prompt of the first slot it lacks; words to say on the way in "
+                                "belong in the 'say' of the handler that leads here, said before the prompt",
+                                s.node->name.text));
     if (is_terminal(s.action))
         sink_.error(at(s.file, s.node->name),
                     fmt::format("form '{}' cannot be a terminal state: the call would end before it asks", s.node->name.text));
@@ -891,7 +959,10 @@ void checker::check_value_types() {
         const auto file = symbols_.find_value(name)->where.file;
         std::set<std::string_view> seen;
         for (const auto& c : type.choices)
-            if (!seen.insert(c.text).second)
+            if (c.text.empty())
+                sink_.error(at(file, c), fmt::format("a value of {} '{}' cannot be empty: an empty value means it is unknown",
+                                                     kind_name(symbols_.find_value(name)->kind), name));
+            else if (!seen.insert(c.text).second)
                 sink_.error(at(file, c),
                             fmt::format("value '{}' appears twice in {} '{}'", c.text, kind_name(symbols_.find_value(name)->kind), name));
     };
@@ -914,6 +985,25 @@ void checker::check_value_types() {
     }
 }
 
+// `set VARIABLE = "TEXT"` is a phrase's text: its placeholders are rendered when the set runs,
+// with the same syntax ('{name}', '{name|default}', '{name?...}', '{{' for a brace). A typed
+// variable takes a value of its type as written, not a rendered text.
+void checker::check_set_text(const ast::set_clause& set, std::uint32_t file) {
+    ast::text as_text;
+    as_text.value = set.value;
+    if (!check_placeholders(as_text, file, false, false)) return;
+    check_forbidden(set.value, file);
+    std::vector<template_piece> pieces;
+    template_error bad;
+    const auto* variable = symbols_.find_value(set.variable.text);
+    if (!variable || variable->kind != value_kind::variable || symbols_.type_of(*variable)->any_text()) return;
+    if (split_template(set.value.value, pieces, bad) &&
+        std::any_of(pieces.begin(), pieces.end(), [](const template_piece& p) { return p.reads_value(); }))
+        sink_.error(at(file, set.value), fmt::format("variable '{}' has a type: it takes a value of its type as written, or a slot's "
+                                                     "('set {} = SLOT'), not a text with placeholders",
+                                                     set.variable.text, set.variable.text));
+}
+
 // `set VARIABLE = "VALUE"` gives a value of the variable's type; `set VARIABLE = SLOT` copies a
 // slot whose every value the variable takes.
 void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
@@ -922,7 +1012,11 @@ void checker::check_set_type(const ast::set_clause& set, std::uint32_t file) {
     const auto& type = *symbols_.type_of(*variable);
     if (type.any_text()) return;
     if (!set.copies) {
-        check_fits(type, "variable '" + set.variable.text + "'", set.value, file);
+        std::vector<template_piece> pieces;
+        template_error bad;
+        if (split_template(set.value.value, pieces, bad) &&
+            std::none_of(pieces.begin(), pieces.end(), [](const template_piece& p) { return p.reads_value(); }))
+            check_fits(type, "variable '" + set.variable.text + "'", set.value, file);  // (with placeholders: check_set_text)
         return;
     }
     const auto* slot = symbols_.find_value(set.from.text);
@@ -1048,9 +1142,10 @@ void checker::check_counters() {
                 for (const auto& term : conj.terms) {
                     const ast::operand* o = &term;
                     while (const auto* n = boost::get<ast::x3::forward_ast<ast::negation>>(o)) o = &n->get().subject;
-                    if (const auto* cmp = boost::get<ast::comparison>(o))
+                    if (const auto* cmp = boost::get<ast::comparison>(o)) {
                         compared.insert(cmp->subject.text);
-                    else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
+                        if (const auto* other = boost::get<ast::identifier>(&cmp->value)) compared.insert(other->text);
+                    } else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::disjunction>>(o))
                         todo.push_back(&inner->get());
                 }
         }

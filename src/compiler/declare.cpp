@@ -152,12 +152,14 @@ private:
     void note_languages(const std::vector<ast::text>& texts);
     void resolve_actions();
     void expand_groups();
+    const std::vector<handler_ref>* group_handlers(handler_group& group, std::vector<std::string>& chain);
     void collect_languages();
 
     const compile_options& options_;
     diagnostic_sink& sink_;
     symbol_table symbols_;
-    std::size_t handlers_ = 0;  // all states' and global handlers, groups' uses included
+    std::size_t handlers_ = 0;        // all states' and global handlers, groups' uses included
+    std::size_t group_handlers_ = 0;  // what the groups hold of the groups they use, all together
     bool too_many_states_ = false;
     std::uint32_t file_ = 0;
     std::uint32_t copy_ = none;
@@ -238,9 +240,70 @@ void declarer::operator()(const ast::group_decl& g) {
     for (const auto& h : g.handlers) note_languages(h);
 }
 
+// A group's handlers with the groups it uses in their places (those groups' own, in turn), as
+// handler_refs of the group's files, once per group; nullptr when it uses itself, directly or
+// through others (said once, at the use that closes the circle). `chain`: the groups being
+// expanded, outermost first.
+const std::vector<handler_ref>* declarer::group_handlers(handler_group& group, std::vector<std::string>& chain) {
+    if (group.expanded) return group.broken ? nullptr : &group.handlers;
+    const auto& node = *group.node;
+    chain.push_back(node.name.text);
+    std::vector<handler_ref> out;
+    std::size_t own = 0;
+    auto take_own = [&](std::size_t until) {
+        for (; own < until; ++own) out.push_back({&node.handlers[own], group.file, none, true});
+    };
+    for (const auto& use : node.groups) {
+        take_own(use.position);
+        const auto it = symbols_.groups.find(use.name.text);
+        if (it == symbols_.groups.end()) {
+            sink_.error(at(group.file, use.name),
+                        fmt::format("undefined group of handlers '{}'{}", use.name.text, suggest(use.name.text, keys_of(symbols_.groups))));
+            continue;
+        }
+        it->second.used = true;
+        if (chain.size() >= options_.limits.max_guard_depth) {  // a chain of groups as deep as a guard, and no deeper
+            sink_.error(at(group.file, use.name), fmt::format("groups of handlers use each other too deeply here (the limit is {})",
+                                                              options_.limits.max_guard_depth));
+            group.broken = true;
+            continue;
+        }
+        if (const auto loop = std::find(chain.begin(), chain.end(), use.name.text); loop != chain.end()) {
+            std::string path;
+            for (auto g = loop; g != chain.end(); ++g) path += *g + " -> ";
+            sink_.error(at(group.file, use.name), fmt::format("group of handlers '{}' uses itself ({}{}); a group cannot contain itself",
+                                                              use.name.text, path, use.name.text));
+            group.broken = true;
+            continue;
+        }
+        if (const auto* inner = group_handlers(it->second, chain)) {
+            // Groups used twice over, level after level, or many groups using a large one: all the
+            // groups' handlers, each with those of the groups it uses, stay within the script's limit.
+            group_handlers_ += inner->size();
+            if (group_handlers_ > options_.limits.max_handlers) {
+                sink_.error(at(group.file, use.name),
+                            fmt::format("the groups of handlers hold more than {} handlers with the groups they use (here, '{}')",
+                                        options_.limits.max_handlers, node.name.text));
+                group.broken = true;
+                continue;
+            }
+            out.insert(out.end(), inner->begin(), inner->end());
+        } else {
+            group.broken = true;
+        }
+    }
+    take_own(node.handlers.size());
+    chain.pop_back();
+    group.expanded = true;
+    group.handlers = std::move(out);
+    return group.broken ? nullptr : &group.handlers;
+}
+
 // Each `handlers NAME` in a state becomes the group's handlers, in its place; groups may be
 // declared anywhere, before or after the states that use them.
 void declarer::expand_groups() {
+    std::vector<std::string> chain;
+    for (auto& [name, group] : symbols_.groups) (void)group_handlers(group, chain);  // every group, used or not: its mistakes are said
     for (std::uint32_t index = 0; index < symbols_.state_list.size(); ++index) {
         auto& info = symbols_.state_list[index];
         if (info.node->groups.empty()) continue;
@@ -258,8 +321,13 @@ void declarer::expand_groups() {
                 continue;
             }
             it->second.used = true;
-            if (!count_handlers(it->second.node->handlers.size(), at(info.file, use.name))) continue;
-            for (const auto& h : it->second.node->handlers) handlers.push_back({&h, it->second.file, index, true});
+            if (it->second.broken) continue;
+            const auto& shared = it->second.handlers;
+            if (!count_handlers(shared.size(), at(info.file, use.name))) continue;
+            for (auto h : shared) {
+                h.owner = index;
+                handlers.push_back(h);
+            }
         }
         take_own(info.handlers.size());
         info.handlers = std::move(handlers);

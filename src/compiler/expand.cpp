@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 namespace parley::pipeline {
@@ -80,7 +81,9 @@ private:
     void rewrite(ast::item& item, std::uint32_t file, const scope& in);
     void rewrite(ast::handler& h, std::uint32_t file, const scope& in);
     [[nodiscard]] std::string resolve(const ast::identifier& name, const scope& in) const;
-    std::string instantiate(flow_info& flow, const ast::handler& use, std::uint32_t file, const scope& in);
+    std::string instantiate(flow_info& flow, const ast::identifier& target, const std::vector<ast::exit_binding>& bindings,
+                            std::uint32_t file, const scope& in);
+    [[nodiscard]] flow_info* flow_named(const ast::identifier& name, const scope& in);
     void check_flows();
     void check_flow_shape(const flow_info& flow);
 
@@ -185,33 +188,42 @@ std::string expander::resolve(const ast::identifier& name, const scope& in) cons
     return name.text;
 }
 
-void expander::rewrite(ast::handler& h, std::uint32_t file, const scope& in) {
+// The flow a target names, unless a copy's own state or exit of that name is meant.
+flow_info* expander::flow_named(const ast::identifier& name, const scope& in) {
     const bool local =
-        in.flow && (in.flow->locals.count(h.target.text) || std::any_of(in.flow->node->exits.begin(), in.flow->node->exits.end(),
-                                                                        [&](const ast::identifier& e) { return e.text == h.target.text; }));
-    const auto flow = local ? flows_.end() : flows_.find(h.target.text);
-    if (flow == flows_.end()) {
+        in.flow && (in.flow->locals.count(name.text) || std::any_of(in.flow->node->exits.begin(), in.flow->node->exits.end(),
+                                                                    [&](const ast::identifier& e) { return e.text == name.text; }));
+    const auto flow = local ? flows_.end() : flows_.find(name.text);
+    return flow == flows_.end() ? nullptr : &flow->second;
+}
+
+void expander::rewrite(ast::handler& h, std::uint32_t file, const scope& in) {
+    auto* flow = flow_named(h.target, in);
+    if (!flow) {
         if (h.uses_flow)
-            sink_.error(at(file, h.target), fmt::format("'{}' is not a flow{}; only a flow's use says where its exits go", h.target.text,
+            sink_.error(at(file, h.target), fmt::format("'{}' is not a flow; only a flow's use says where its exits go{}", h.target.text,
                                                         suggest(h.target.text, keys_of(flows_))));
         else
             h.target.text = resolve(h.target, in);
         return;
     }
-    h.target.text = instantiate(flow->second, h, file, in);
+    h.target.text = instantiate(*flow, h.target, h.bindings, file, in);
     h.uses_flow = false;
     h.bindings.clear();
 }
 
-// The entry of the copy of `flow` that `use` asks for, made when it is the first such use.
-std::string expander::instantiate(flow_info& flow, const ast::handler& use, std::uint32_t file, const scope& in) {
+// The entry of the copy of `flow` that a use (`target` and its `bindings`) asks for, made when it
+// is the first such use. An exit's binding may itself be a use of a flow: its copy is made first,
+// and the exit goes to its entry.
+std::string expander::instantiate(flow_info& flow, const ast::identifier& target, const std::vector<ast::exit_binding>& bindings,
+                                  std::uint32_t file, const scope& in) {
     const auto& decl = *flow.node;
     flow.used = true;
     if (flow.broken) return "stay";
     std::vector<std::string> returns(decl.exits.size());
     std::vector<bool> given(decl.exits.size(), false);
     bool ok = true;
-    for (const auto& b : use.bindings) {
+    for (const auto& b : bindings) {
         const auto e = std::find_if(decl.exits.begin(), decl.exits.end(), [&](const ast::identifier& x) { return x.text == b.exit.text; });
         if (e == decl.exits.end()) {
             std::vector<std::string_view> names;
@@ -230,6 +242,17 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
             ok = false;
         }
         given[i] = true;
+        if (auto* chained = flow_named(b.target, in)) {  // `done -> validate(done -> s)`
+            returns[i] = instantiate(*chained, b.target, b.bindings, file, in);
+            ok = ok && returns[i] != "stay";
+            continue;
+        }
+        if (b.uses_flow) {
+            sink_.error(at(file, b.target), fmt::format("'{}' is not a flow; only a flow's use says where its exits go{}", b.target.text,
+                                                        suggest(b.target.text, keys_of(flows_))));
+            ok = false;
+            continue;
+        }
         returns[i] = resolve(b.target, in);
         if (returns[i] == b.target.text && !states_.count(returns[i])) {
             sink_.error(at(file, b.target),
@@ -243,8 +266,8 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
     if (!missing.empty() && ok) {  // (a misspelt exit, already said, is likely the missing one)
         std::string form;
         for (const auto& x : decl.exits) form += (form.empty() ? "" : ", ") + x.text + " -> STATE";
-        sink_.error(at(file, use.target), fmt::format("the use of flow '{}' does not say where {} go{}: write {}({})", decl.name.text,
-                                                      join(missing), missing.size() == 1 ? "es" : "", decl.name.text, form));
+        sink_.error(at(file, target), fmt::format("the use of flow '{}' does not say where {} go{}: write {}({})", decl.name.text,
+                                                  join(missing), missing.size() == 1 ? "es" : "", decl.name.text, form));
         ok = false;
     }
     // The prefix's length is known before it is made: a flow that uses flows puts its copy's
@@ -258,7 +281,7 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
     const auto& limits = options_.limits;
     const auto bytes = flow.text_bytes + (prefix_bytes + 1) * flow.named;
     auto refuse = [&] {
-        sink_.error(at(file, use.target), fmt::format("the uses of flows copy more than {} bytes of states and their names (here a copy "
+        sink_.error(at(file, target), fmt::format("the uses of flows copy more than {} bytes of states and their names (here a copy "
                                                       "of flow '{}' named with {} bytes, after {} copies); the limit is there so that "
                                                       "flows using flows cannot grow the script without bound",
                                                       limits.max_flow_bytes, decl.name.text, prefix_bytes, out_.copies.size()));
@@ -277,8 +300,8 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
     if (std::find(chain_.begin(), chain_.end(), decl.name.text) != chain_.end()) {
         std::string path;
         for (const auto& f : chain_) path += f + " -> ";
-        sink_.error(at(file, use.target), fmt::format("flow '{}' uses itself ({}{}); a flow cannot contain a copy of itself",
-                                                      decl.name.text, path, decl.name.text));
+        sink_.error(at(file, target), fmt::format("flow '{}' uses itself ({}{}); a flow cannot contain a copy of itself", decl.name.text,
+                                                  path, decl.name.text));
         return "stay";
     }
     if (bytes > limits.max_flow_bytes - copied_bytes_) return refuse();
@@ -286,14 +309,14 @@ std::string expander::instantiate(flow_info& flow, const ast::handler& use, std:
     copied_bytes_ += bytes;
     copied_handlers_ += flow.handlers;
     if (copied_states_ > limits.max_flow_states) {
-        sink_.error(at(file, use.target), fmt::format("the uses of flows add more than {} states; the limit is there so that flows "
+        sink_.error(at(file, target), fmt::format("the uses of flows add more than {} states; the limit is there so that flows "
                                                       "using flows cannot grow the script without bound",
                                                       limits.max_flow_states));
         over_limit_ = true;
         return "stay";
     }
     if (copied_handlers_ > limits.max_handlers) {
-        sink_.error(at(file, use.target), fmt::format("the uses of flows add handlers past the limit: a script may have at most {} "
+        sink_.error(at(file, target), fmt::format("the uses of flows add handlers past the limit: a script may have at most {} "
                                                       "handlers, flows' copies included",
                                                       limits.max_handlers));
         over_limit_ = true;
@@ -351,12 +374,19 @@ void expander::check_flow_shape(const flow_info& flow) {
             exit_taken[e] = true;
         }
     };
+    // The states a use's exits go to, through the flows chained in it.
+    const std::function<void(const std::vector<ast::exit_binding>&)> go_through = [&](const std::vector<ast::exit_binding>& bindings) {
+        for (const auto& b : bindings) {
+            if (!b.uses_flow && !flows_.count(b.target.text)) go(b.target.text);
+            go_through(b.bindings);
+        }
+    };
     while (!todo.empty()) {
         const auto s = todo.back();
         todo.pop_back();
         for (const auto& h : decl.states[s].handlers) {
             if (!h.uses_flow && !flows_.count(h.target.text)) go(h.target.text);
-            for (const auto& b : h.bindings) go(b.target.text);
+            go_through(h.bindings);
         }
     }
     for (std::size_t s = 1; s < n; ++s)

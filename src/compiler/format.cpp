@@ -186,6 +186,7 @@ private:
     void item(const ast::group_decl& g) {
         starts(g, 0);
         for (const auto& h : g.handlers) handler(h, 2);
+        for (const auto& u : g.groups) starts(u, 2);
         ends(g, 0);
     }
     void item(const ast::confirm_decl& c) {

@@ -27,11 +27,11 @@ constexpr std::size_t max_subject_texts = 1u << 16;
 
 class lowering {
 public:
-    lowering(script_tables& t, const std::vector<std::string>& languages, const std::string& fallback,
-             const std::map<std::string, value_symbol, std::less<>>& values)
-        : t_(t), languages_(languages), values_(values) {
-        for (std::uint32_t i = 0; i < languages.size(); ++i)
-            if (languages[i] == fallback) t_.fallback_language = i;
+    lowering(script_tables& t, const symbol_table& symbols)
+        : t_(t), languages_(symbols.languages), values_(symbols.values), types_(&symbols) {
+        const auto& fallback = symbols.settings.fallback;
+        for (std::uint32_t i = 0; i < languages_.size(); ++i)
+            if (languages_[i] == fallback) t_.fallback_language = i;
     }
 
     string_ref intern(std::string_view s) {
@@ -99,6 +99,10 @@ public:
                 case piece_kind::when: {
                     const auto& v = values_.find(p.text)->second;
                     s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot : segment_kind::unless_variable;
+                    if (p.has_value) {
+                        s.kind = v.kind == value_kind::slot ? segment_kind::unless_slot_is : segment_kind::unless_variable_is;
+                        s.literal = intern(p.value);
+                    }
                     s.index = v.index;
                     skipping = t_.segments.size();
                     out.has_placeholders = true;
@@ -214,6 +218,17 @@ private:
                 }
                 const auto& v = it->second;
                 n.a = v.index;
+                if (const auto* other = boost::get<ast::identifier>(&c.value)) {  // two values compared
+                    const auto& w = l.values_.find(other->text)->second;
+                    auto source = [](const value_symbol& x) {
+                        return x.kind == value_kind::counter ? counter_value : x.kind == value_kind::slot ? slot_value : variable_value;
+                    };
+                    const bool as_numbers = v.kind == value_kind::counter || (l.types_ && l.types_->type_of(v)->number);
+                    n.op = as_numbers ? guard_op::values_number_cmp : guard_op::values_cmp;
+                    n.b = w.index;
+                    n.number = source(v) | source(w) << 2;
+                    return l.add(n);
+                }
                 if (v.kind != value_kind::counter && boost::get<ast::number_literal>(&c.value)) {  // a number slot or variable
                     n.op = v.kind == value_kind::slot ? guard_op::slot_number_cmp : guard_op::variable_number_cmp;
                     n.real = boost::get<ast::number_literal>(c.value).value;
@@ -258,6 +273,7 @@ private:
     script_tables& t_;
     const std::vector<std::string>& languages_;
     const std::map<std::string, value_symbol, std::less<>>& values_;
+    const symbol_table* types_;  // what the slots and variables hold
     std::unordered_map<std::string, string_ref, string_hash, std::equal_to<>> interned_;
 };
 
@@ -266,11 +282,7 @@ private:
 class table_builder {
 public:
     table_builder(const parsed_files& files, const symbol_table& symbols, const compile_limits& limits, diagnostic_sink& sink)
-        : files_(files),
-          symbols_(symbols),
-          limits_(limits),
-          sink_(sink),
-          l_(t_, symbols.languages, symbols.settings.fallback, symbols.values) {}
+        : files_(files), symbols_(symbols), limits_(limits), sink_(sink), l_(t_, symbols) {}
 
     // Null when the script goes past a limit that only the tables show (the sink says which).
     std::unique_ptr<const script_tables> build() {
@@ -417,10 +429,19 @@ void table_builder::lower_effects(const ast::clause& clause, std::uint32_t file,
         effect e;
         e.kind = s->copies ? effect_kind::copy_slot : effect_kind::set_variable;
         e.index = value_index(s->variable);
-        if (s->copies)
+        if (s->copies) {
             e.slot = value_index(s->from);
-        else
+        } else {
             e.value = l_.intern(s->value.value);
+            const auto rendered = l_.make_text(s->value.value);
+            if (rendered.has_placeholders) {  // rendered when the set runs
+                e.kind = effect_kind::render_variable;
+                e.slot = static_cast<std::uint32_t>(t_.texts.size());
+                t_.texts.push_back(rendered);
+            } else {
+                e.value = rendered.whole;  // `{{` and `}}` are braces, as in a phrase
+            }
+        }
         t_.effects.push_back(e);
     } else if (const auto* clear = boost::get<ast::clear_clause>(&clause)) {
         for (const auto& slot : clear->slots) {
@@ -710,7 +731,7 @@ bool table_builder::lower_plans() {
         bool slot = false, intent = false;
         for (auto j = x.first_segment; j < x.first_segment + x.segment_count; ++j) {
             const auto kind = t_.segments[j].kind;
-            slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot;
+            slot = slot || kind == segment_kind::slot || kind == segment_kind::unless_slot || kind == segment_kind::unless_slot_is;
             intent = intent || kind == segment_kind::intent_description;
         }
         x.variables_only = !slot && !intent;

@@ -133,7 +133,10 @@ private:
             for (const auto& term : c.terms) use_operand(term);
     }
     void use_operand(const ast::operand& o) {
-        if (const auto* c = boost::get<ast::comparison>(&o)) use(values_, c->subject);
+        if (const auto* c = boost::get<ast::comparison>(&o)) {
+            use(values_, c->subject);
+            if (const auto* other = boost::get<ast::identifier>(&c->value)) use(values_, *other);
+        }
         if (const auto* k = boost::get<ast::known_check>(&o)) use(values_, k->name);
         if (const auto* k = boost::get<ast::known_count>(&o))
             for (const auto& n : k->names) use(values_, n);
@@ -163,15 +166,22 @@ private:
             }
         }
     }
+    // `FLOW(EXIT -> STATE, EXIT -> OTHER(...))`: the flow, its exits, and what they go to.
+    void use_flow(const ast::identifier& flow, const std::vector<ast::exit_binding>& bindings) {
+        use(flows_, flow);
+        for (const auto& b : bindings) {
+            use(exits_[flow.text], b.exit);
+            if (b.uses_flow)
+                use_flow(b.target, b.bindings);
+            else
+                use_target(b.target);
+        }
+    }
     void use_handler(const ast::handler& h) {
         for (const auto& l : h.when.labels) use(labels_, l);
         if (h.guard) use_guard(*h.guard);
         if (h.uses_flow) {
-            use(flows_, h.target);
-            for (const auto& b : h.bindings) {
-                use(exits_[h.target.text], b.exit);
-                use_target(b.target);
-            }
+            use_flow(h.target, h.bindings);
         } else if (h.target.text != "stay") {
             use_target(h.target);
         }
@@ -202,6 +212,7 @@ private:
     }
     void use_item(const ast::group_decl& g) {
         for (const auto& h : g.handlers) use_handler(h);
+        for (const auto& u : g.groups) use(groups_, u.name);
     }
     void use_item(const ast::confirm_decl& c) {
         use_target(c.target);

@@ -103,7 +103,10 @@ struct handler_group {
     const ast::group_decl* node = nullptr;
     std::uint32_t file = 0;
     origin where;
-    bool used = false;
+    bool used = false;                  // a state or another group names it
+    std::vector<handler_ref> handlers;  // its own and those of the groups it uses, in place (declare: expand_groups)
+    bool expanded = false;
+    bool broken = false;  // it uses itself, directly or through others
 };
 
 struct state_info {
@@ -186,6 +189,9 @@ struct usage {
 };
 
 [[nodiscard]] usage check(const parsed_files& files, const symbol_table& symbols, const compile_options& options, diagnostic_sink& sink);
+// That the 'complete' handlers of a form take every call that completes it (completes.cpp); for a
+// script whose names all resolve.
+void check_form_completes(const symbol_table& symbols, const state_info& form, diagnostic_sink& sink);
 
 // ---- analyse ------------------------------------------------------------------------------------
 

@@ -59,6 +59,8 @@ void write_operand(std::string& out, const ast::operand& o) {
             out += ' ';
             if (auto* n = boost::get<ast::number_literal>(&c.value))
                 out += number_text(n->value);
+            else if (auto* other = boost::get<ast::identifier>(&c.value))
+                out += other->text;
             else
                 out += "\"" + boost::get<ast::string_literal>(c.value).value + "\"";
         }
@@ -174,8 +176,15 @@ bool split_template(std::string_view s, std::vector<template_piece>& out, templa
                 flush();
                 open = out.size();
                 has_else = false;
-                out.push_back({piece_kind::when, trimmed(s.substr(i + 1, head - i - 1)), static_cast<std::uint32_t>(i),
-                               static_cast<std::uint32_t>(size)});
+                auto name = s.substr(i + 1, head - i - 1);
+                template_piece when{piece_kind::when, {}, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(size)};
+                if (const auto equals = name.find('='); equals != std::string_view::npos) {  // `{name=value?`
+                    when.has_value = true;
+                    when.value = trimmed(name.substr(equals + 1));
+                    name = name.substr(0, equals);
+                }
+                when.text = trimmed(name);
+                out.push_back(std::move(when));
                 i = head;
                 continue;
             }
@@ -258,6 +267,7 @@ bool guard_needs_slot(const dsl::ast::disjunction& g, std::string_view slot) {
             if (const auto* k = boost::get<ast::known_check>(&o)) return k->name.text == slot;
             if (const auto* cmp = boost::get<ast::comparison>(&o)) {  // == "text", or any number comparison but !=
                 const auto* text = boost::get<ast::string_literal>(&cmp->value);
+                if (boost::get<ast::identifier>(&cmp->value)) return false;  // two unknown values compare equal
                 return cmp->subject.text == slot && cmp->op != ast::compare_op::ne && (!text || !text->value.empty());
             }
             return false;

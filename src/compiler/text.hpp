@@ -13,10 +13,11 @@
 namespace parley::pipeline {
 
 // A piece of a phrase text: literal text, a placeholder `{name}` or `{name|fallback}`, or the
-// marks of a conditional part `{name?then|else}`: `when` (its head, `{name?`), `otherwise` (the
-// `|` before the else part) and `end` (its `}`). The pieces between a `when` and its `otherwise`
-// or `end` are said only when the value is non-empty; those after the `otherwise`, only when it
-// is empty. A conditional part holds literals and placeholders, never another conditional.
+// marks of a conditional part `{name?then|else}` or `{name=value?then|else}`: `when` (its head,
+// `{name?` or `{name=value?`), `otherwise` (the `|` before the else part) and `end` (its `}`).
+// The pieces between a `when` and its `otherwise` or `end` are said only when the value is
+// non-empty (with `=value`: when it is that value); those after the `otherwise`, only when it is
+// not. A conditional part holds literals and placeholders, never another conditional.
 enum class piece_kind : std::uint8_t { literal, placeholder, when, otherwise, end };
 struct template_piece {
     piece_kind kind = piece_kind::literal;
@@ -24,6 +25,8 @@ struct template_piece {
     std::uint32_t where = 0;  // byte offset of the piece in the unescaped string
     std::uint32_t size = 0;   // a placeholder's bytes, braces included; a `when`'s, `{name?`
     std::string fallback;     // `{name|fallback}`: what an empty value renders as
+    bool has_value = false;   // `{name=value?`: the part is said when the value is `value`
+    std::string value;        // (trimmed)
     [[nodiscard]] bool reads_value() const noexcept { return kind == piece_kind::placeholder || kind == piece_kind::when; }
 };
 // Why a text is no template: a brace without its match, a conditional part in another, or one

@@ -52,7 +52,7 @@ struct number_literal : tagged {
 struct comparison : tagged {
     identifier subject;  // a counter, slot or variable
     compare_op op = compare_op::eq;
-    x3::variant<number_literal, string_literal> value;
+    x3::variant<number_literal, string_literal, identifier> value;  // an identifier: another counter, slot or variable
 };
 
 struct known_check : tagged {
@@ -131,10 +131,13 @@ struct trigger : tagged {
     number_literal seconds;          // after
 };
 
-// `EXIT -> STATE` in a flow's use: where the call goes when the flow leaves through EXIT.
+// `EXIT -> STATE` in a flow's use: where the call goes when the flow leaves through EXIT; or
+// `EXIT -> FLOW(EXIT -> STATE, ...)`: into another flow's use, chained where it is written.
 struct exit_binding : tagged {
     identifier exit;
     identifier target;
+    bool uses_flow = false;              // the target is a flow's use with bindings of its own
+    std::vector<exit_binding> bindings;  // when uses_flow
 };
 
 struct handler : tagged {
@@ -176,10 +179,12 @@ struct global_decl : tagged {
     std::vector<handler> handlers;
 };
 
-// `handlers NAME ... end`: handlers that the states naming the group share.
+// `handlers NAME ... end`: handlers that the states naming the group share. A group may use
+// other groups as a state does (`handlers OTHER` among its handlers).
 struct group_decl : tagged {
     identifier name;
     std::vector<handler> handlers;
+    std::vector<group_use> groups;
 };
 
 // `flow NAME(EXIT, ...) ... end`: states that several places use, each use with its own copy

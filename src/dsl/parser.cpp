@@ -7,6 +7,8 @@
 // is an ast::tagged node record the byte range they matched (X3 position tagging).
 #include "parser.hpp"
 
+#include "../compiler/text.hpp"
+
 #include <parley/detail/utf8.hpp>
 
 #include <boost/spirit/home/x3.hpp>
@@ -31,18 +33,21 @@ namespace {
 struct parse_state {
     const char* begin = nullptr;
     std::size_t depth = 0;
+    std::size_t use_depth = 0;  // flows chained in a use
     std::size_t max_depth = 32;
     enum class trigger { on, otherwise, after, complete } trigger = trigger::on;
     bool guard = false;
     bool state_has_body = false;
     bool in_flow = false;  // between a flow's name and its 'end'
     bool state_has_say = false;
+    bool state_has_fields = false;  // 'ask' lines: a form
     std::string state_name;
 };
 struct state_tag;
 
 struct nesting_error {
     const char* where;
+    bool flow_use = false;  // flows chained in a use, not a guard
 };
 
 parse_state& state_of(const auto& context) { return x3::get<state_tag>(context).get(); }
@@ -76,33 +81,37 @@ struct tag_gen {
 };
 constexpr tag_gen tag{};
 
-// Counts guard nesting so that '((((...' cannot exhaust the stack.
-template <class Subject>
-struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject>> {
-    using base_type = x3::unary_parser<Subject, nested_parser<Subject>>;
+// Counts guard nesting so that '((((...' cannot exhaust the stack; with FlowUse, flows chained in
+// a use (`-> a(done -> b(done -> c(...)))`), with a count and a message of their own.
+template <class Subject, bool FlowUse>
+struct nested_parser : x3::unary_parser<Subject, nested_parser<Subject, FlowUse>> {
+    using base_type = x3::unary_parser<Subject, nested_parser<Subject, FlowUse>>;
     static const bool is_pass_through_unary = true;
     constexpr nested_parser(const Subject& s) : base_type(s) {}
 
     template <class Iterator, class Context, class RContext, class Attribute>
     bool parse(Iterator& first, const Iterator& last, const Context& context, RContext& rcontext, Attribute& attr) const {
         auto& s = state_of(context);
+        auto& depth = FlowUse ? s.use_depth : s.depth;
         x3::skip_over(first, last, context);
-        if (++s.depth > s.max_depth) {
-            --s.depth;
-            throw nesting_error{first};
+        if (++depth > s.max_depth) {
+            --depth;
+            throw nesting_error{first, FlowUse};
         }
         const bool ok = this->subject.parse(first, last, context, rcontext, attr);
-        --s.depth;
+        --depth;
         return ok;
     }
 };
+template <bool FlowUse>
 struct nested_gen {
     template <class Subject>
-    constexpr nested_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](const Subject& s) const {
+    constexpr nested_parser<typename x3::extension::as_parser<Subject>::value_type, FlowUse> operator[](const Subject& s) const {
         return {x3::as_parser(s)};
     }
 };
-constexpr nested_gen nested{};
+constexpr nested_gen<false> nested{};
+constexpr nested_gen<true> nested_use{};
 
 }  // namespace
 }  // namespace parley::dsl
@@ -125,10 +134,10 @@ struct get_info<parley::dsl::tag_parser<Subject>> {
     using result_type = std::string;
     std::string operator()(const parley::dsl::tag_parser<Subject>& p) const { return what(p.subject); }
 };
-template <class Subject>
-struct get_info<parley::dsl::nested_parser<Subject>> {
+template <class Subject, bool FlowUse>
+struct get_info<parley::dsl::nested_parser<Subject, FlowUse>> {
     using result_type = std::string;
-    std::string operator()(const parley::dsl::nested_parser<Subject>& p) const { return what(p.subject); }
+    std::string operator()(const parley::dsl::nested_parser<Subject, FlowUse>& p) const { return what(p.subject); }
 };
 }  // namespace boost::spirit::x3
 
@@ -180,7 +189,7 @@ const auto inner_reserved = lexeme[inner_reserved_words >> !name_char];
 
 auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
 
-using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal>;
+using compare_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
 using setting_value_attribute = x3::variant<ast::number_literal, ast::string_literal, ast::identifier>;
 using argument_value_attribute = x3::variant<ast::identifier, ast::string_literal>;
 using set_value_attribute = x3::variant<ast::string_literal, ast::identifier>;
@@ -220,7 +229,7 @@ PARLEY_RULE(known_count, ast::known_count, "'known(slot, ...)' and a comparison"
 PARLEY_RULE(known_count_value, ast::number_literal, "a whole number after the comparison")
 PARLEY_RULE(comparison, ast::comparison, "a comparison")
 PARLEY_RULE(compare_op, ast::compare_op, "a comparison operator: '==', '!=', '<', '<=', '>' or '>='")
-PARLEY_RULE(compare_value, compare_value_attribute, "a number or a string to compare with")
+PARLEY_RULE(compare_value, compare_value_attribute, "a number, a string, or a counter, slot or variable to compare with")
 PARLEY_RULE(close_paren, x3::unused_type, "')'")
 PARLEY_RULE(open_paren, x3::unused_type, "'('")
 
@@ -255,7 +264,7 @@ PARLEY_RULE(global_end, x3::unused_type, "'end' to close 'global'")
 PARLEY_RULE(global_decl, ast::global_decl, "'global'")
 PARLEY_RULE(group_decl, ast::group_decl, "'handlers'")
 PARLEY_RULE(group_name, ast::identifier, "the name of a group of handlers after 'handlers'")
-PARLEY_RULE(group_end, x3::unused_type, "a handler, or 'end' to close the group")
+PARLEY_RULE(group_end, x3::unused_type, "a handler, 'handlers' and a group's name, or 'end' to close the group")
 PARLEY_RULE(group_use, ast::group_use, "'handlers'")
 PARLEY_RULE(form_field, ast::form_field, "'ask'")
 PARLEY_RULE(field_slot, ast::identifier, "the slot a form asks for after 'ask'")
@@ -273,7 +282,8 @@ PARLEY_RULE(declared_name, ast::identifier, "a name to declare")
 PARLEY_RULE(event_name, ast::identifier, "a name to declare")
 PARLEY_RULE(slot_decl, ast::slot_decl, "'slot'")
 PARLEY_RULE(value_type, ast::value_type, "a type after ':': 'number', or its values as a | b | c")
-PARLEY_RULE(slot_choice, ast::identifier, "a value after '|'")
+PARLEY_RULE(slot_choice, ast::identifier, "a value after '|': a word, or words in double quotes")
+PARLEY_RULE(first_choice, ast::identifier, "a value: a word, or words in double quotes")
 PARLEY_RULE(counter_decl, ast::counter_decl, "'counter'")
 PARLEY_RULE(event_decl, ast::event_decl, "'event'")
 PARLEY_RULE(intent_name, ast::identifier, "an intent name after 'intent'")
@@ -291,7 +301,7 @@ PARLEY_RULE(do_clause, ast::do_clause, "'do'")
 PARLEY_RULE(exit_binding, ast::exit_binding, "an exit and where it goes: EXIT -> STATE")
 PARLEY_RULE(exit_target, ast::identifier, "a state after the exit's '->'")
 PARLEY_RULE(exit_arrow, x3::unused_type, "'->' after the exit, and the state it goes to")
-PARLEY_RULE(close_bindings, x3::unused_type, "',' or ')' after an exit's state")
+PARLEY_RULE(close_bindings, x3::unused_type, "',' or ')' after an exit's state, or '(' after a flow's name")
 PARLEY_RULE(binding_list, std::vector<ast::exit_binding>, "')', or an exit and where it goes: EXIT -> STATE")
 PARLEY_RULE(flow_decl, ast::flow_decl, "'flow'")
 PARLEY_RULE(flow_name, ast::identifier, "a flow's name after 'flow'")
@@ -385,7 +395,7 @@ x3::symbols<ast::compare_op> make_ops() {
 }
 const x3::symbols<ast::compare_op> compare_ops = make_ops();
 const auto compare_op_def = tag[compare_ops];
-const auto compare_value_def = tag[number | string_literal];
+const auto compare_value_def = tag[number | string_literal | identifier];
 const auto comparison_def = tag[identifier[act([](ast::comparison& v, ast::identifier& a) { v.subject = std::move(a); })] >
                                 compare_op[act([](ast::comparison& v, ast::compare_op a) { v.op = a; })] >
                                 compare_value[act([](ast::comparison& v, auto& a) { v.value = std::move(a); })]];
@@ -450,8 +460,12 @@ const auto cleared_slot_def = tag[identifier];
 const auto clear_clause_def =
     tag[kw("clear") > cleared_slot[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })] >
         *(lit(',') > next_slot_name[act([](ast::clear_clause& v, ast::identifier& a) { v.slots.push_back(std::move(a)); })])];
-const auto host_action_name_def = tag[x3::raw[lexeme[name_start >> *(name_char | char_('-'))] - reserved]
-                                             [act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })]];
+// A word of letters, digits, '_' and '-' that starts with a letter or '_', read whole: one that
+// begins like a reserved word ('end-call', 'set-x', 'on-hold') is a name, a reserved word alone is not.
+const auto action_word = lexeme[name_start >> *(name_char | (char_('-') >> !char_('>')))];
+const auto whole_reserved = lexeme[reserved_words >> !(name_char | (char_('-') >> !char_('>')))];
+const auto host_action_name_def =
+    tag[x3::raw[action_word >> !non_ascii] - whole_reserved][act([](ast::identifier& v, auto& a) { v.text.assign(a.begin(), a.end()); })];
 const auto argument_value_def = tag[identifier | string_literal];
 const auto action_argument_def = tag[identifier[act([](ast::action_argument& v, ast::identifier& a) { v.name = std::move(a); })] >
                                      -(lit('=') > argument_value[([](auto& ctx) {
@@ -502,6 +516,7 @@ const auto state_decl_def =
             state_of(ctx).state_name = x3::_attr(ctx).text;
             state_of(ctx).state_has_body = false;
             state_of(ctx).state_has_say = false;
+            state_of(ctx).state_has_fields = false;
             x3::_val(ctx).name = std::move(x3::_attr(ctx));
         })] > -kw("initial")[([](auto& ctx) { x3::_val(ctx).initial = true; })] >
         -(kw("action") > action_name[act([](ast::state_decl& v, ast::identifier& a) { v.action = std::move(a); })]) >
@@ -511,6 +526,7 @@ const auto state_decl_def =
               x3::_val(ctx).entry = std::move(x3::_attr(ctx));
           })]) > *entry_clause > *form_field[([](auto& ctx) {
             state_of(ctx).state_has_body = true;
+            state_of(ctx).state_has_fields = true;
             x3::_val(ctx).fields.push_back(std::move(x3::_attr(ctx)));
         })] > *(handler[([](auto& ctx) {
                     state_of(ctx).state_has_body = true;
@@ -530,12 +546,23 @@ const auto group_name_def = tag[identifier];
 const auto group_use_def = tag[kw("handlers") > group_name[act([](ast::group_use& v, ast::identifier& a) { v.name = std::move(a); })]];
 const auto group_end_def = tag[kw("end")];
 const auto group_decl_def = tag[kw("handlers") > group_name[act([](ast::group_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
-                                *handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] > group_end];
+                                *(handler[act([](ast::group_decl& v, ast::handler& a) { v.handlers.push_back(std::move(a)); })] |
+                                  group_use[([](auto& ctx) {  // another group's handlers, in place, as in a state
+                                      auto use = std::move(x3::_attr(ctx));
+                                      use.position = x3::_val(ctx).handlers.size();
+                                      x3::_val(ctx).groups.push_back(std::move(use));
+                                  })]) > group_end];
 
 const auto exit_target_def = tag[identifier];
 const auto exit_arrow_def = tag[lit("->")];
-const auto exit_binding_def = tag[identifier[act([](ast::exit_binding& v, ast::identifier& a) { v.exit = std::move(a); })] > exit_arrow >
-                                  exit_target[act([](ast::exit_binding& v, ast::identifier& a) { v.target = std::move(a); })]];
+// An exit may lead into another flow's use, chained where it is written: `done -> validate(done -> s)`.
+const auto exit_binding_def =
+    tag[identifier[act([](ast::exit_binding& v, ast::identifier& a) { v.exit = std::move(a); })] > exit_arrow >
+        exit_target[act([](ast::exit_binding& v, ast::identifier& a) { v.target = std::move(a); })] >
+        -(&lit('(') >> nested_use[lit('(') > binding_list[act([](ast::exit_binding& v, std::vector<ast::exit_binding>& a) {
+                                      v.uses_flow = true;
+                                      v.bindings = std::move(a);
+                                  })]])];
 const auto close_bindings_def = tag[lit(')')];
 const auto binding_list_def =
     (lit(')') >> x3::attr(std::vector<ast::exit_binding>{})) | ((exit_binding >> *(lit(',') > exit_binding)) > close_bindings);
@@ -577,13 +604,17 @@ const auto variable_decl_def =
     tag[kw("variable") > declared_name[act([](ast::variable_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
         -(lit(':') > value_type[act([](ast::variable_decl& v, ast::value_type& a) { v.type = std::move(a); })]) >
         -(lit('=') > variable_value[act([](ast::variable_decl& v, std::vector<ast::text>& a) { v.value = std::move(a); })])];
-const auto slot_choice_def = tag[identifier];
+// A choice is a word, or any text in double quotes ("by mail"): either way its text is the value.
+const auto choice = identifier[act([](ast::identifier& v, ast::identifier& a) { v = std::move(a); })] |
+                    string_literal[act([](ast::identifier& v, ast::string_literal& a) { v.text = std::move(a.value); })];
+const auto slot_choice_def = tag[choice];
+const auto first_choice_def = tag[choice];
 const auto slot_decl_def = tag[kw("slot") > declared_name[act([](ast::slot_decl& v, ast::identifier& a) { v.name = std::move(a); })] >
                                -(lit(':') > value_type[act([](ast::slot_decl& v, ast::value_type& a) { v.type = std::move(a); })])];
 // After a slot's or a variable's ':': `number`, or `a | b | c` (names: not reserved words, and not
 // 'number' alone).
 const auto value_type_def = (kw("number") >> !lit('|'))[([](auto& ctx) { x3::_val(ctx).number = true; })] |
-                            (identifier[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
+                            (first_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })] >>
                              *(lit('|') > slot_choice[([](auto& ctx) { x3::_val(ctx).choices.push_back(std::move(x3::_attr(ctx))); })]));
 const auto counter_decl_def =
     tag[kw("counter") > declared_name[act([](ast::counter_decl& v, ast::identifier& a) { v.name = std::move(a); })]];
@@ -621,7 +652,7 @@ BOOST_SPIRIT_DEFINE(hint_clause, counter_clause, keep_clause, set_clause, counte
                     state_name, action_name, state_end, state_decl, global_end, global_decl, confirm_target, ask_kw, repeat_kw, confirm_end,
                     confirm_decl, include_decl, setting_name, setting_value, setting_decl, variable_decl, declared_name, slot_decl,
                     counter_decl, event_decl, intent_name, description, variable_value, intent_decl, use_kw, forbid_decl, item)
-BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, value_type)
+BOOST_SPIRIT_DEFINE(set_value, clear_clause, cleared_slot, slot_choice, first_choice, value_type)
 BOOST_SPIRIT_DEFINE(known_count, known_count_value)
 BOOST_SPIRIT_DEFINE(group_decl, group_name, group_end, group_use, form_field, field_slot)
 BOOST_SPIRIT_DEFINE(host_action_name, action_argument, argument_value, close_arguments, argument_list, do_clause)
@@ -723,11 +754,52 @@ std::string statement_list() {
 
 constexpr std::string_view close_quote_name = "'\"' to end the string (a string cannot span lines)";
 
+// Whether an expectation is of a name, so that a word with non-ASCII letters there is a name
+// written in another alphabet, and a reserved word there is one used as a name.
+bool expects_name(const std::string& which) {
+    for (const char* what : {"name", "guard", "condition", "target", "argument"})
+        if (which.find(what) != std::string::npos) return true;
+    return false;
+}
+
+// The word at the start of a token: its name characters.
+std::string_view leading_word(std::string_view token) {
+    return token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
+}
+
+// "; did you mean 'say'?" when `found` is no keyword but close to one ('sya'), else empty.
+std::string misspelt_keyword(std::string_view found) {
+    if (found.empty() || reserved_words.find(found) != nullptr) return {};
+    std::vector<std::string_view> keywords(std::begin(statement_keywords), std::end(statement_keywords));
+    keywords.insert(keywords.end(), std::begin(inner_keywords), std::end(inner_keywords));
+    for (const auto k : keywords) {  // two letters swapped, the commonest slip of the fingers, is one mistake too
+        if (k.size() != found.size()) continue;
+        std::size_t i = 0;
+        while (i < k.size() && k[i] == found[i]) ++i;
+        if (i + 1 < k.size() && k[i] == found[i + 1] && k[i + 1] == found[i] && k.substr(i + 2) == found.substr(i + 2))
+            return fmt::format("; did you mean '{}'?", k);
+    }
+    return pipeline::suggest(found, keywords);
+}
+
 // `first_token`: the token starts its line, so it more likely begins the next construct than
 // misnames this one.
 std::string expectation_message(const std::string& which, const parse_state& s, std::string_view token, bool first_token) {
-    if (!first_token && which.find("name") != std::string::npos && reserved_words.find(token) != nullptr)
-        return fmt::format("'{}' is a reserved word; {} cannot be '{}'", token, which.substr(0, which.find(" after")), token);
+    const auto leading = leading_word(token);
+    // A reserved word where a name belongs: say so, and how to rename it. (In a guard, 'not' and
+    // 'known' begin a condition; anything else reserved there is a name.)
+    if (!first_token && !leading.empty() && expects_name(which) && reserved_words.find(leading) != nullptr &&
+        (which.find("name") != std::string::npos || (leading != "not" && leading != "known" && leading != "stay"))) {
+        if (which.find("action") != std::string::npos)
+            return fmt::format(
+                "'{}' is a reserved word; an action's name cannot be '{}' alone (a longer one that starts with it, as "
+                "'{}-now', is fine)",
+                leading, leading, leading);
+        return fmt::format(
+            "'{}' is a reserved word; {} cannot be '{}': rename it (as '{}_name') where it is declared and where it "
+            "is used",
+            leading, which.find("name") != std::string::npos ? which.substr(0, which.find(" after")) : "a name", leading, leading);
+    }
     if (which == close_quote_name) return "unterminated string: a string ends with '\"' on the line where it starts";
     if (which == "'->'") {
         if (s.guard) return "expected '->' after the guard";
@@ -741,8 +813,12 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
     if (which == "end" || which == "a statement") {
         // A clause where a state's statements end (it is no handler's: none came yet), or where a
         // statement should begin.
-        const auto keyword =
-            token.substr(0, static_cast<std::size_t>(std::find_if_not(token.begin(), token.end(), is_name_char) - token.begin()));
+        const auto keyword = leading;
+        if (keyword == "say" && which == "end" && s.state_has_fields)
+            return fmt::format(
+                "form '{}' has no entry phrase: it says the prompt of the first slot it lacks; words to say on the way in "
+                "belong in the 'say' of the handler that leads here, said before the prompt",
+                s.state_name);
         if (keyword == "say" && which == "end" && s.state_has_say)
             return fmt::format("state '{}' already has its 'say'; a state says one entry phrase (separate variants with '|')",
                                s.state_name);
@@ -763,17 +839,9 @@ std::string expectation_message(const std::string& which, const parse_state& s, 
                 keyword, s.state_name);
         if (entry_keyword)
             return fmt::format("'{}' is outside any state; it belongs to a state's entry (after its 'say') or to a handler", keyword);
-        if (which == "end") return fmt::format("expected 'end' to close state '{}'", s.state_name);
+        if (which == "end") return fmt::format("expected 'end' to close state '{}'{}", s.state_name, misspelt_keyword(keyword));
     }
     return "expected " + which;
-}
-
-// Whether an expectation is of a name, so that a word with non-ASCII letters there is a name
-// written in another alphabet.
-bool expects_name(const std::string& which) {
-    for (const char* what : {"name", "guard", "condition", "target"})
-        if (which.find(what) != std::string::npos) return true;
-    return false;
 }
 
 // The bytes at p of a word that may have non-ASCII letters, and whether it does.
@@ -791,9 +859,10 @@ diagnostic no_statement(const source_file& source, const char* start, const char
     std::size_t shown = std::min<std::size_t>(n, 40);
     while (shown > 0 && shown < n && (static_cast<unsigned char>(start[shown]) & 0xC0) == 0x80) --shown;
     const std::string_view found(start, shown);
-    return source.make(severity::error, static_cast<std::size_t>(start - source.text().data()), n,
-                       fmt::format("expected a statement ({}){}", statement_list(),
-                                   printable(found) ? fmt::format(", found '{}'", found) : std::string()));
+    return source.make(
+        severity::error, static_cast<std::size_t>(start - source.text().data()), n,
+        fmt::format("expected a statement ({}){}", statement_list(),
+                    printable(found) ? fmt::format(", found '{}'{}", found, misspelt_keyword(leading_word(found))) : std::string()));
 }
 
 // After an error at `where` in the statement that began at `start`: the offending token when it
@@ -870,9 +939,15 @@ ast::file parse(const source_file& source, const compile_limits& limits, std::ve
                 }
             } catch (const nesting_error& e) {
                 where = e.where;
-                out.push_back(source.make(severity::error, offset_of(where), 1,
-                                          fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
+                if (e.flow_use)
+                    out.push_back(
+                        source.make(severity::error, offset_of(where), 1,
+                                    fmt::format("flows are chained too deeply in one use (the limit is {})", limits.max_guard_depth)));
+                else
+                    out.push_back(source.make(severity::error, offset_of(where), 1,
+                                              fmt::format("guard is nested too deeply (the limit is {})", limits.max_guard_depth)));
                 state.depth = 0;
+                state.use_depth = 0;
             }
             ++errors;
             unclosed_flow = std::exchange(state.in_flow, false);

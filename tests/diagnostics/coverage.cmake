@@ -30,6 +30,7 @@ set(unreachable
   # Rules that never follow an expectation point ('>'): a failure there backtracks into an
   # alternative or fails the enclosing rule, whose name is the one reported.
   "expected a word"
+  "expected a value: a word, or words in double quotes"
   "expected an escape"
   "expected a number"
   "expected a language tag"

@@ -5,7 +5,8 @@
 // the session's own (which must restore to the same bytes), the fuzzer's raw bytes, and the
 // session's own with bytes changed and the checksum recomputed, which gets past the checksum to
 // the field checks. Every session_error is a clean refusal; anything else (a crash, a sanitizer
-// report, a restored session that answers differently or does not snapshot to itself) is a bug.
+// report, a restored session that answers differently or does not snapshot to itself, a reply
+// that says nothing without a reason) is a bug.
 #include <parley/compiler.hpp>
 #include <parley/session.hpp>
 
@@ -66,7 +67,9 @@ state form
   ask name "Your name?"
   ask days "How many days ago?"
   on decline -> talk
-  complete -> done
+  complete if days <= 30 -> done
+  complete if days > 30 -> talk
+    say "That is too long ago."
 end
 state hold action hold
   say "One moment."
@@ -123,15 +126,30 @@ void check_restored(const parley::script& s, const parley::session& call) {
     }
 }
 
+// No reply says nothing without a reason. A reply with neither a phrase nor a rule is one that no
+// handler made: none fired (the step's trace shows none), and it is not a form's that completed
+// with no 'complete' handler taken (the compiler refuses a form whose 'complete' handlers may
+// all fail). Every other reply names the rule that made it, be it silent.
+void check_said(const parley::reply& r, const parley::step_trace& why) {
+    if (!r.phrase.empty() || r.rule()) return;
+    for (const auto& h : why.handlers)
+        if (h.fired || h.trigger == "complete") std::abort();
+}
+// A pickup and a timer always have a rule: the initial state's (or its form's `ask`), the timer's.
+void check_ruled(const parley::reply& r) {
+    if (!r.rule()) std::abort();
+}
+
 // One operation on the call, from the next bytes of the input.
 void operate(const parley::script& s, input& in, parley::session& call, double& clock) {
     if (call.ended()) call.reset();
     const auto op = in.byte();
+    parley::step_trace why;
     switch (op % 11) {
-        case 0: (void)call.start(); break;
+        case 0: check_ruled(call.start()); break;
         case 1: {
             clock = std::max(clock, call.now()) + in.byte() / 4.0;
-            call.advance(clock, [](const parley::reply& r) { (void)r.phrase.size(); });
+            call.advance(clock, [](const parley::reply& r) { check_ruled(r); });
             break;
         }
         case 2: {
@@ -144,26 +162,29 @@ void operate(const parley::script& s, input& in, parley::session& call, double& 
         case 3: call.set_language(in.byte() % 2 ? "en" : in.text()); break;
         case 4: {
             auto name = in.text();
-            (void)call.step(name, in.byte() / 255.0);
+            check_said(call.step(name, in.byte() / 255.0, {}, why), why);
             break;
         }
         case 5: call.reset(); break;
         case 6: {  // a value the session handed out, passed back to it
             const parley::slot_value slots[] = {{"name", call.slot(in.byte() % 2 ? "name" : "topic")}};
-            (void)call.step(static_cast<parley::label_id>(in.byte() % s.label_count()), 1.0, slots);
+            check_said(call.step(static_cast<parley::label_id>(in.byte() % s.label_count()), 1.0, slots, why), why);
             break;
         }
         case 7: {  // typed slots, with values they take and values they do not
             static constexpr const char* values[] = {"3", "12.5", "gold", "guest", "ten", "", "1e400"};
             const parley::slot_value slots[] = {{"days", values[in.byte() % 7]}, {"level", values[in.byte() % 7]}};
-            (void)call.step(static_cast<parley::label_id>(in.byte() % s.label_count()), in.byte() / 200.0, slots);
+            check_said(call.step(static_cast<parley::label_id>(in.byte() % s.label_count()), in.byte() / 200.0, slots, why), why);
             break;
         }
         default: {
             const auto label = static_cast<parley::label_id>(in.byte() % (s.label_count() + 1));
             const std::string name = in.text(), value = in.text();
             const parley::slot_value slots[] = {{"name", value}, {name, value}};
-            (void)call.step(label, in.byte() / 250.0, slots);
+            if (label < s.label_count())  // (a traced step takes declared labels only: the last is any other)
+                check_said(call.step(label, in.byte() / 250.0, slots, why), why);
+            else
+                (void)call.step(label, in.byte() / 250.0, slots);
         }
     }
 }

@@ -100,7 +100,8 @@ def test_http(args, work):
         for text, key in [('{"call": "d1", "call": "d2", "event": "pickup"}', "key 'call'"),
                           ('{"call": "d1", "event": "pickup", "event": "tick"}', "key 'event'"),
                           ('{"call": "d1", "intent": "give_name", "slots": {"name": "A", "name": "B"}}', "slot 'name'"),
-                          ('{"call": "d1", "event": "pickup", "x": 1, "x": 2}', "key 'x'")]:
+                          ('{"call": "d1", "event": "pickup", "vars": {"company": "A", "company": "B"}}', "variable 'company'"),
+                          ('{"call": "d1", "event": "pickup", "seq": 1, "seq": 2}', "key 'seq'")]:
             status, body = post(r, text)
             check(status == 400 and f"{key} is given twice" in body, f"9: {text}: {status} {body}")
         check(r.request("GET", "/v1/calls/d1")[0] == 404 and r.request("GET", "/v1/calls/d2")[0] == 404, "9: no call was started by them")

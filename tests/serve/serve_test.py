@@ -69,6 +69,13 @@ def test_memory(args, work):
         check(status == 400 and "a call id has 1 to 256 bytes, not 300" in body, f"bad call id in a path: {status} {body}")
         status, body = post(r, '{"call": "e3", "event": "pickup", "seq": -1}')
         check(status == 400 and "'seq' must be a whole number" in body, f"bad seq: {status} {body}")
+        # A field the contract does not know is refused by name; 'vars' on a pickup start the call with them.
+        status, body = post(r, '{"call": "e4", "intent": "greeting", "variables": {"company": "Rose"}}')
+        check(status == 400 and "unknown field 'variables'" in body, f"unknown field: {status} {body}")
+        status, body = post(r, '{"call": "v1", "event": "pickup", "vars": {"company": "Rose"}, "lang": "en"}')
+        check(status == 200 and "Rose" in json.loads(body)["phrase"], f"vars on a pickup: {status} {body}")
+        status, body = post(r, '{"call": "v1", "event": "pickup", "vars": {"company": "Lily"}}')
+        check(status == 400 and "already started" in body, f"vars on a started call: {status} {body}")
 
         # seq: a retried turn gets its stored reply and changes nothing; an older one is refused.
         first = post(r, '{"call": "s1", "event": "pickup", "seq": 1}')

@@ -35,6 +35,23 @@ template <class T>
 
 template <class Values>
 [[nodiscard]] bool holds_group(const script_tables& t, const guard_node& g, const Values& values) noexcept;
+template <class Values>
+[[nodiscard]] bool holds_values(const guard_node& g, const Values& values) noexcept;
+
+// A counter's, slot's or variable's value as text (a counter: never compared as text).
+template <class Values>
+[[nodiscard]] std::string_view text_of(std::uint32_t source, std::uint32_t index, const Values& values) noexcept {
+    return source == slot_value ? values.slot(index) : source == variable_value ? values.variable(index) : std::string_view();
+}
+// Its value as a number: a counter's always, a slot's or variable's when it holds one.
+template <class Values>
+[[nodiscard]] bool number_of(std::uint32_t source, std::uint32_t index, const Values& values, double& out) noexcept {
+    if (source == counter_value) {
+        out = static_cast<double>(values.counter(index));
+        return true;
+    }
+    return number_in(text_of(source, index, values), out);
+}
 
 // Whether guard node `node` holds. `values` is what the handler sees while it runs:
 // counter(i) -> std::int64_t, slot(i) and variable(i) -> std::string_view, and the utterance's
@@ -66,8 +83,19 @@ template <class Values>
             return compares(known, g.cmp, g.number);
         }
         case guard_op::confidence_cmp: return compares(values.confidence, g.cmp, g.real);
+        case guard_op::values_cmp:
+        case guard_op::values_number_cmp: return holds_values(g, values);
     }
     return false;
+}
+
+// Two values compared: as text, or as numbers.
+template <class Values>
+[[nodiscard, gnu::noinline]] bool holds_values(const guard_node& g, const Values& values) noexcept {
+    const auto left = static_cast<std::uint32_t>(g.number & 3), right = static_cast<std::uint32_t>(g.number >> 2 & 3);
+    if (g.op == guard_op::values_cmp) return compares(text_of(left, g.a, values), g.cmp, text_of(right, g.b, values));
+    double x = 0, y = 0;
+    return number_of(left, g.a, values, x) && number_of(right, g.b, values, y) && compares(x, g.cmp, y);
 }
 
 template <class Values>

@@ -3,6 +3,7 @@
 #ifndef PARLEY_DETAIL_RENDER_HPP_INCLUDED
 #define PARLEY_DETAIL_RENDER_HPP_INCLUDED
 
+#include <parley/detail/guard.hpp>
 #include <parley/detail/tables.hpp>
 
 #include <fmt/compile.h>
@@ -14,6 +15,14 @@
 #include <string_view>
 
 namespace parley::detail {
+
+// Whether a value is the one a conditional part `{name=value?...}` names: the same text, or the
+// same number ("7" is "7.0").
+[[nodiscard]] inline bool is_value(std::string_view value, std::string_view wanted) noexcept {
+    if (value == wanted) return true;
+    double x = 0, y = 0;
+    return number_in(value, x) && number_in(wanted, y) && x == y;
+}
 
 // Hands each piece of `x` that is said to `on_piece`, in order, as `values` have them (see
 // render()), skipping the conditional parts that are not: a part whose value is empty, and the
@@ -29,6 +38,8 @@ template <class Values, class OnPiece>
             case segment_kind::intent_description: return values.description();
             case segment_kind::unless_slot:
             case segment_kind::unless_variable:
+            case segment_kind::unless_slot_is:
+            case segment_kind::unless_variable_is:
             case segment_kind::jump: break;  // said nothing; the walk follows them
         }
         return {};
@@ -43,6 +54,12 @@ template <class Values, class OnPiece>
                 break;
             case segment_kind::unless_variable:
                 if (values.variable(seg.index).empty()) i += seg.skip;
+                break;
+            case segment_kind::unless_slot_is:
+                if (!is_value(values.slot(seg.index), t.str(seg.literal))) i += seg.skip;
+                break;
+            case segment_kind::unless_variable_is:
+                if (!is_value(values.variable(seg.index), t.str(seg.literal))) i += seg.skip;
                 break;
             case segment_kind::jump: i += seg.skip; break;
             default: on_piece(piece(seg));

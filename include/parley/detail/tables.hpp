@@ -26,12 +26,23 @@ struct string_ref {
 
 // A pre-split phrase template: literal text and placeholders, in order. A conditional part
 // `{name?then|else}` is flat too: `unless_slot`/`unless_variable` skips the then part while the
-// value is empty, and a `jump` at the end of the then part skips the else part.
-enum class segment_kind : std::uint8_t { literal, variable, slot, intent_description, unless_slot, unless_variable, jump };
+// value is empty (`unless_slot_is`/`unless_variable_is`, for `{name=value?...}`: while it is not
+// `literal`), and a `jump` at the end of the then part skips the else part.
+enum class segment_kind : std::uint8_t {
+    literal,
+    variable,
+    slot,
+    intent_description,
+    unless_slot,
+    unless_variable,
+    jump,
+    unless_slot_is,
+    unless_variable_is
+};
 struct segment {
     segment_kind kind = segment_kind::literal;
     std::uint32_t index = 0;  // variable or slot index; unused for literal / intent_description / jump
-    string_ref literal;       // a literal's text; for a slot or variable, what an empty value renders as
+    string_ref literal;       // a literal's text; for a slot or variable, what an empty value renders as; unless_*_is: the value
     std::uint32_t skip = 0;   // unless_* and jump: how many of the following segments to skip
 };
 
@@ -78,8 +89,13 @@ enum class guard_op : std::uint8_t {
     slot_number_cmp,      // number slot a <cmp> real; false while the slot is unknown
     variable_number_cmp,  // number variable a <cmp> real; false while it has no value
     known_count_cmp,      // how many of the slots guard_children[a, a + b) are known <cmp> number
-    confidence_cmp        // the utterance's confidence <cmp> real
+    confidence_cmp,       // the utterance's confidence <cmp> real
+    values_cmp,           // value a <cmp> value b as text (== and != only); `number` says their kinds (value_kinds)
+    values_number_cmp     // value a <cmp> value b as numbers; false while either has no number
 };
+// Which values a values_cmp compares: a counter, slot or variable each, packed in guard_node::number
+// as left | right << 2.
+enum value_source : std::uint8_t { counter_value = 0, slot_value = 1, variable_value = 2 };
 enum class compare : std::uint8_t { eq, ne, lt, le, gt, ge };
 
 struct guard_node {
@@ -94,13 +110,15 @@ struct guard_node {
 
 // A handler's (or a state entry's) effects, in this order: the changes to the call in the order
 // written, then the host actions it asks for, which are resolved when the reply is made.
-enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, copy_slot, clear_slot, host_action };
+// A `set` whose value has placeholders renders it when it runs (render_variable), from the text
+// `slot` names, the value as written kept in `value` for the graph.
+enum class effect_kind : std::uint8_t { increment, reset, keep_slot, set_variable, copy_slot, clear_slot, host_action, render_variable };
 struct effect {
     effect_kind kind = effect_kind::increment;
     std::uint32_t index = 0;  // counter, slot, variable, or host action (into host_actions)
     string_ref slot_name;     // keep_slot: the key looked up in the utterance's slots
-    string_ref value;         // set_variable
-    std::uint32_t slot = 0;   // copy_slot: the slot copied into variable `index`
+    string_ref value;         // set_variable, render_variable (as written)
+    std::uint32_t slot = 0;   // copy_slot: the slot copied into variable `index`; render_variable: the text (into texts)
 };
 
 // `do notify-team(manager, urgent = "yes")`: an action for the host, with named arguments.
