@@ -282,9 +282,9 @@ std::string expander::instantiate(flow_info& flow, const ast::identifier& target
     const auto bytes = flow.text_bytes + (prefix_bytes + 1) * flow.named;
     auto refuse = [&] {
         sink_.error(at(file, target), fmt::format("the uses of flows copy more than {} bytes of states and their names (here a copy "
-                                                      "of flow '{}' named with {} bytes, after {} copies); the limit is there so that "
-                                                      "flows using flows cannot grow the script without bound",
-                                                      limits.max_flow_bytes, decl.name.text, prefix_bytes, out_.copies.size()));
+                                                  "of flow '{}' named with {} bytes, after {} copies); the limit is there so that "
+                                                  "flows using flows cannot grow the script without bound",
+                                                  limits.max_flow_bytes, decl.name.text, prefix_bytes, out_.copies.size()));
         over_limit_ = true;
         return "stay";
     };
@@ -310,15 +310,15 @@ std::string expander::instantiate(flow_info& flow, const ast::identifier& target
     copied_handlers_ += flow.handlers;
     if (copied_states_ > limits.max_flow_states) {
         sink_.error(at(file, target), fmt::format("the uses of flows add more than {} states; the limit is there so that flows "
-                                                      "using flows cannot grow the script without bound",
-                                                      limits.max_flow_states));
+                                                  "using flows cannot grow the script without bound",
+                                                  limits.max_flow_states));
         over_limit_ = true;
         return "stay";
     }
     if (copied_handlers_ > limits.max_handlers) {
         sink_.error(at(file, target), fmt::format("the uses of flows add handlers past the limit: a script may have at most {} "
-                                                      "handlers, flows' copies included",
-                                                      limits.max_handlers));
+                                                  "handlers, flows' copies included",
+                                                  limits.max_handlers));
         over_limit_ = true;
         return "stay";
     }
